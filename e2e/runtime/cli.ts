@@ -1,0 +1,69 @@
+// `npm run mesh`, `mesh:down`, `mesh:status` and `npm test`: the README's commands.
+import * as path from 'node:path';
+import { meshDown, meshStatus, meshUp, printReport, trinoCliJar } from './mesh';
+import { ComponentError, say } from './processes';
+import { runTests } from './test-runner';
+import { DOMAINS, fhirBaseUrl, trinoUrl } from './topology';
+
+async function up(detach: boolean): Promise<void> {
+  let stopping = false;
+  const stop = async (): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    say('mesh', 'stopping (Ctrl-C)');
+    await meshDown();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop());
+  process.on('SIGTERM', () => void stop());
+
+  const report = await meshUp().catch(async (e: unknown) => {
+    await meshDown(); // nothing half-started is left behind
+    throw e;
+  });
+  printReport(report);
+  const cli = path.relative(process.cwd(), await trinoCliJar());
+  process.stdout.write([
+    '',
+    'FHIR mesh is up.',
+    `  Trino:        ${trinoUrl()}`,
+    `  Trino CLI:    java -jar ${cli} --server ${trinoUrl()} --user alice`,
+    ...DOMAINS.map((d) => `  FHIR ${d.odsCode}:     ${fhirBaseUrl(d)}   (${d.name})`),
+    '  Status:       npm run mesh:status        Logs: .mesh/logs/',
+    detach ? '  Stop with:    npm run mesh:down' : '  Stop with Ctrl-C (or npm run mesh:down from another shell).',
+    '',
+  ].join('\n'));
+  if (detach) return;
+  await new Promise(() => undefined); // stay in the foreground until a signal arrives
+}
+
+async function status(json: boolean): Promise<void> {
+  const rows = await meshStatus();
+  if (json) {
+    process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+  } else {
+    const width = Math.max(...rows.map((r) => r.name.length));
+    for (const row of rows) {
+      const memory = row.rssMiB !== undefined ? `  ${row.rssMiB} MiB` : '';
+      process.stdout.write(`${row.healthy ? 'up  ' : 'DOWN'}  ${row.name.padEnd(width)}  ${row.url}  ${row.detail ?? ''}${memory}\n`);
+    }
+  }
+  process.exitCode = rows.every((r) => r.healthy) ? 0 : 1;
+}
+
+async function main(): Promise<void> {
+  const [command, ...args] = process.argv.slice(2);
+  switch (command) {
+    case 'up': return up(args.includes('--detach'));
+    case 'down': return meshDown();
+    case 'status': return status(args.includes('--json'));
+    case 'test': process.exitCode = await runTests(); return;
+    default:
+      throw new Error(`unknown command '${command ?? ''}'; use up [--detach], down, status [--json] or test`);
+  }
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`[mesh] ${e instanceof ComponentError ? e.message : (e as Error).stack ?? String(e)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,97 @@
+// The whole local mesh: set-up of what is missing, start-up in dependency order with readiness checks,
+// the synthetic data load, status and shut-down. Used by `npm run mesh*` and by the test runner.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { ensureSyntheticData } from '../synthetic/generate';
+import { Component, ComponentStatus } from './component';
+import { FhirTrusts } from './fhir';
+import { loadSyntheticData, LoadReport } from './load';
+import { cachedArtefact } from './maven-central';
+import { Postgres } from './postgres';
+import { rssMiB, runningPid, say } from './processes';
+import { Trino } from './trino';
+import { paths, versions } from './topology';
+
+/** Start order; shut-down runs in reverse. */
+export function meshComponents(): Component[] {
+  return [new Postgres(), new FhirTrusts(), new Trino()];
+}
+
+export interface UpReport {
+  /** Components this call started (not those that were already running). */
+  started: string[];
+  seconds: { prepare: number; data: number; start: number; load: number; total: number };
+  load?: LoadReport;
+  rssMiB: Record<string, number | undefined>;
+}
+
+const since = (t: number): number => Math.round((Date.now() - t) / 100) / 10;
+
+export async function meshUp(): Promise<UpReport> {
+  const t0 = Date.now();
+  const components = meshComponents();
+  // Set-up first, services second: downloads, builds and data generation would otherwise compete with
+  // starting JVMs for the two cores.
+  for (const component of components) await component.prepare();
+  await trinoCliJar();
+  const prepare = since(t0);
+
+  const t1 = Date.now();
+  const manifest = await ensureSyntheticData({});
+  const data = since(t1);
+
+  const started: string[] = [];
+  let load: LoadReport | undefined;
+  let loadSeconds = 0;
+  const t2 = Date.now();
+  for (const component of components) {
+    if (await component.start()) started.push(component.name);
+    if (component instanceof FhirTrusts) {
+      // Load before Trino starts, so the two do not compete for the cores.
+      const t3 = Date.now();
+      load = await loadSyntheticData(manifest);
+      loadSeconds = since(t3);
+    }
+  }
+  const start = Math.round((since(t2) - loadSeconds) * 10) / 10;
+
+  const report: UpReport = {
+    started,
+    seconds: { prepare, data, start, load: loadSeconds, total: since(t0) },
+    load,
+    rssMiB: Object.fromEntries(['fhir', 'trino'].map((name) => {
+      const pid = runningPid(name);
+      return [name, pid ? rssMiB(pid) : undefined];
+    })),
+  };
+  fs.mkdirSync(paths.logs, { recursive: true });
+  fs.writeFileSync(path.join(paths.logs, 'mesh-up.json'), `${JSON.stringify(report, null, 2)}\n`);
+  return report;
+}
+
+/** Stops the named components (default: all), in reverse start order. */
+export async function meshDown(only?: readonly string[]): Promise<void> {
+  for (const component of meshComponents().reverse()) {
+    if (only && !only.includes(component.name)) continue;
+    await component.stop();
+  }
+}
+
+export async function meshStatus(): Promise<ComponentStatus[]> {
+  const all = await Promise.all(meshComponents().map((c) => c.status()));
+  return all.flat();
+}
+
+/** The Trino CLI is one way to connect; it is cached like every other download. */
+export async function trinoCliJar(): Promise<string> {
+  return cachedArtefact('trino-cli', {
+    group: 'io.trino', artifact: 'trino-cli', version: versions.trino, extension: 'jar', classifier: 'executable',
+  });
+}
+
+export function printReport(report: UpReport): void {
+  const s = report.seconds;
+  say('mesh', `timings: set-up ${s.prepare} s, synthetic data ${s.data} s, start ${s.start} s, load ${s.load} s, total ${s.total} s`);
+  const rss = Object.entries(report.rssMiB).map(([name, mib]) => `${name} ${mib ?? '-'} MiB`).join(', ');
+  say('mesh', `resident memory: ${rss}`);
+}

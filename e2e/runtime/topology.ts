@@ -1,0 +1,65 @@
+// The local mesh in one typed place: every script (runtime, data generator, tests, compose.yaml)
+// reads these values, so ports, domains and versions are never repeated elsewhere.
+import * as path from 'node:path';
+
+export const ROOT = path.resolve(__dirname, '..', '..');
+/** Ignored working folder: downloads (cache/), logs, databases, pid files, generated data. */
+export const MESH_HOME = process.env.MESH_HOME ?? path.join(ROOT, '.mesh');
+
+export const paths = {
+  cache: path.join(MESH_HOME, 'cache'),
+  logs: path.join(MESH_HOME, 'logs'),
+  run: path.join(MESH_HOME, 'run'),
+  pgData: path.join(MESH_HOME, 'pgdata'),
+  trinoHome: path.join(MESH_HOME, 'trino'),
+  synthetic: path.join(MESH_HOME, 'synthetic'),
+};
+
+export type DomainKind = 'trust' | 'gp-federation' | 'ics';
+
+export interface DomainSpec {
+  /** Lower-case slug: HAPI partition name, Trino catalog suffix, folder name. */
+  readonly id: string;
+  readonly name: string;
+  readonly kind: DomainKind;
+  /** ODS organisation code of the domain (synthetic use of real codes: only the code is reused). */
+  readonly odsCode: string;
+  readonly region: string;
+  /** Synthea seed for this domain's patients: same seed, same data. */
+  readonly seed: number;
+}
+
+export const DOMAINS: readonly DomainSpec[] = [
+  { id: 'rx1', name: 'Nottingham University Hospitals NHS Trust', kind: 'trust', odsCode: 'RX1', region: 'Midlands', seed: 1001 },
+  { id: 'rth', name: 'Oxford University Hospitals NHS Foundation Trust', kind: 'trust', odsCode: 'RTH', region: 'South East', seed: 1002 },
+  { id: 'rr8', name: 'Leeds Teaching Hospitals NHS Trust', kind: 'trust', odsCode: 'RR8', region: 'North East and Yorkshire', seed: 1003 },
+];
+
+export const ports = {
+  postgres: Number(process.env.MESH_PG_PORT ?? 55432),
+  fhir: Number(process.env.MESH_FHIR_PORT ?? 8190),
+  trino: Number(process.env.MESH_TRINO_PORT ?? 8180),
+};
+
+export const HOST = '127.0.0.1';
+
+export const versions = {
+  /** Newest Trino whose server tarball is on Maven Central (477+ publish only to GitHub). */
+  trino: '476',
+  synthea: '3.3.0',
+};
+
+export const postgres = {
+  user: 'mesh',
+  /** Loopback-only, trust auth on a socket in MESH_HOME: no password is needed or stored. */
+  registryDatabase: 'mesh_registry',
+  fhirDatabase: 'mesh_fhir',
+};
+
+export function fhirBaseUrl(domain: DomainSpec): string {
+  return `http://${HOST}:${ports.fhir}/fhir/${domain.id}`;
+}
+
+export function trinoUrl(): string {
+  return `http://${HOST}:${ports.trino}`;
+}

@@ -1,0 +1,158 @@
+// Trino from Maven Central (trino-server-core, the minimal server tarball), single node on loopback,
+// sized for 2 cores, with the project's plugin directory (connector/target/plugin/fhir) installed.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Component, ComponentStatus } from './component';
+import { cachedArtefact } from './maven-central';
+import { assertPortFree, ComponentError, httpOk, run, runningPid, rssMiB, say, startDaemon, stopDaemon, waitUntil } from './processes';
+import { javaBin, mavenPackage } from './toolchain';
+import { HOST, paths, ports, ROOT, trinoUrl, versions } from './topology';
+
+const NAME = 'trino';
+const CONNECTOR_DIR = path.join(ROOT, 'connector');
+const CONNECTOR_PLUGIN = path.join(CONNECTOR_DIR, 'target', 'plugin', 'fhir');
+/** Catalog files the control plane generates; Trino reads them from here (see catalogs/README.md). */
+export const CATALOG_DIR = path.join(paths.trinoHome, 'catalog');
+
+const HEAP = process.env.MESH_TRINO_HEAP ?? '3G';
+const SERVER_LOG = path.join(paths.logs, 'trino-server.log');
+
+function installDir(): string {
+  return path.join(paths.cache, `trino-server-core-${versions.trino}`);
+}
+
+/** The JVM flags Trino's launcher would add, plus sizing for a 2-core machine. */
+function jvmArgs(): string[] {
+  const etc = path.join(paths.trinoHome, 'etc');
+  return [
+    '-server',
+    `-Xmx${HEAP}`,
+    '-XX:+UseG1GC',
+    '-XX:G1HeapRegionSize=32M',
+    '-XX:+ExplicitGCInvokesConcurrent',
+    '-XX:+ExitOnOutOfMemoryError',
+    '-XX:-OmitStackTraceInFastThrow',
+    '-XX:ReservedCodeCacheSize=256M',
+    '-XX:PerMethodRecompilationCutoff=10000',
+    '-XX:PerBytecodeRecompilationCutoff=10000',
+    '-XX:ActiveProcessorCount=2',
+    '-Djdk.attach.allowAttachSelf=true',
+    '-Djdk.nio.maxCachedBufferSize=2000000',
+    `-Djava.io.tmpdir=${path.join(paths.trinoHome, 'tmp')}`,
+    // Trino 476's launcher predates JDK 25; these are the flags it needs on 24+.
+    '--add-modules=jdk.incubator.vector',
+    '--sun-misc-unsafe-memory-access=allow',
+    '--enable-native-access=ALL-UNNAMED',
+    `-Dconfig=${path.join(etc, 'config.properties')}`,
+    `-Dlog.levels-file=${path.join(etc, 'log.properties')}`,
+    // Keep the server log on stdout, i.e. in .mesh/logs/trino.log with everything else.
+    '-Dlog.enable-console=true',
+    `-Dlog.path=${path.join(paths.logs, 'trino-server.log')}`,
+    `-Dnode.data-dir=${path.join(paths.trinoHome, 'data')}`,
+    '-Dnode.environment=mesh',
+    '-Dnode.id=fhir-mesh-local-1',
+    `-Dnode.bind-ip=${HOST}`,
+    `-Dnode.internal-address=${HOST}`,
+    '-cp', `${path.join(installDir(), 'lib')}/*`,
+    'io.trino.server.TrinoServer',
+  ];
+}
+
+function configProperties(): string {
+  return [
+    'coordinator=true',
+    'node-scheduler.include-coordinator=true',
+    `http-server.http.port=${ports.trino}`,
+    `discovery.uri=${trinoUrl()}`,
+    `plugin.dir=${path.join(paths.trinoHome, 'plugin')}`,
+    // Catalogs are files the control plane writes; dynamic management lets it add them without a restart.
+    'catalog.management=dynamic',
+    'catalog.store=file',
+    // 2 cores: few drivers per task, memory bounded well inside the heap.
+    'task.concurrency=2',
+    'task.max-worker-threads=4',
+    'query.max-memory=1GB',
+    'query.max-memory-per-node=1GB',
+    // The spooling protocol would let results bypass the gateway's disclosure control.
+    'protocol.spooling.enabled=false',
+    '',
+  ].join('\n');
+}
+
+/** Plugin folder: the tarball's own plugins (symlinked) plus a fresh copy of the project's connector. */
+function installPluginDir(): void {
+  const pluginDir = path.join(paths.trinoHome, 'plugin');
+  fs.rmSync(pluginDir, { recursive: true, force: true });
+  fs.mkdirSync(pluginDir, { recursive: true });
+  const bundled = path.join(installDir(), 'plugin');
+  for (const plugin of fs.readdirSync(bundled)) fs.symlinkSync(path.join(bundled, plugin), path.join(pluginDir, plugin));
+  fs.cpSync(CONNECTOR_PLUGIN, path.join(pluginDir, 'fhir'), { recursive: true });
+}
+
+export class Trino implements Component {
+  readonly name = NAME;
+
+  async prepare(): Promise<void> {
+    if (!fs.existsSync(path.join(installDir(), 'lib'))) {
+      const tarball = await cachedArtefact(NAME, {
+        group: 'io.trino', artifact: 'trino-server-core', version: versions.trino, extension: 'tar.gz',
+      });
+      say(NAME, `unpacking ${path.basename(tarball)}`);
+      run(NAME, 'tar', ['xzf', tarball, '-C', paths.cache]);
+    }
+    mavenPackage(NAME, CONNECTOR_DIR, path.join(CONNECTOR_PLUGIN, 'trino-fhir.jar'));
+
+    const etc = path.join(paths.trinoHome, 'etc');
+    for (const dir of [etc, CATALOG_DIR, path.join(paths.trinoHome, 'data'), path.join(paths.trinoHome, 'tmp')]) {
+      fs.mkdirSync(dir, { recursive: true });
+    }
+    fs.writeFileSync(path.join(etc, 'config.properties'), configProperties());
+    fs.writeFileSync(path.join(etc, 'log.properties'), 'io.trino=INFO\n');
+    // Trino 476 reads the file catalog store's settings from etc/catalog-store.properties (relative to
+    // its working directory), not from config.properties.
+    fs.writeFileSync(path.join(etc, 'catalog-store.properties'), `catalog.config-dir=${CATALOG_DIR}\n`);
+  }
+
+  async start(): Promise<boolean> {
+    if (runningPid(NAME) !== undefined && (await isReady())) return false;
+    await stopDaemon(NAME); // a process left over from a failed start
+    await assertPortFree(NAME, ports.trino);
+    installPluginDir();
+    say(NAME, `starting Trino ${versions.trino} on ${trinoUrl()} (heap ${HEAP})`);
+    const pid = startDaemon(NAME, javaBin(), jvmArgs(), process.env, paths.trinoHome);
+    const ms = await waitUntil(NAME, 'ready', isReady, { timeoutMs: 180_000, pid });
+    say(NAME, `ready in ${(ms / 1000).toFixed(1)} s`);
+    const log = fs.readFileSync(SERVER_LOG, 'utf8');
+    if (!log.includes('uk.nhs.fhirmesh.trino.FhirPlugin')) {
+      throw new ComponentError(NAME, `started, but did not load the project's fhir plugin from ${CONNECTOR_PLUGIN}`);
+    }
+    return true;
+  }
+
+  async stop(): Promise<void> {
+    if (await stopDaemon(NAME)) say(NAME, 'stopped');
+  }
+
+  async status(): Promise<ComponentStatus[]> {
+    const pid = runningPid(NAME);
+    const base: ComponentStatus = { name: NAME, kind: 'trino', url: trinoUrl(), healthy: false, pid, rssMiB: pid ? rssMiB(pid) : undefined };
+    try {
+      const info = await serverInfo();
+      return [{ ...base, healthy: !info.starting, detail: `Trino ${info.nodeVersion.version}${info.starting ? ' (starting)' : ''}` }];
+    } catch (e) {
+      return [{ ...base, detail: (e as Error).message }];
+    }
+  }
+}
+
+interface ServerInfo { starting: boolean; nodeVersion: { version: string } }
+
+async function serverInfo(): Promise<ServerInfo> {
+  const response = await fetch(`${trinoUrl()}/v1/info`, { signal: AbortSignal.timeout(3000) });
+  if (!response.ok) throw new Error(`GET /v1/info answered HTTP ${response.status}`);
+  return (await response.json()) as ServerInfo;
+}
+
+async function isReady(): Promise<boolean> {
+  return (await serverInfo()).starting === false && (await httpOk(`${trinoUrl()}/v1/status`));
+}

@@ -1,6 +1,7 @@
 // `npm run mesh`, `mesh:down`, `mesh:status` and `npm test`: the README's commands.
 import * as path from 'node:path';
-import { meshDown, meshStatus, meshUp, printReport, trinoCliJar } from './mesh';
+import { ensureSyntheticData } from '../synthetic/generate';
+import { loadManifest, meshDown, meshStatus, meshUp, printReport, trinoCliJar } from './mesh';
 import { ComponentError, say } from './processes';
 import { runTests } from './test-runner';
 import { DOMAINS, fhirBaseUrl, trinoUrl } from './topology';
@@ -57,9 +58,15 @@ async function main(): Promise<void> {
     case 'up': return up(args.includes('--detach'));
     case 'down': return meshDown();
     case 'status': return status(args.includes('--json'));
+    case 'load': {
+      // For a mesh started some other way (compose.yaml): generate if needed, then load what is missing.
+      const report = await loadManifest(await ensureSyntheticData({}));
+      say('load', `${report.resources} resources loaded in ${report.seconds.toFixed(1)} s`);
+      return;
+    }
     case 'test': process.exitCode = await runTests(); return;
     default:
-      throw new Error(`unknown command '${command ?? ''}'; use up [--detach], down, status [--json] or test`);
+      throw new Error(`unknown command '${command ?? ''}'; use up [--detach], down, status [--json], load or test`);
   }
 }
 

@@ -50,7 +50,7 @@ export async function cachedArtefact(component: string, a: Artefact): Promise<st
   say(component, `downloading ${artefactFileName(a)} (${(total / 1e6).toFixed(0)} MB) from Maven Central`);
   for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
     received += chunk.length;
-    if (!out.write(chunk)) await new Promise((resolve) => out.once('drain', resolve));
+    if (!out.write(chunk)) await new Promise<void>((resolve) => out.once('drain', () => resolve()));
     if (total && Date.now() - lastReport > 3000) {
       say(component, `  ${Math.round((100 * received) / total)}% of ${artefactFileName(a)}`);
       lastReport = Date.now();

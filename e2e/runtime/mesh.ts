@@ -2,7 +2,7 @@
 // the synthetic data load, status and shut-down. Used by `npm run mesh*` and by the test runner.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ensureSyntheticData } from '../synthetic/generate';
+import { ensureSyntheticData, Manifest, syntheticDomainData } from '../synthetic/generate';
 import { Component, ComponentStatus } from './component';
 import { FhirTrusts } from './fhir';
 import { loadSyntheticData, LoadReport } from './load';
@@ -37,7 +37,7 @@ export async function meshUp(): Promise<UpReport> {
   const prepare = since(t0);
 
   const t1 = Date.now();
-  const manifest = await ensureSyntheticData({});
+  const manifest = await ensureSyntheticData({ log: (line) => process.stdout.write(`[mesh] ${line}\n`) });
   const data = since(t1);
 
   const started: string[] = [];
@@ -49,7 +49,7 @@ export async function meshUp(): Promise<UpReport> {
     if (component instanceof FhirTrusts) {
       // Load before Trino starts, so the two do not compete for the cores.
       const t3 = Date.now();
-      load = await loadSyntheticData(manifest);
+      load = await loadManifest(manifest);
       loadSeconds = since(t3);
     }
   }
@@ -67,6 +67,10 @@ export async function meshUp(): Promise<UpReport> {
   fs.mkdirSync(paths.logs, { recursive: true });
   fs.writeFileSync(path.join(paths.logs, 'mesh-up.json'), `${JSON.stringify(report, null, 2)}\n`);
   return report;
+}
+
+export function loadManifest(manifest: Manifest): Promise<LoadReport> {
+  return loadSyntheticData((domain) => syntheticDomainData(manifest, domain.id));
 }
 
 /** Stops the named components (default: all), in reverse start order. */

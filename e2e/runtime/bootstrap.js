@@ -20,6 +20,10 @@ if (stale) {
   }
 }
 
+// Ctrl-C reaches the whole foreground process group: let the CLI below shut the mesh down and exit
+// first, instead of this wrapper dying and handing the prompt back mid-shutdown.
+for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => undefined);
+
 const tsx = path.join(root, 'node_modules', '.bin', 'tsx');
 const cli = spawnSync(tsx, [path.join(__dirname, 'cli.ts'), ...process.argv.slice(2)], { stdio: 'inherit' });
 process.exit(cli.status ?? 1);

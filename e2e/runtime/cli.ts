@@ -35,7 +35,7 @@ async function up(detach: boolean): Promise<void> {
     '',
   ].join('\n'));
   if (detach) return;
-  await new Promise(() => undefined); // stay in the foreground until a signal arrives
+  setInterval(() => undefined, 1 << 30); // a live handle keeps the process in the foreground until a signal
 }
 
 async function status(json: boolean): Promise<void> {

@@ -22,7 +22,7 @@ describe('mesh runtime', () => {
       expect(rows.map((r) => r.kind).sort()).to.deep.equal([...DOMAINS.map(() => 'fhir'), 'postgres', 'trino'].sort());
       for (const row of rows) {
         expect(row.healthy, `${row.name} healthy`).to.equal(true);
-        expect(row.url).to.match(/^(http|postgresql):\/\/127\.0\.0\.1:\d+/);
+        expect(row.url).to.match(/^(http|postgresql):\/\/([a-z]+@)?127\.0\.0\.1:\d+/);
       }
       expect(rows.filter((r) => r.kind === 'fhir').map((r) => r.url)).to.deep.equal(DOMAINS.map(fhirBaseUrl));
     });
@@ -111,7 +111,7 @@ describe('mesh runtime', () => {
 
   describe('Trino', () => {
     it(`runs version ${versions.trino} and answers SQL`, async () => {
-      const trino = TrinoClient.create({ server: trinoUrl(), source: 'fhir-mesh-e2e' });
+      const trino = TrinoClient.create({ server: trinoUrl(), source: 'fhir-mesh-e2e', extraHeaders: { 'X-Trino-User': 'fhir-mesh-e2e' } });
       const iterator = await trino.query('SELECT node_version, coordinator FROM system.runtime.nodes');
       const rows: unknown[][] = [];
       for await (const result of iterator) {

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import * as fs from 'node:fs';
 import { parse } from 'yaml';
 import { COMPOSE_FILE, renderCompose } from './compose';
-import { DOMAINS, ports, versions } from './topology';
+import { DEFAULT_PORTS as ports, DOMAINS, versions } from './topology';
 
 describe('compose.yaml', () => {
   it('is exactly what topology.ts generates (run `npm run compose` after changing the topology)', () => {

@@ -4,7 +4,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { stringify } from 'yaml';
-import { DOMAINS, ports, postgres, ROOT, versions } from './topology';
+import { DEFAULT_PORTS as ports, DOMAINS, postgres, ROOT, versions } from './topology';
 
 export const COMPOSE_FILE = path.join(ROOT, 'compose.yaml');
 

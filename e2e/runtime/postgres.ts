@@ -69,7 +69,10 @@ export class Postgres implements Component {
     }
     if (!fs.existsSync(path.join(paths.pgData, 'PG_VERSION'))) {
       say(NAME, `initialising a private cluster in ${paths.pgData}`);
-      fs.mkdirSync(paths.pgData, { recursive: true, mode: 0o700 });
+      // Parents first with normal modes (a recursive mkdir would make them 0700 too, and the server
+      // user could not reach its data directory).
+      fs.mkdirSync(path.dirname(paths.pgData), { recursive: true });
+      fs.mkdirSync(paths.pgData, { mode: 0o700 });
       if (isRoot()) run(NAME, 'chown', ['postgres:postgres', paths.pgData]);
       runPg('initdb', ['-D', paths.pgData, '-U', postgres.user, '--auth=trust', '--encoding=UTF8', '--no-locale']);
     }

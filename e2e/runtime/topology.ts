@@ -35,10 +35,13 @@ export const DOMAINS: readonly DomainSpec[] = [
   { id: 'rr8', name: 'Leeds Teaching Hospitals NHS Trust', kind: 'trust', odsCode: 'RR8', region: 'North East and Yorkshire', seed: 1003 },
 ];
 
+/** The ports a newcomer gets (and compose.yaml uses); MESH_*_PORT variables move the local mesh. */
+export const DEFAULT_PORTS = { postgres: 55432, fhir: 8190, trino: 8180 } as const;
+
 export const ports = {
-  postgres: Number(process.env.MESH_PG_PORT ?? 55432),
-  fhir: Number(process.env.MESH_FHIR_PORT ?? 8190),
-  trino: Number(process.env.MESH_TRINO_PORT ?? 8180),
+  postgres: Number(process.env.MESH_PG_PORT ?? DEFAULT_PORTS.postgres),
+  fhir: Number(process.env.MESH_FHIR_PORT ?? DEFAULT_PORTS.fhir),
+  trino: Number(process.env.MESH_TRINO_PORT ?? DEFAULT_PORTS.trino),
 };
 
 export const HOST = '127.0.0.1';

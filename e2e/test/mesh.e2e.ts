@@ -91,6 +91,13 @@ describe('mesh runtime', () => {
     expect(await read(second!, 'Patient', patient.id)).to.equal(404);
   });
 
+  it('answers a request for a domain it does not serve with 404 and an OperationOutcome', async () => {
+    const base = fhirBaseUrl(DOMAINS[0]!).replace(/[^/]+$/, 'no-such-trust');
+    const response = await fetch(`${base}/Patient`, { headers: { accept: 'application/fhir+json' } });
+    expect(response.status).to.equal(404);
+    expect(((await response.json()) as { resourceType: string }).resourceType).to.equal('OperationOutcome');
+  });
+
   it('has patients seen at two trusts under the same NHS number, served by both', async () => {
     const domainsByNumber = new Map<string, string[]>();
     for (const domain of DOMAINS) {

@@ -3,7 +3,7 @@
 // N JVMs: see the figures in the README.
 import * as path from 'node:path';
 import { Component, ComponentStatus } from './component';
-import { connectionString } from './postgres';
+import { jdbcUrl } from './postgres';
 import { assertPortFree, httpOk, runningPid, rssMiB, say, startDaemon, stopDaemon, waitUntil } from './processes';
 import { javaBin, mavenPackage } from './toolchain';
 import { DOMAINS, fhirBaseUrl, HOST, paths, ports, postgres, ROOT } from './topology';
@@ -35,7 +35,6 @@ export class FhirTrusts implements Component {
     await stopDaemon(NAME);
     await assertPortFree(NAME, ports.fhir);
     say(NAME, `starting HAPI FHIR with partitions ${DOMAINS.map((d) => d.id).join(', ')} on http://${HOST}:${ports.fhir}/fhir/ (heap ${HEAP})`);
-    const jdbc = connectionString(postgres.fhirDatabase).replace(/^postgresql:\/\/[^@]+@/, 'jdbc:postgresql://');
     const pid = startDaemon(NAME, javaBin(), [
       `-Xmx${HEAP}`,
       '-XX:+UseG1GC',
@@ -44,7 +43,7 @@ export class FhirTrusts implements Component {
       '-jar', SERVER_JAR,
       `--server.address=${HOST}`,
       `--server.port=${ports.fhir}`,
-      `--spring.datasource.url=${jdbc}`,
+      `--spring.datasource.url=${jdbcUrl(postgres.fhirDatabase)}`,
       `--spring.datasource.username=${postgres.user}`,
       `--mesh.tenants=${DOMAINS.map((d) => d.id).join(',')}`,
       `--mesh.access-log-dir=${paths.logs}`,

@@ -10,10 +10,6 @@ const BATCH = Number(process.env.MESH_LOAD_BATCH ?? 500);
 /** Requests in flight per domain: the server has two cores, more only queue. */
 const CONCURRENCY = 2;
 
-/** Referenced types first, so every reference in a batch points at something already stored. */
-const LOAD_ORDER = ['Organization', 'Location', 'Practitioner', 'PractitionerRole', 'Patient', 'Encounter', 'Condition',
-  'Observation', 'DiagnosticReport', 'Procedure', 'MedicationRequest', 'Immunization', 'AllergyIntolerance', 'CarePlan', 'Consent'];
-
 export interface DomainData {
   /** Folder holding `<ResourceType>.ndjson` files. */
   dir: string;
@@ -35,8 +31,9 @@ export async function countOnServer(domain: DomainSpec, resourceType: string): P
   return bundle.total ?? 0;
 }
 
-function orderTypes(types: string[]): string[] {
-  const rank = (t: string): number => (LOAD_ORDER.includes(t) ? LOAD_ORDER.indexOf(t) : LOAD_ORDER.length);
+/** Referenced types first (the generator guarantees references only point earlier in its order). */
+function orderTypes(types: string[], loadOrder: readonly string[]): string[] {
+  const rank = (t: string): number => (loadOrder.includes(t) ? loadOrder.indexOf(t) : loadOrder.length);
   return [...types].sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
 }
 
@@ -82,11 +79,11 @@ async function isLoaded(domain: DomainSpec, data: DomainData): Promise<boolean> 
   return true;
 }
 
-async function loadDomain(domain: DomainSpec, data: DomainData): Promise<number> {
+async function loadDomain(domain: DomainSpec, data: DomainData, loadOrder: readonly string[]): Promise<number> {
   let loaded = 0;
   const total = Object.values(data.counts).reduce((a, b) => a + b, 0);
   let lastReport = Date.now();
-  for (const type of orderTypes(Object.keys(data.counts))) {
+  for (const type of orderTypes(Object.keys(data.counts), loadOrder)) {
     const inFlight = new Set<Promise<void>>();
     for await (const batch of batchesOf(path.join(data.dir, `${type}.ndjson`))) {
       const request: Promise<void> = postTransaction(domain, type, batch).then(() => {
@@ -107,7 +104,7 @@ async function loadDomain(domain: DomainSpec, data: DomainData): Promise<number>
 }
 
 /** Loads every domain whose FHIR partition does not already hold exactly the ground-truth counts. */
-export async function loadSyntheticData(dataFor: (domain: DomainSpec) => DomainData): Promise<LoadReport> {
+export async function loadSyntheticData(loadOrder: readonly string[], dataFor: (domain: DomainSpec) => DomainData): Promise<LoadReport> {
   const started = Date.now();
   let resources = 0;
   const skippedDomains: string[] = [];
@@ -118,7 +115,7 @@ export async function loadSyntheticData(dataFor: (domain: DomainSpec) => DomainD
       continue;
     }
     const domainStart = Date.now();
-    const n = await loadDomain(domain, data);
+    const n = await loadDomain(domain, data, loadOrder);
     resources += n;
     const secs = (Date.now() - domainStart) / 1000;
     say('load', `${domain.id}: ${n} resources in ${secs.toFixed(1)} s (${Math.round(n / secs)}/s)`);

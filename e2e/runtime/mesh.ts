@@ -70,7 +70,7 @@ export async function meshUp(): Promise<UpReport> {
 }
 
 export function loadManifest(manifest: Manifest): Promise<LoadReport> {
-  return loadSyntheticData((domain) => syntheticDomainData(manifest, domain.id));
+  return loadSyntheticData(manifest.loadOrder, (domain) => syntheticDomainData(manifest, domain.id));
 }
 
 /** Stops the named components (default: all), in reverse start order. */

@@ -38,6 +38,11 @@ export function connectionString(database: string): string {
   return `postgresql://${postgres.user}@${HOST}:${ports.postgres}/${database}`;
 }
 
+/** The same database for JVM clients (the FHIR server); no password: trust auth on loopback. */
+export function jdbcUrl(database: string): string {
+  return `jdbc:postgresql://${HOST}:${ports.postgres}/${database}`;
+}
+
 async function query<T>(database: string, fn: (client: Client) => Promise<T>): Promise<T> {
   const client = new Client({ connectionString: connectionString(database), connectionTimeoutMillis: 3000 });
   await client.connect();

@@ -65,8 +65,9 @@ public class StorageConfig {
 		s.setSearchPreFetchThresholds(mesh.prefetchThresholds());
 		s.setFetchSizeDefaultMaximum(null);
 
-		// Resetting a tenant: multiple delete (DELETE /Type?search) + $expunge for small sets,
-		// DELETE /Type?search&_expunge=true (a Batch2 job, SQL-level, fast) for large ones.
+		// Resetting a tenant: DELETE /Type?search&_expunge=true (a Batch2 job, SQL-level, fast);
+		// multiple delete (DELETE /Type?search, one Hibernate session: slow past a few hundred
+		// resources) followed by $expunge for small sets.
 		s.setAllowMultipleDelete(true);
 		s.setExpungeEnabled(true);
 		s.setDeleteExpungeEnabled(true);

@@ -13,9 +13,6 @@ const SERVER_DIR = path.join(ROOT, 'e2e', 'fhir-server');
 const SERVER_JAR = path.join(SERVER_DIR, 'target', 'fhir-mesh-hapi.jar');
 const HEAP = process.env.MESH_FHIR_HEAP ?? '1536m';
 
-/** HAPI's request log, one line per FHIR request with the full query string: proof of what was searched. */
-export const FHIR_ACCESS_LOG = path.join(paths.logs, 'fhir-access.log');
-
 async function allDomainsReady(): Promise<boolean> {
   for (const domain of DOMAINS) {
     if (!(await httpOk(`${fhirBaseUrl(domain)}/metadata`, 10_000))) return false;

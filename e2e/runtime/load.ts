@@ -23,7 +23,7 @@ export interface LoadReport {
   resourcesPerSecond: number;
 }
 
-export async function countOnServer(domain: DomainSpec, resourceType: string): Promise<number> {
+async function countOnServer(domain: DomainSpec, resourceType: string): Promise<number> {
   const response = await fetch(`${fhirBaseUrl(domain)}/${resourceType}?_summary=count&_total=accurate`,
     { headers: { accept: 'application/fhir+json' }, signal: AbortSignal.timeout(60_000) });
   if (!response.ok) throw new ComponentError('load', `${domain.id}: counting ${resourceType} answered HTTP ${response.status}`);

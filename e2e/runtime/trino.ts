@@ -15,7 +15,8 @@ const CONNECTOR_PLUGIN = path.join(CONNECTOR_DIR, 'target', 'plugin', 'fhir');
 export const CATALOG_DIR = path.join(paths.trinoHome, 'catalog');
 
 const HEAP = process.env.MESH_TRINO_HEAP ?? '3G';
-const SERVER_LOG = path.join(paths.logs, 'trino-server.log');
+/** Trino's own server log (boot output goes to .mesh/logs/trino.log). */
+export const SERVER_LOG = path.join(paths.logs, 'trino-server.log');
 
 function installDir(): string {
   return path.join(paths.cache, `trino-server-core-${versions.trino}`);

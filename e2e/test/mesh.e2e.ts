@@ -5,6 +5,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Trino as TrinoClient } from 'trino-client';
+import { SERVER_LOG } from '../runtime/trino';
 import { DOMAINS, fhirBaseUrl, paths, ROOT, trinoUrl, versions } from '../runtime/topology';
 import { read, searchAll, searchTotal } from './fhir-client';
 import { isValidNhsNumber, nhsNumberOf, NHS_NUMBER_SYSTEM, readResources, resourceTypes, securityCodes } from './ground-truth';
@@ -129,7 +130,7 @@ describe('mesh runtime', () => {
     });
 
     it("loaded the project's fhir plugin from its plugin directory", () => {
-      const log = fs.readFileSync(path.join(paths.logs, 'trino-server.log'), 'utf8');
+      const log = fs.readFileSync(SERVER_LOG, 'utf8');
       expect(log).to.match(/Installing uk\.nhs\.fhirmesh\.trino\.FhirPlugin/);
       expect(log).to.include(`-- Finished loading plugin ${path.join(paths.trinoHome, 'plugin', 'fhir')} --`);
     });

@@ -1,12 +1,16 @@
 import { expect } from 'chai';
 import * as fs from 'node:fs';
 import { parse } from 'yaml';
-import { COMPOSE_FILE, renderCompose } from './compose';
+import { COMPOSE_CATALOG_FILE, COMPOSE_FILE, renderCompose, renderComposeCatalog } from './compose';
 import { DEFAULT_PORTS as ports, DOMAINS, versions } from './topology';
 
 describe('compose.yaml', () => {
   it('is exactly what topology.ts generates (run `npm run compose` after changing the topology)', () => {
     expect(fs.readFileSync(COMPOSE_FILE, 'utf8')).to.equal(renderCompose());
+  });
+
+  it('mounts the fhir catalog that topology.ts generates (catalogs/fhir.properties)', () => {
+    expect(fs.readFileSync(COMPOSE_CATALOG_FILE, 'utf8')).to.equal(renderComposeCatalog());
   });
 
   it('runs the same Trino version, ports and FHIR domains as the local runtime', () => {

@@ -4,9 +4,17 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { stringify } from 'yaml';
+import { FHIR_CATALOG, renderFhirCatalog } from './fhir-catalog';
 import { DEFAULT_PORTS as ports, DOMAINS, postgres, ROOT, versions } from './topology';
 
 export const COMPOSE_FILE = path.join(ROOT, 'compose.yaml');
+/** The catalog the Docker Trino mounts: service names instead of loopback, mappings mounted read-only. */
+export const COMPOSE_CATALOG_FILE = path.join(ROOT, 'catalogs', `${FHIR_CATALOG}.properties`);
+const COMPOSE_MAPPINGS_DIR = '/etc/trino/sql-mappings';
+
+export function renderComposeCatalog(): string {
+  return renderFhirCatalog(DOMAINS, COMPOSE_MAPPINGS_DIR, (d) => `http://fhir:${ports.fhir}/fhir/${d.id}`);
+}
 
 export function renderCompose(): string {
   const tenants = DOMAINS.map((d) => d.id).join(',');
@@ -45,7 +53,8 @@ export function renderCompose(): string {
       trino: {
         image: `trinodb/trino:${versions.trino}`,
         depends_on: { fhir: { condition: 'service_healthy' } },
-        volumes: ['./connector/target/plugin/fhir:/usr/lib/trino/plugin/fhir:ro', './catalogs:/etc/trino/catalog:ro'],
+        volumes: ['./connector/target/plugin/fhir:/usr/lib/trino/plugin/fhir:ro', './catalogs:/etc/trino/catalog:ro',
+          `./sql-mappings:${COMPOSE_MAPPINGS_DIR}:ro`],
         ports: [`127.0.0.1:${ports.trino}:8080`],
       },
     },
@@ -60,5 +69,6 @@ export function renderCompose(): string {
 
 if (require.main === module) {
   fs.writeFileSync(COMPOSE_FILE, renderCompose());
-  process.stdout.write(`wrote ${path.relative(process.cwd(), COMPOSE_FILE)}\n`);
+  fs.writeFileSync(COMPOSE_CATALOG_FILE, renderComposeCatalog());
+  for (const file of [COMPOSE_FILE, COMPOSE_CATALOG_FILE]) process.stdout.write(`wrote ${path.relative(process.cwd(), file)}\n`);
 }

@@ -1,0 +1,65 @@
+// The committed search-parameter bindings of sql-mappings/*.json are the ones derived from what the running
+// trusts advertise (CapabilityStatement + search parameter expressions), so the files cannot drift from
+// the servers the connector pushes searches to.
+import { expect } from 'chai';
+import { spawnSync } from 'node:child_process';
+import * as path from 'node:path';
+import { loadServerSearchParams, ServerSearchParams } from '../../control-plane/src/catalogs/capability';
+import { deriveForFile, mappingFiles } from '../../control-plane/src/catalogs/derive-bindings-cli';
+import { DOMAINS, fhirBaseUrl, ROOT } from '../runtime/topology';
+
+describe('mapping bindings against the live FHIR servers', () => {
+  const servers = new Map<string, ServerSearchParams>();
+
+  before(async () => {
+    for (const domain of DOMAINS) servers.set(domain.id, await loadServerSearchParams(fhirBaseUrl(domain)));
+  });
+
+  it('finds mapping files to check', () => {
+    expect(mappingFiles().length).to.be.greaterThan(0);
+  });
+
+  for (const domain of DOMAINS) {
+    describe(`domain ${domain.id}`, () => {
+      it('advertises, with a known expression, every search parameter a committed binding uses', () => {
+        const server = servers.get(domain.id)!;
+        for (const file of mappingFiles()) {
+          const result = deriveForFile(file, server);
+          const resource = (JSON.parse(result.text) as { view: { resource: string } }).view.resource;
+          const params = new Map(server.forResource(resource).params.map((p) => [p.code, p]));
+          for (const [column, binding] of Object.entries(result.committed)) {
+            const param = params.get(binding.param);
+            expect(param, `${path.basename(file)} ${column}: ${resource}?${binding.param} advertised`).to.not.equal(undefined);
+            expect(param!.type, `${path.basename(file)} ${column}: ${binding.param} type`).to.equal(binding.type);
+            expect(param!.expression, `${path.basename(file)} ${column}: ${binding.param} expression`).to.be.a('string');
+          }
+        }
+      });
+
+      for (const file of mappingFiles()) {
+        it(`${path.basename(file)}: committed bindings equal the derived ones, in column order`, () => {
+          const result = deriveForFile(file, servers.get(domain.id)!);
+          expect(result.differences, result.differences.join('\n')).to.deep.equal([]);
+          expect(result.committed).to.deep.equal(result.derived);
+          expect(Object.keys(result.committed)).to.deep.equal(Object.keys(result.derived));
+        });
+      }
+    });
+  }
+
+  it('npm run mappings:bindings -- --check passes against the first domain', () => {
+    const run = spawnSync(path.join(ROOT, 'node_modules', '.bin', 'tsx'),
+      ['control-plane/src/catalogs/derive-bindings-cli.ts', '--check', '--base-url', fhirBaseUrl(DOMAINS[0]!)],
+      { cwd: ROOT, encoding: 'utf8' });
+    expect(run.status, `${run.stdout}\n${run.stderr}`).to.equal(0);
+    expect(run.stdout).to.contain('all committed bindings match the server');
+  });
+
+  it('the CLI fails with a clear message when no FHIR server answers', () => {
+    const run = spawnSync(path.join(ROOT, 'node_modules', '.bin', 'tsx'),
+      ['control-plane/src/catalogs/derive-bindings-cli.ts', '--check', '--base-url', 'http://127.0.0.1:9/fhir/none'],
+      { cwd: ROOT, encoding: 'utf8' });
+    expect(run.status).to.equal(2);
+    expect(run.stderr).to.match(/cannot reach the FHIR server at http:\/\/127\.0\.0\.1:9\/fhir\/none\/metadata .*is the mesh up\?/);
+  });
+});

@@ -1,0 +1,115 @@
+package uk.nhs.fhirmesh.mapping;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.logging.Logger;
+import java.util.stream.Stream;
+
+import static java.util.Objects.requireNonNull;
+
+/**
+ * The mapping files of one catalog, re-read whenever the directory changes, so that a table the control
+ * plane publishes appears without restarting Trino. A broken file does not hide the other tables: it is
+ * kept as an error, listed nowhere, and reported by name when a query asks for its table.
+ */
+public final class MappingRepository
+{
+    private static final Logger LOG = Logger.getLogger(MappingRepository.class.getName());
+
+    private final Path directory;
+    private final ObjectMapper json = new ObjectMapper();
+    private Snapshot snapshot = new Snapshot(Map.of(), Map.of(), Map.of());
+
+    /** Tables by name, broken files by table name (file stem), and what they were read from. */
+    private record Snapshot(Map<String, TableMapping> tables, Map<String, MappingException> broken, Map<Path, FileTime> files) {}
+
+    public MappingRepository(Path directory)
+    {
+        this.directory = requireNonNull(directory, "directory");
+        if (!Files.isDirectory(directory)) {
+            throw new MappingException("fhir.mappings.dir " + directory + " is not a directory");
+        }
+    }
+
+    public Map<String, TableMapping> tables()
+    {
+        return current().tables();
+    }
+
+    /** Empty when there is no such table; an exception naming the file when its mapping is broken. */
+    public Optional<TableMapping> table(String name)
+    {
+        Snapshot current = current();
+        MappingException broken = current.broken().get(name);
+        if (broken != null) {
+            throw broken;
+        }
+        return Optional.ofNullable(current.tables().get(name));
+    }
+
+    private synchronized Snapshot current()
+    {
+        Map<Path, FileTime> files = listFiles();
+        if (!files.equals(snapshot.files())) {
+            snapshot = load(files);
+        }
+        return snapshot;
+    }
+
+    private Map<Path, FileTime> listFiles()
+    {
+        Map<Path, FileTime> files = new TreeMap<>();
+        try (Stream<Path> entries = Files.list(directory)) {
+            for (Path file : (Iterable<Path>) entries.filter(p -> p.getFileName().toString().endsWith(".json"))::iterator) {
+                files.put(file, Files.getLastModifiedTime(file));
+            }
+        }
+        catch (IOException e) {
+            throw new MappingException("cannot list mapping directory " + directory + ": " + e.getMessage(), e);
+        }
+        return files;
+    }
+
+    private Snapshot load(Map<Path, FileTime> files)
+    {
+        Map<String, TableMapping> tables = new TreeMap<>();
+        Map<String, MappingException> broken = new TreeMap<>();
+        for (Path file : files.keySet()) {
+            String source = file.getFileName().toString();
+            String stem = source.substring(0, source.length() - ".json".length());
+            try {
+                TableMapping mapping = TableMapping.parse(readJson(file, source), source);
+                if (tables.containsKey(mapping.table())) {
+                    throw new MappingException(source + ": table '" + mapping.table() + "' is defined by another mapping file too");
+                }
+                tables.put(mapping.table(), mapping);
+            }
+            catch (MappingException e) {
+                LOG.warning("fhir mapping not served: " + e.getMessage());
+                broken.put(stem, e);
+            }
+        }
+        return new Snapshot(tables, broken, files);
+    }
+
+    private com.fasterxml.jackson.databind.JsonNode readJson(Path file, String source)
+    {
+        try {
+            return json.readTree(file.toFile());
+        }
+        catch (JsonProcessingException e) {
+            throw new MappingException(source + ": not valid JSON at line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr() + ": " + e.getOriginalMessage());
+        }
+        catch (IOException e) {
+            throw new MappingException(source + ": cannot read: " + e.getMessage(), e);
+        }
+    }
+}

@@ -1,0 +1,203 @@
+package uk.nhs.fhirmesh.search;
+
+import io.airlift.slice.Slice;
+import io.trino.spi.predicate.Domain;
+import io.trino.spi.predicate.Range;
+import io.trino.spi.predicate.TupleDomain;
+import io.trino.spi.type.DateType;
+import io.trino.spi.type.DoubleType;
+import io.trino.spi.type.TimestampWithTimeZoneType;
+import io.trino.spi.type.Type;
+import io.trino.spi.type.VarcharType;
+import uk.nhs.fhirmesh.mapping.ColumnBinding;
+import uk.nhs.fhirmesh.mapping.TableMapping;
+
+import java.math.BigDecimal;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.regex.Pattern;
+
+import static io.trino.spi.type.DateTimeEncoding.unpackMillisUtc;
+
+/**
+ * SQL predicate in, FHIR search out: turns the constraint Trino offers a table scan into search
+ * parameters of the table's bindings. Pure (no I/O) and deliberately conservative: every parameter
+ * selects a superset of the rows the predicate keeps, because FHIR search semantics are broader than
+ * SQL's (any-coding token match, case-insensitive strings, date ranges and precision, missing values).
+ * Trino therefore re-checks every predicate; the rules are documented in connector-spec/pushdown-rules.md.
+ */
+public final class SearchTranslator
+{
+    /** Beyond this many IN values a search URL grows too long for some servers; the column is not pushed. */
+    public static final int MAX_VALUES_PER_PARAMETER = 100;
+
+    private static final Pattern FHIR_ID = Pattern.compile("[A-Za-z0-9\\-.]{1,64}");
+    private static final DateTimeFormatter SECONDS = DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss'Z'").withZone(ZoneOffset.UTC);
+
+    /** {@code contains(column, value)} or its negation on a collection column, from Trino's filter expression. */
+    public record ElementCondition(String column, String value, boolean negated) {}
+
+    private SearchTranslator() {}
+
+    /**
+     * @param columns the constraint by column name; nulls-allowed domains are skipped because FHIR cannot
+     * select "value or missing" in one parameter
+     * @param types the Trino type of each constrained column
+     */
+    public static FhirSearch translate(TableMapping mapping, TupleDomain<String> columns, Map<String, Type> types, List<ElementCondition> elementConditions)
+    {
+        FhirSearch search = FhirSearch.of(mapping.view().resource());
+        Optional<Map<String, Domain>> domains = columns.getDomains();
+        if (domains.isPresent()) {
+            for (Map.Entry<String, Domain> entry : domains.get().entrySet()) {
+                Optional<ColumnBinding> binding = mapping.binding(entry.getKey());
+                Type type = types.get(entry.getKey());
+                if (binding.isPresent() && type != null) {
+                    for (FhirSearch.Parameter parameter : parameters(binding.get(), type, entry.getValue())) {
+                        search = search.with(parameter.name(), parameter.value());
+                    }
+                }
+            }
+        }
+        for (ElementCondition condition : elementConditions) {
+            Optional<ColumnBinding> binding = mapping.binding(condition.column());
+            if (binding.isPresent() && binding.get().kind() == ColumnBinding.Kind.TOKEN) {
+                // The column holds every code the parameter indexes, so ":not" is exact here: a row
+                // lacking the code is a resource lacking it (checked when the binding is derived).
+                String name = binding.get().param() + (condition.negated() ? ":not" : "");
+                search = search.with(name, token(binding.get(), condition.value()));
+            }
+        }
+        return search;
+    }
+
+    static List<FhirSearch.Parameter> parameters(ColumnBinding binding, Type type, Domain domain)
+    {
+        if (domain.isNullAllowed() || domain.isNone() || domain.isAll()) {
+            return List.of();
+        }
+        return switch (binding.kind()) {
+            case TOKEN -> discrete(domain, type).map(values -> tokens(binding, values)).orElse(List.of());
+            case REFERENCE -> discrete(domain, type).map(values -> references(binding, values)).orElse(List.of());
+            case STRING -> discrete(domain, type).map(values -> exactStrings(binding, values)).orElse(List.of());
+            case DATE -> dateRange(binding, type, domain);
+            case QUANTITY -> quantityRange(binding, type, domain);
+        };
+    }
+
+    private static Optional<List<String>> discrete(Domain domain, Type type)
+    {
+        if (!(type instanceof VarcharType) || !domain.getValues().isDiscreteSet()) {
+            return Optional.empty();
+        }
+        List<Object> values = domain.getValues().getDiscreteSet();
+        if (values.isEmpty() || values.size() > MAX_VALUES_PER_PARAMETER) {
+            return Optional.empty();
+        }
+        return Optional.of(values.stream().map(value -> ((Slice) value).toStringUtf8()).toList());
+    }
+
+    private static List<FhirSearch.Parameter> tokens(ColumnBinding binding, List<String> values)
+    {
+        List<String> tokens = values.stream().map(value -> token(binding, value)).toList();
+        return List.of(new FhirSearch.Parameter(binding.param(), String.join(",", tokens)));
+    }
+
+    private static String token(ColumnBinding binding, String code)
+    {
+        return binding.system() == null ? escape(code) : escape(binding.system()) + "|" + escape(code);
+    }
+
+    private static List<FhirSearch.Parameter> references(ColumnBinding binding, List<String> ids)
+    {
+        // A value that is not a FHIR id cannot equal any reference key; pushing the others would still
+        // be a superset, but skipping the column keeps the rule simple to audit.
+        if (!ids.stream().allMatch(id -> FHIR_ID.matcher(id).matches())) {
+            return List.of();
+        }
+        List<String> references = ids.stream().map(id -> binding.target() + "/" + id).toList();
+        return List.of(new FhirSearch.Parameter(binding.param(), String.join(",", references)));
+    }
+
+    private static List<FhirSearch.Parameter> exactStrings(ColumnBinding binding, List<String> values)
+    {
+        return List.of(new FhirSearch.Parameter(binding.param() + ":exact", String.join(",", values.stream().map(SearchTranslator::escape).toList())));
+    }
+
+    /**
+     * The span of the domain as inclusive {@code ge}/{@code le} bounds. Timestamps are widened to whole
+     * seconds in UTC so that server-side precision and time-zone handling can only add rows.
+     */
+    private static List<FhirSearch.Parameter> dateRange(ColumnBinding binding, Type type, Domain domain)
+    {
+        Range span = domain.getValues().getRanges().getSpan();
+        List<FhirSearch.Parameter> parameters = new ArrayList<>();
+        if (!span.isLowUnbounded()) {
+            formatDate(type, span.getLowBoundedValue(), false).ifPresent(value -> parameters.add(new FhirSearch.Parameter(binding.param(), "ge" + value)));
+        }
+        if (!span.isHighUnbounded()) {
+            formatDate(type, span.getHighBoundedValue(), true).ifPresent(value -> parameters.add(new FhirSearch.Parameter(binding.param(), "le" + value)));
+        }
+        return parameters;
+    }
+
+    private static Optional<String> formatDate(Type type, Object value, boolean upper)
+    {
+        if (type instanceof DateType) {
+            return Optional.of(LocalDate.ofEpochDay((Long) value).toString());
+        }
+        if (type instanceof TimestampWithTimeZoneType timestampType && !timestampType.isShort()) {
+            return Optional.empty();
+        }
+        if (type instanceof TimestampWithTimeZoneType) {
+            Instant instant = Instant.ofEpochMilli(unpackMillisUtc((Long) value));
+            Instant second = instant.truncatedTo(ChronoUnit.SECONDS);
+            if (upper && !second.equals(instant)) {
+                second = second.plusSeconds(1);
+            }
+            return Optional.of(SECONDS.format(second));
+        }
+        return Optional.empty();
+    }
+
+    private static List<FhirSearch.Parameter> quantityRange(ColumnBinding binding, Type type, Domain domain)
+    {
+        if (!(type instanceof DoubleType)) {
+            return List.of();
+        }
+        Range span = domain.getValues().getRanges().getSpan();
+        List<FhirSearch.Parameter> parameters = new ArrayList<>();
+        if (!span.isLowUnbounded() && Double.isFinite((Double) span.getLowBoundedValue())) {
+            parameters.add(new FhirSearch.Parameter(binding.param(), "ge" + decimal((Double) span.getLowBoundedValue())));
+        }
+        if (!span.isHighUnbounded() && Double.isFinite((Double) span.getHighBoundedValue())) {
+            parameters.add(new FhirSearch.Parameter(binding.param(), "le" + decimal((Double) span.getHighBoundedValue())));
+        }
+        return parameters;
+    }
+
+    private static String decimal(double value)
+    {
+        return BigDecimal.valueOf(value).stripTrailingZeros().toPlainString();
+    }
+
+    /** FHIR search escaping of the characters that separate values: {@code \ , | $}. */
+    static String escape(String value)
+    {
+        StringBuilder escaped = new StringBuilder(value.length());
+        for (char c : value.toCharArray()) {
+            if (c == '\\' || c == ',' || c == '|' || c == '$') {
+                escaped.append('\\');
+            }
+            escaped.append(c);
+        }
+        return escaped.toString();
+    }
+}

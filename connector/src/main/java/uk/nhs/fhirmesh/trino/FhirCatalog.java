@@ -1,0 +1,85 @@
+package uk.nhs.fhirmesh.trino;
+
+import io.trino.spi.TrinoException;
+import io.trino.spi.connector.SchemaTableName;
+import io.trino.spi.connector.TableNotFoundException;
+import uk.nhs.fhirmesh.client.BearerToken;
+import uk.nhs.fhirmesh.client.FhirEndpoint;
+import uk.nhs.fhirmesh.mapping.MappingException;
+import uk.nhs.fhirmesh.mapping.MappingRepository;
+import uk.nhs.fhirmesh.mapping.TableMapping;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/** What one fhir catalog serves: its settings, its domains' endpoints and its tables (one schema). */
+final class FhirCatalog
+{
+    static final String SCHEMA = "default";
+
+    private final FhirConfig config;
+    private final MappingRepository mappings;
+    private final Map<String, FhirEndpoint> endpoints = new LinkedHashMap<>();
+
+    FhirCatalog(FhirConfig config)
+    {
+        this.config = config;
+        this.mappings = new MappingRepository(config.mappingsDir());
+        config.domains().forEach((code, domain) -> endpoints.put(code, new FhirEndpoint(code, domain.baseUrl(), token(domain))));
+    }
+
+    private static BearerToken token(FhirConfig.DomainConfig domain)
+    {
+        if (domain.bearerTokenEnv() != null) {
+            return BearerToken.fromEnvironment(domain.bearerTokenEnv());
+        }
+        if (domain.bearerTokenFile() != null) {
+            return BearerToken.fromFile(domain.bearerTokenFile());
+        }
+        return null;
+    }
+
+    FhirConfig config()
+    {
+        return config;
+    }
+
+    List<String> domains()
+    {
+        return List.copyOf(endpoints.keySet());
+    }
+
+    FhirEndpoint endpoint(String domain)
+    {
+        FhirEndpoint endpoint = endpoints.get(domain);
+        if (endpoint == null) {
+            throw new TrinoException(FhirErrorCode.FHIR_INVALID_MAPPING, "FHIR domain " + domain + " is not configured in this catalog");
+        }
+        return endpoint;
+    }
+
+    Map<String, TableMapping> tables()
+    {
+        return mappings.tables();
+    }
+
+    Optional<TableMapping> findMapping(SchemaTableName name)
+    {
+        if (!SCHEMA.equals(name.getSchemaName())) {
+            return Optional.empty();
+        }
+        try {
+            return mappings.table(name.getTableName());
+        }
+        catch (MappingException e) {
+            throw new TrinoException(FhirErrorCode.FHIR_INVALID_MAPPING, "table " + name + " cannot be served: " + e.getMessage(), e);
+        }
+    }
+
+    TableMapping mapping(SchemaTableName name)
+    {
+        return findMapping(name).orElseThrow(() -> new TableNotFoundException(name));
+    }
+}

@@ -1,0 +1,190 @@
+package uk.nhs.fhirmesh.trino;
+
+import java.net.URI;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The catalog properties of a {@code fhir} catalog, parsed strictly: an unknown or malformed key fails
+ * catalog creation with a message naming the key. The contract (keys, defaults, patterns) is
+ * connector-spec/catalog-properties.schema.json; TestFhirConfig checks the two agree.
+ */
+public record FhirConfig(
+        Map<String, DomainConfig> domains,
+        Path mappingsDir,
+        int pageSize,
+        Duration connectTimeout,
+        Duration requestTimeout,
+        int retryMaxAttempts,
+        Duration retryMaxTime,
+        int maxConcurrentRequestsPerEndpoint,
+        long resourcesPerSplit,
+        int maxSplitsPerDomain,
+        boolean pushdownEnabled)
+{
+    /** One endpoint. A token is referenced by environment variable or file name, never held as a value. */
+    public record DomainConfig(String code, URI baseUrl, String bearerTokenEnv, Path bearerTokenFile) {}
+
+    public static final Set<String> KEYS = Set.of(
+            "connector.name", "fhir.domains", "fhir.mappings.dir", "fhir.page-size", "fhir.http.connect-timeout",
+            "fhir.http.request-timeout", "fhir.retry.max-attempts", "fhir.retry.max-time",
+            "fhir.max-concurrent-requests-per-endpoint", "fhir.split.resources-per-split", "fhir.split.max-per-domain",
+            "fhir.pushdown.enabled");
+    public static final List<String> DOMAIN_KEYS = List.of("base-url", "auth.bearer-token-env", "auth.bearer-token-file");
+
+    private static final Pattern DOMAIN_KEY = Pattern.compile("fhir\\.domain\\.([A-Za-z0-9]+)\\.(.+)");
+    private static final Pattern DOMAIN_CODE = Pattern.compile("[A-Za-z0-9]+");
+    private static final Pattern DURATION = Pattern.compile("([0-9]+)(ms|s|m|h)");
+    private static final Pattern ENV_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
+
+    public static FhirConfig parse(Map<String, String> properties)
+    {
+        Map<String, String> remaining = new HashMap<>(properties);
+        remaining.remove("connector.name");
+        String domainList = required(remaining, "fhir.domains");
+        Map<String, Map<String, String>> perDomain = new LinkedHashMap<>();
+        for (String code : domainList.split(",", -1)) {
+            String trimmed = code.trim();
+            if (!DOMAIN_CODE.matcher(trimmed).matches()) {
+                throw invalid("fhir.domains", "'" + code + "' is not a domain code (letters and digits, e.g. RX1)");
+            }
+            if (perDomain.put(trimmed.toUpperCase(), new HashMap<>()) != null) {
+                throw invalid("fhir.domains", "domain " + trimmed + " is listed twice");
+            }
+        }
+        for (String key : new ArrayList<>(remaining.keySet())) {
+            Matcher matcher = DOMAIN_KEY.matcher(key);
+            if (!matcher.matches()) {
+                continue;
+            }
+            Map<String, String> settings = perDomain.get(matcher.group(1).toUpperCase());
+            if (settings == null) {
+                throw invalid(key, "domain " + matcher.group(1) + " is not listed in fhir.domains");
+            }
+            if (!DOMAIN_KEYS.contains(matcher.group(2))) {
+                throw invalid(key, "unknown domain setting '" + matcher.group(2) + "' (known: " + DOMAIN_KEYS + ")");
+            }
+            settings.put(matcher.group(2), remaining.remove(key));
+        }
+        Map<String, DomainConfig> domains = new LinkedHashMap<>();
+        perDomain.forEach((code, settings) -> domains.put(code, domain(code, settings)));
+
+        FhirConfig config = new FhirConfig(
+                domains,
+                Path.of(required(remaining, "fhir.mappings.dir")),
+                integer(remaining, "fhir.page-size", 500, 1, 1000),
+                duration(remaining, "fhir.http.connect-timeout", "5s"),
+                duration(remaining, "fhir.http.request-timeout", "60s"),
+                integer(remaining, "fhir.retry.max-attempts", 4, 1, 99),
+                duration(remaining, "fhir.retry.max-time", "30s"),
+                integer(remaining, "fhir.max-concurrent-requests-per-endpoint", 4, 1, 1024),
+                integer(remaining, "fhir.split.resources-per-split", 5000, 1, Integer.MAX_VALUE),
+                integer(remaining, "fhir.split.max-per-domain", 8, 1, 1024),
+                bool(remaining, "fhir.pushdown.enabled", true));
+        if (!remaining.isEmpty()) {
+            throw new IllegalArgumentException("fhir catalog: unknown properties " + new TreeSet<>(remaining.keySet()) + " (see connector-spec/catalog-properties.schema.json)");
+        }
+        return config;
+    }
+
+    private static DomainConfig domain(String code, Map<String, String> settings)
+    {
+        String prefix = "fhir.domain." + code + ".";
+        String baseUrl = settings.get("base-url");
+        if (baseUrl == null) {
+            throw invalid(prefix + "base-url", "is required for every domain in fhir.domains");
+        }
+        URI uri;
+        try {
+            uri = URI.create(baseUrl.endsWith("/") ? baseUrl.substring(0, baseUrl.length() - 1) : baseUrl);
+        }
+        catch (IllegalArgumentException e) {
+            throw invalid(prefix + "base-url", "not a URL: " + e.getMessage());
+        }
+        if (!"http".equals(uri.getScheme()) && !"https".equals(uri.getScheme()) || uri.getHost() == null) {
+            throw invalid(prefix + "base-url", "must be an http or https URL with a host");
+        }
+        if (uri.getRawQuery() != null || uri.getRawUserInfo() != null) {
+            throw invalid(prefix + "base-url", "must not carry a query or credentials; use auth.bearer-token-env or -file");
+        }
+        String env = settings.get("auth.bearer-token-env");
+        String file = settings.get("auth.bearer-token-file");
+        if (env != null && file != null) {
+            throw invalid(prefix + "auth", "set auth.bearer-token-env or auth.bearer-token-file, not both");
+        }
+        if (env != null && !ENV_NAME.matcher(env).matches()) {
+            throw invalid(prefix + "auth.bearer-token-env", "must be an environment variable name");
+        }
+        return new DomainConfig(code, uri, env, file == null ? null : Path.of(file));
+    }
+
+    private static String required(Map<String, String> properties, String key)
+    {
+        String value = properties.remove(key);
+        if (value == null || value.isBlank()) {
+            throw invalid(key, "is required");
+        }
+        return value.trim();
+    }
+
+    private static int integer(Map<String, String> properties, String key, int defaultValue, int min, int max)
+    {
+        String value = properties.remove(key);
+        if (value == null) {
+            return defaultValue;
+        }
+        try {
+            int parsed = Integer.parseInt(value.trim());
+            if (parsed < min || parsed > max) {
+                throw invalid(key, value + " is outside " + min + ".." + max);
+            }
+            return parsed;
+        }
+        catch (NumberFormatException e) {
+            throw invalid(key, "'" + value + "' is not an integer");
+        }
+    }
+
+    static Duration duration(Map<String, String> properties, String key, String defaultValue)
+    {
+        String value = properties.remove(key);
+        Matcher matcher = DURATION.matcher(value == null ? defaultValue : value.trim());
+        if (!matcher.matches()) {
+            throw invalid(key, "'" + value + "' is not a duration such as 500ms, 30s, 2m or 1h");
+        }
+        long amount = Long.parseLong(matcher.group(1));
+        return switch (matcher.group(2)) {
+            case "ms" -> Duration.ofMillis(amount);
+            case "s" -> Duration.ofSeconds(amount);
+            case "m" -> Duration.ofMinutes(amount);
+            default -> Duration.ofHours(amount);
+        };
+    }
+
+    private static boolean bool(Map<String, String> properties, String key, boolean defaultValue)
+    {
+        String value = properties.remove(key);
+        if (value == null) {
+            return defaultValue;
+        }
+        return switch (value.trim()) {
+            case "true" -> true;
+            case "false" -> false;
+            default -> throw invalid(key, "'" + value + "' is not true or false");
+        };
+    }
+
+    private static IllegalArgumentException invalid(String key, String problem)
+    {
+        return new IllegalArgumentException("fhir catalog property " + key + ": " + problem);
+    }
+}

@@ -1,0 +1,30 @@
+package uk.nhs.fhirmesh.trino;
+
+import io.trino.spi.connector.Connector;
+import io.trino.spi.connector.ConnectorContext;
+import io.trino.spi.connector.ConnectorFactory;
+import uk.nhs.fhirmesh.client.FhirSearchClient;
+import uk.nhs.fhirmesh.client.HttpSettings;
+
+import java.util.Map;
+
+/** {@code connector.name=fhir}: validates the catalog properties and builds the connector. */
+public final class FhirConnectorFactory
+        implements ConnectorFactory
+{
+    @Override
+    public String getName()
+    {
+        return "fhir";
+    }
+
+    @Override
+    public Connector create(String catalogName, Map<String, String> properties, ConnectorContext context)
+    {
+        FhirConfig config = FhirConfig.parse(properties);
+        FhirCatalog catalog = new FhirCatalog(config);
+        FhirSearchClient client = new FhirSearchClient(new HttpSettings(config.connectTimeout(), config.requestTimeout(),
+                config.retryMaxAttempts(), config.retryMaxTime(), config.maxConcurrentRequestsPerEndpoint()));
+        return new FhirConnector(catalog, client);
+    }
+}

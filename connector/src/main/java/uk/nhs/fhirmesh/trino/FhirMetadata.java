@@ -1,0 +1,233 @@
+package uk.nhs.fhirmesh.trino;
+
+import io.trino.spi.TrinoException;
+import io.trino.spi.connector.Assignment;
+import io.trino.spi.connector.ColumnHandle;
+import io.trino.spi.connector.ColumnMetadata;
+import io.trino.spi.connector.ConnectorMetadata;
+import io.trino.spi.connector.ConnectorSession;
+import io.trino.spi.connector.ConnectorTableHandle;
+import io.trino.spi.connector.ConnectorTableMetadata;
+import io.trino.spi.connector.ConnectorTableVersion;
+import io.trino.spi.connector.Constraint;
+import io.trino.spi.connector.ConstraintApplicationResult;
+import io.trino.spi.connector.LimitApplicationResult;
+import io.trino.spi.connector.ProjectionApplicationResult;
+import io.trino.spi.connector.RelationColumnsMetadata;
+import io.trino.spi.connector.SchemaTableName;
+import io.trino.spi.expression.ConnectorExpression;
+import io.trino.spi.expression.Variable;
+import io.trino.spi.predicate.Domain;
+import io.trino.spi.predicate.TupleDomain;
+import io.trino.spi.type.Type;
+import uk.nhs.fhirmesh.mapping.TableMapping;
+import uk.nhs.fhirmesh.search.FhirSearch;
+import uk.nhs.fhirmesh.search.SearchTranslator;
+import uk.nhs.fhirmesh.search.SearchTranslator.ElementCondition;
+import uk.nhs.fhirmesh.view.ViewColumn;
+
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.function.UnaryOperator;
+
+import static io.trino.spi.StandardErrorCode.NOT_SUPPORTED;
+import static io.trino.spi.type.VarcharType.VARCHAR;
+import static uk.nhs.fhirmesh.trino.FhirSessionProperties.pushdownEnabled;
+
+/**
+ * Tables from the catalog's mapping files, and the pushdown hooks. Pushdown only narrows what is
+ * fetched: the remaining filter handed back to Trino is the whole predicate (apart from the exact
+ * {@code domain} column), following trino-base-jdbc's rule of returning empty when nothing changed.
+ */
+final class FhirMetadata
+        implements ConnectorMetadata
+{
+    private final FhirCatalog catalog;
+
+    FhirMetadata(FhirCatalog catalog)
+    {
+        this.catalog = catalog;
+    }
+
+    @Override
+    public List<String> listSchemaNames(ConnectorSession session)
+    {
+        return List.of(FhirCatalog.SCHEMA);
+    }
+
+    @Override
+    public List<SchemaTableName> listTables(ConnectorSession session, Optional<String> schemaName)
+    {
+        if (schemaName.isPresent() && !schemaName.get().equals(FhirCatalog.SCHEMA)) {
+            return List.of();
+        }
+        return catalog.tables().keySet().stream().map(table -> new SchemaTableName(FhirCatalog.SCHEMA, table)).toList();
+    }
+
+    @Override
+    public ConnectorTableHandle getTableHandle(ConnectorSession session, SchemaTableName tableName, Optional<ConnectorTableVersion> startVersion, Optional<ConnectorTableVersion> endVersion)
+    {
+        if (startVersion.isPresent() || endVersion.isPresent()) {
+            throw new TrinoException(NOT_SUPPORTED, "FHIR tables have no versions to travel to");
+        }
+        return catalog.findMapping(tableName)
+                .map(mapping -> FhirTableHandle.scanAll(tableName, catalog.domains(), mapping.view().resource()))
+                .orElse(null);
+    }
+
+    @Override
+    public ConnectorTableMetadata getTableMetadata(ConnectorSession session, ConnectorTableHandle table)
+    {
+        SchemaTableName name = ((FhirTableHandle) table).tableName();
+        TableMapping mapping = catalog.mapping(name);
+        return new ConnectorTableMetadata(name, columnMetadata(mapping), Map.of(), Optional.of(comment(mapping)));
+    }
+
+    @Override
+    public Iterator<RelationColumnsMetadata> streamRelationColumns(ConnectorSession session, Optional<String> schemaName, UnaryOperator<Set<SchemaTableName>> relationFilter)
+    {
+        Map<SchemaTableName, TableMapping> tables = new LinkedHashMap<>();
+        for (SchemaTableName name : listTables(session, schemaName)) {
+            catalog.tables().entrySet().stream().filter(e -> e.getKey().equals(name.getTableName())).findFirst()
+                    .ifPresent(e -> tables.put(name, e.getValue()));
+        }
+        return relationFilter.apply(tables.keySet()).stream()
+                .map(name -> RelationColumnsMetadata.forTable(name, columnMetadata(tables.get(name))))
+                .iterator();
+    }
+
+    @Override
+    public Map<String, ColumnHandle> getColumnHandles(ConnectorSession session, ConnectorTableHandle table)
+    {
+        Map<String, ColumnHandle> handles = new LinkedHashMap<>();
+        for (FhirColumnHandle column : columns(catalog.mapping(((FhirTableHandle) table).tableName()))) {
+            handles.put(column.name(), column);
+        }
+        return handles;
+    }
+
+    @Override
+    public ColumnMetadata getColumnMetadata(ConnectorSession session, ConnectorTableHandle table, ColumnHandle column)
+    {
+        FhirColumnHandle handle = (FhirColumnHandle) column;
+        return handle.toColumnMetadata(handle.name().equals(TableMapping.DOMAIN_COLUMN) ? "Domain (ODS code) whose FHIR endpoint returned the row" : null);
+    }
+
+    @Override
+    public Optional<ConstraintApplicationResult<ConnectorTableHandle>> applyFilter(ConnectorSession session, ConnectorTableHandle table, Constraint constraint)
+    {
+        FhirTableHandle handle = (FhirTableHandle) table;
+        if (!pushdownEnabled(session)) {
+            return Optional.empty();
+        }
+        TableMapping mapping = catalog.mapping(handle.tableName());
+        TupleDomain<ColumnHandle> combined = handle.constraint().intersect(constraint.getSummary());
+        List<ElementCondition> elementConditions = new ArrayList<>(handle.elementConditions());
+        for (ElementCondition condition : ElementConditions.extract(constraint.getExpression(), constraint.getAssignments())) {
+            if (mapping.binding(condition.column()).isPresent() && !elementConditions.contains(condition)) {
+                elementConditions.add(condition);
+            }
+        }
+        if (combined.equals(handle.constraint()) && elementConditions.equals(handle.elementConditions())) {
+            return Optional.empty();
+        }
+        List<String> domains = prunedDomains(handle.domains(), combined);
+        FhirSearch search = SearchTranslator.translate(mapping, byName(combined), typesByName(combined), elementConditions);
+        FhirTableHandle narrowed = handle.withFilter(domains, combined, elementConditions, search);
+        // Only the domain column is enforced exactly (it selects splits); Trino re-checks all the rest.
+        TupleDomain<ColumnHandle> remaining = constraint.getSummary().filter((column, domain) -> !isDomainColumn(column));
+        return Optional.of(new ConstraintApplicationResult<>(narrowed, remaining, constraint.getExpression(), false));
+    }
+
+    @Override
+    public Optional<LimitApplicationResult<ConnectorTableHandle>> applyLimit(ConnectorSession session, ConnectorTableHandle table, long limit)
+    {
+        FhirTableHandle handle = (FhirTableHandle) table;
+        if (!pushdownEnabled(session) || (handle.limit().isPresent() && handle.limit().getAsLong() <= limit)) {
+            return Optional.empty();
+        }
+        // Each split stops after `limit` rows; Trino still applies the limit across splits.
+        return Optional.of(new LimitApplicationResult<>(handle.withLimit(limit), false, false));
+    }
+
+    @Override
+    public Optional<ProjectionApplicationResult<ConnectorTableHandle>> applyProjection(ConnectorSession session, ConnectorTableHandle table, List<ConnectorExpression> projections, Map<String, ColumnHandle> assignments)
+    {
+        FhirTableHandle handle = (FhirTableHandle) table;
+        if (!pushdownEnabled(session) || !projections.stream().allMatch(Variable.class::isInstance)) {
+            return Optional.empty();
+        }
+        TableMapping mapping = catalog.mapping(handle.tableName());
+        Set<String> columns = new LinkedHashSet<>();
+        assignments.values().forEach(column -> columns.add(((FhirColumnHandle) column).name()));
+        columns.remove(TableMapping.DOMAIN_COLUMN);
+        // Columns the pushed search filters on must be fetched too, or Trino could not re-check them.
+        handle.constraint().getDomains().ifPresent(domains -> domains.keySet().forEach(column -> columns.add(((FhirColumnHandle) column).name())));
+        handle.elementConditions().forEach(condition -> columns.add(condition.column()));
+        columns.remove(TableMapping.DOMAIN_COLUMN);
+        Optional<List<String>> elements = mapping.view().topLevelElements(columns).map(set -> set.stream().sorted().toList());
+        if (elements.isEmpty() || elements.equals(handle.elements())) {
+            return Optional.empty();
+        }
+        List<Assignment> resultAssignments = assignments.entrySet().stream()
+                .map(entry -> new Assignment(entry.getKey(), entry.getValue(), ((FhirColumnHandle) entry.getValue()).type()))
+                .toList();
+        return Optional.of(new ProjectionApplicationResult<>(handle.withElements(elements.get()), projections, resultAssignments, false));
+    }
+
+    private static List<String> prunedDomains(List<String> domains, TupleDomain<ColumnHandle> constraint)
+    {
+        Optional<Domain> domainFilter = constraint.getDomains()
+                .flatMap(map -> map.entrySet().stream().filter(e -> isDomainColumn(e.getKey())).map(Map.Entry::getValue).findFirst());
+        if (constraint.isNone()) {
+            return List.of();
+        }
+        if (domainFilter.isEmpty()) {
+            return domains;
+        }
+        return domains.stream().filter(code -> domainFilter.get().includesNullableValue(io.airlift.slice.Slices.utf8Slice(code))).toList();
+    }
+
+    private static boolean isDomainColumn(ColumnHandle column)
+    {
+        return ((FhirColumnHandle) column).name().equals(TableMapping.DOMAIN_COLUMN);
+    }
+
+    private static TupleDomain<String> byName(TupleDomain<ColumnHandle> constraint)
+    {
+        return constraint.transformKeys(column -> ((FhirColumnHandle) column).name());
+    }
+
+    private static Map<String, Type> typesByName(TupleDomain<ColumnHandle> constraint)
+    {
+        Map<String, Type> types = new LinkedHashMap<>();
+        constraint.getDomains().ifPresent(domains -> domains.keySet().forEach(column -> types.put(((FhirColumnHandle) column).name(), ((FhirColumnHandle) column).type())));
+        return types;
+    }
+
+    static List<FhirColumnHandle> columns(TableMapping mapping)
+    {
+        List<FhirColumnHandle> columns = new ArrayList<>();
+        columns.add(new FhirColumnHandle(TableMapping.DOMAIN_COLUMN, VARCHAR));
+        for (ViewColumn column : mapping.view().columns()) {
+            columns.add(new FhirColumnHandle(column.name(), FhirTypes.trinoType(column)));
+        }
+        return columns;
+    }
+
+    private static List<ColumnMetadata> columnMetadata(TableMapping mapping)
+    {
+        return columns(mapping).stream().map(column -> column.toColumnMetadata(null)).toList();
+    }
+
+    private static String comment(TableMapping mapping)
+    {
+        return mapping.description().isEmpty() ? "FHIR " + mapping.view().resource() : mapping.description();
+    }
+}

@@ -1,0 +1,98 @@
+package uk.nhs.fhirmesh.trino;
+
+import io.trino.spi.connector.ConnectorSession;
+import io.trino.spi.connector.ConnectorSplit;
+import io.trino.spi.connector.ConnectorSplitManager;
+import io.trino.spi.connector.ConnectorSplitSource;
+import io.trino.spi.connector.ConnectorTableHandle;
+import io.trino.spi.connector.ConnectorTransactionHandle;
+import io.trino.spi.connector.Constraint;
+import io.trino.spi.connector.DynamicFilter;
+import io.trino.spi.connector.FixedSplitSource;
+import uk.nhs.fhirmesh.client.FhirEndpoint;
+import uk.nhs.fhirmesh.client.FhirRequestException;
+import uk.nhs.fhirmesh.client.FhirSearchClient;
+import uk.nhs.fhirmesh.search.FhirSearch;
+
+import java.time.Instant;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * One split per domain, and for a domain whose search matches many resources, several splits over
+ * disjoint {@code _lastUpdated} ranges ({@code lt b1}, {@code ge b1&lt b2}, ..., {@code ge bn}): the
+ * open first and last ranges make sure no resource falls outside every split, so Trino can read one
+ * endpoint with several drivers, or workers, at once.
+ */
+final class FhirSplitManager
+        implements ConnectorSplitManager
+{
+    private static final DateTimeFormatter INSTANT = DateTimeFormatter.ISO_INSTANT;
+
+    private final FhirCatalog catalog;
+    private final FhirSearchClient client;
+
+    FhirSplitManager(FhirCatalog catalog, FhirSearchClient client)
+    {
+        this.catalog = catalog;
+        this.client = client;
+    }
+
+    @Override
+    public ConnectorSplitSource getSplits(ConnectorTransactionHandle transaction, ConnectorSession session, ConnectorTableHandle table, DynamicFilter dynamicFilter, Constraint constraint)
+    {
+        FhirTableHandle handle = (FhirTableHandle) table;
+        List<ConnectorSplit> splits = new ArrayList<>();
+        try {
+            for (String domain : handle.domains()) {
+                splits.addAll(domainSplits(handle, domain));
+            }
+        }
+        catch (FhirRequestException e) {
+            throw FhirErrors.toTrino(e);
+        }
+        return new FixedSplitSource(splits);
+    }
+
+    private List<FhirSplit> domainSplits(FhirTableHandle handle, String domain)
+    {
+        FhirSearch search = handle.searchWithElements();
+        if (handle.limit().isPresent()) {
+            // A LIMIT reads the first page or two; slicing would only add requests.
+            return List.of(new FhirSplit(domain, search, handle.limit()));
+        }
+        FhirEndpoint endpoint = catalog.endpoint(domain);
+        long matches = client.count(endpoint, handle.search());
+        if (matches == 0) {
+            return List.of();
+        }
+        long slices = Math.min(catalog.config().maxSplitsPerDomain(), (matches + catalog.config().resourcesPerSplit() - 1) / catalog.config().resourcesPerSplit());
+        if (slices <= 1) {
+            return List.of(new FhirSplit(domain, search, handle.limit()));
+        }
+        Optional<Instant> first = client.lastUpdatedBound(endpoint, handle.search(), false);
+        Optional<Instant> last = client.lastUpdatedBound(endpoint, handle.search(), true);
+        if (first.isEmpty() || last.isEmpty() || !last.get().isAfter(first.get())) {
+            return List.of(new FhirSplit(domain, search, handle.limit()));
+        }
+        List<FhirSplit> splits = new ArrayList<>();
+        long from = first.get().toEpochMilli();
+        long span = last.get().toEpochMilli() - from;
+        Instant previous = null;
+        for (long i = 1; i <= slices; i++) {
+            Instant boundary = i == slices ? null : Instant.ofEpochMilli(from + span * i / slices);
+            FhirSearch slice = search;
+            if (previous != null) {
+                slice = slice.with("_lastUpdated", "ge" + INSTANT.format(previous));
+            }
+            if (boundary != null) {
+                slice = slice.with("_lastUpdated", "lt" + INSTANT.format(boundary));
+            }
+            splits.add(new FhirSplit(domain, slice, handle.limit()));
+            previous = boundary;
+        }
+        return splits;
+    }
+}

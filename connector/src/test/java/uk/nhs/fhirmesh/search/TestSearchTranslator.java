@@ -1,0 +1,126 @@
+package uk.nhs.fhirmesh.search;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.airlift.slice.Slices;
+import io.trino.spi.predicate.Domain;
+import io.trino.spi.predicate.Range;
+import io.trino.spi.predicate.TupleDomain;
+import io.trino.spi.predicate.ValueSet;
+import io.trino.spi.type.Type;
+import org.junit.jupiter.api.Test;
+import uk.nhs.fhirmesh.mapping.TableMapping;
+import uk.nhs.fhirmesh.search.SearchTranslator.ElementCondition;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.LocalDate;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.IntStream;
+
+import static io.trino.spi.type.DateTimeEncoding.packDateTimeWithZone;
+import static io.trino.spi.type.DateType.DATE;
+import static io.trino.spi.type.DoubleType.DOUBLE;
+import static io.trino.spi.type.TimeZoneKey.UTC_KEY;
+import static io.trino.spi.type.TimestampWithTimeZoneType.TIMESTAMP_TZ_MILLIS;
+import static io.trino.spi.type.VarcharType.VARCHAR;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/** The pushdown rules of connector-spec/pushdown-rules.md, over the shipped mapping files. */
+class TestSearchTranslator
+{
+    private static TableMapping mapping(String table)
+            throws IOException
+    {
+        Path file = Path.of("..", "sql-mappings", table + ".json");
+        return TableMapping.parse(new ObjectMapper().readTree(file.toFile()), file.getFileName().toString());
+    }
+
+    private static String translate(String table, Map<String, Domain> domains, Map<String, Type> types)
+            throws IOException
+    {
+        return SearchTranslator.translate(mapping(table), TupleDomain.withColumnDomains(domains), types, List.of()).toString();
+    }
+
+    private static long instant(String text)
+    {
+        return packDateTimeWithZone(java.time.Instant.parse(text).toEpochMilli(), UTC_KEY);
+    }
+
+    @Test
+    void tokenEqualityAndDateRangeBecomeOneSearch()
+            throws IOException
+    {
+        String search = translate("condition", Map.of(
+                        "code", Domain.singleValue(VARCHAR, Slices.utf8Slice("44054006")),
+                        "onset", Domain.create(ValueSet.ofRanges(Range.greaterThanOrEqual(TIMESTAMP_TZ_MILLIS, instant("2020-01-01T00:00:00Z"))), false)),
+                Map.of("code", VARCHAR, "onset", TIMESTAMP_TZ_MILLIS));
+        assertEquals(List.of("code=http://snomed.info/sct|44054006", "onset-date=ge2020-01-01T00:00:00Z"), List.of(search.substring(search.indexOf('?') + 1).split("&")).stream().sorted().toList());
+        assertEquals("Condition", search.substring(0, search.indexOf('?')));
+    }
+
+    @Test
+    void inListsBecomeCommaSeparatedAlternatives()
+            throws IOException
+    {
+        String search = translate("condition", Map.of("patient_id", Domain.multipleValues(VARCHAR, List.of(Slices.utf8Slice("rx1-a"), Slices.utf8Slice("rx1-b")))), Map.of("patient_id", VARCHAR));
+        assertEquals("Condition?subject=Patient/rx1-a,Patient/rx1-b", search);
+    }
+
+    @Test
+    void timestampsWidenToWholeSecondsAndStrictBoundsBecomeInclusive()
+            throws IOException
+    {
+        String search = translate("observation", Map.of("effective", Domain.create(ValueSet.ofRanges(
+                        Range.range(TIMESTAMP_TZ_MILLIS, instant("2023-01-01T10:00:00.250Z"), false, instant("2023-02-01T00:00:00.001Z"), false)), false)),
+                Map.of("effective", TIMESTAMP_TZ_MILLIS));
+        assertEquals("Observation?date=ge2023-01-01T10:00:00Z&date=le2023-02-01T00:00:01Z", search);
+    }
+
+    @Test
+    void datesAndQuantitiesUseTheSpanOfTheirRanges()
+            throws IOException
+    {
+        long day = LocalDate.parse("1990-05-01").toEpochDay();
+        assertEquals("Patient?birthdate=ge1990-05-01", translate("patient", Map.of("birth_date", Domain.create(ValueSet.ofRanges(Range.greaterThan(DATE, day)), false)), Map.of("birth_date", DATE)));
+        assertEquals("Observation?value-quantity=ge5.5&value-quantity=le120", translate("observation", Map.of("value", Domain.create(ValueSet.ofRanges(
+                Range.range(DOUBLE, 5.5, true, 7.0, false), Range.range(DOUBLE, 100.0, false, 120.0, true)), false)), Map.of("value", DOUBLE)));
+    }
+
+    @Test
+    void whatFhirCannotNarrowSafelyStaysWithTrino()
+            throws IOException
+    {
+        // NULL allowed: FHIR cannot say "this code or missing" in one parameter.
+        assertEquals("Condition", translate("condition", Map.of("code", Domain.create(ValueSet.of(VARCHAR, Slices.utf8Slice("1")), true)), Map.of("code", VARCHAR)));
+        // NOT IN / ranges over a token: no FHIR equivalent that is a superset.
+        assertEquals("Condition", translate("condition", Map.of("code", Domain.create(ValueSet.of(VARCHAR, Slices.utf8Slice("1")).complement(), false)), Map.of("code", VARCHAR)));
+        // Unbound column.
+        assertEquals("Condition", translate("condition", Map.of("code_display", Domain.singleValue(VARCHAR, Slices.utf8Slice("x"))), Map.of("code_display", VARCHAR)));
+        // Too many IN values for one URL.
+        List<Object> many = IntStream.range(0, SearchTranslator.MAX_VALUES_PER_PARAMETER + 1).mapToObj(i -> (Object) Slices.utf8Slice("c" + i)).toList();
+        assertEquals("Condition", translate("condition", Map.of("code", Domain.multipleValues(VARCHAR, many)), Map.of("code", VARCHAR)));
+        // A value that is no FHIR id cannot be sent as a reference.
+        assertEquals("Condition", translate("condition", Map.of("patient_id", Domain.singleValue(VARCHAR, Slices.utf8Slice("a/b"))), Map.of("patient_id", VARCHAR)));
+    }
+
+    @Test
+    void stringsUseExactMatchAndSeparatorsAreEscaped()
+            throws IOException
+    {
+        assertEquals("Patient?family:exact=O'Brien\\,Smith", translate("patient", Map.of("family_name", Domain.singleValue(VARCHAR, Slices.utf8Slice("O'Brien,Smith"))), Map.of("family_name", VARCHAR)));
+        assertEquals("Patient?identifier=https://fhir.nhs.uk/Id/nhs-number|9991000003", translate("patient", Map.of("nhs_number", Domain.singleValue(VARCHAR, Slices.utf8Slice("9991000003"))), Map.of("nhs_number", VARCHAR)));
+    }
+
+    @Test
+    void securityLabelConditionsUseSecurityAndNot()
+            throws IOException
+    {
+        FhirSearch search = SearchTranslator.translate(mapping("procedure"), TupleDomain.all(), Map.of(),
+                List.of(new ElementCondition("security_labels", "R", true), new ElementCondition("security_labels", "PSY", false)));
+        assertEquals("Procedure?_security:not=R&_security=PSY", search.toString());
+        assertEquals("Procedure?_security:not=R&_security=PSY", search.relativeUrl());
+        assertEquals("Condition?code=http:%2F%2Fsnomed.info%2Fsct%7C1&subject=Patient%2Fa,Patient%2Fb",
+                FhirSearch.of("Condition").with("code", "http://snomed.info/sct|1").with("subject", "Patient/a,Patient/b").relativeUrl());
+    }
+}

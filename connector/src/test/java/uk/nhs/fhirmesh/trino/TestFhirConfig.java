@@ -1,0 +1,117 @@
+package uk.nhs.fhirmesh.trino;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.net.URI;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class TestFhirConfig
+{
+    private static final Path SCHEMA = Path.of("..", "connector-spec", "catalog-properties.schema.json");
+
+    private static Map<String, String> minimal()
+    {
+        Map<String, String> properties = new HashMap<>();
+        properties.put("connector.name", "fhir");
+        properties.put("fhir.domains", "RX1,rth");
+        properties.put("fhir.domain.RX1.base-url", "http://127.0.0.1:8190/fhir/rx1/");
+        properties.put("fhir.domain.rth.base-url", "https://fhir.example.nhs.uk/R4");
+        properties.put("fhir.domain.rth.auth.bearer-token-env", "RTH_TOKEN");
+        properties.put("fhir.mappings.dir", "/tmp");
+        return properties;
+    }
+
+    @Test
+    void defaultsMatchTheSchema()
+            throws IOException
+    {
+        JsonNode schema = new ObjectMapper().readTree(SCHEMA.toFile());
+        FhirConfig config = FhirConfig.parse(minimal());
+        JsonNode properties = schema.get("properties");
+        assertEquals(Integer.parseInt(properties.get("fhir.page-size").get("default").asText()), config.pageSize());
+        assertEquals(FhirConfig.duration(new HashMap<>(), "x", properties.get("fhir.http.request-timeout").get("default").asText()), config.requestTimeout());
+        assertEquals(FhirConfig.duration(new HashMap<>(), "x", properties.get("fhir.http.connect-timeout").get("default").asText()), config.connectTimeout());
+        assertEquals(FhirConfig.duration(new HashMap<>(), "x", properties.get("fhir.retry.max-time").get("default").asText()), config.retryMaxTime());
+        assertEquals(Integer.parseInt(properties.get("fhir.retry.max-attempts").get("default").asText()), config.retryMaxAttempts());
+        assertEquals(Integer.parseInt(properties.get("fhir.max-concurrent-requests-per-endpoint").get("default").asText()), config.maxConcurrentRequestsPerEndpoint());
+        assertEquals(Long.parseLong(properties.get("fhir.split.resources-per-split").get("default").asText()), config.resourcesPerSplit());
+        assertEquals(Integer.parseInt(properties.get("fhir.split.max-per-domain").get("default").asText()), config.maxSplitsPerDomain());
+        assertTrue(config.pushdownEnabled());
+    }
+
+    @Test
+    void knowsExactlyTheKeysTheSchemaDocuments()
+            throws IOException
+    {
+        JsonNode schema = new ObjectMapper().readTree(SCHEMA.toFile());
+        Set<String> documented = new TreeSet<>();
+        schema.get("properties").fieldNames().forEachRemaining(documented::add);
+        assertEquals(documented, new TreeSet<>(FhirConfig.KEYS));
+        Set<String> documentedDomainKeys = new TreeSet<>();
+        for (Iterator<String> patterns = schema.get("patternProperties").fieldNames(); patterns.hasNext(); ) {
+            String pattern = patterns.next();
+            documentedDomainKeys.add(pattern.replace("^fhir\\.domain\\.[A-Za-z0-9]+\\.", "").replace("\\.", ".").replace("$", ""));
+        }
+        assertEquals(documentedDomainKeys, new TreeSet<>(FhirConfig.DOMAIN_KEYS));
+    }
+
+    @Test
+    void parsesDomainsWithoutHoldingTokens()
+    {
+        FhirConfig config = FhirConfig.parse(minimal());
+        assertEquals(Set.of("RX1", "RTH"), config.domains().keySet());
+        assertEquals(URI.create("http://127.0.0.1:8190/fhir/rx1"), config.domains().get("RX1").baseUrl());
+        assertNull(config.domains().get("RX1").bearerTokenEnv());
+        assertEquals("RTH_TOKEN", config.domains().get("RTH").bearerTokenEnv());
+        assertEquals(Duration.ofSeconds(60), config.requestTimeout());
+    }
+
+    @Test
+    void rejectsWhatItDoesNotKnowNamingTheKey()
+    {
+        Map<String, String> unknown = minimal();
+        unknown.put("fhir.page-sise", "10");
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> FhirConfig.parse(unknown)).getMessage().contains("fhir.page-sise"));
+
+        Map<String, String> unlisted = minimal();
+        unlisted.put("fhir.domain.RR8.base-url", "http://x");
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> FhirConfig.parse(unlisted)).getMessage().contains("RR8 is not listed"));
+
+        Map<String, String> noUrl = minimal();
+        noUrl.remove("fhir.domain.RX1.base-url");
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> FhirConfig.parse(noUrl)).getMessage().contains("fhir.domain.RX1.base-url"));
+
+        Map<String, String> credentialsInUrl = minimal();
+        credentialsInUrl.put("fhir.domain.RX1.base-url", "http://user:secret@host/fhir");
+        String message = assertThrows(IllegalArgumentException.class, () -> FhirConfig.parse(credentialsInUrl)).getMessage();
+        assertTrue(message.contains("credentials"));
+        assertFalse(message.contains("secret"), message);
+
+        Map<String, String> badDuration = minimal();
+        badDuration.put("fhir.http.request-timeout", "10 seconds");
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> FhirConfig.parse(badDuration)).getMessage().contains("fhir.http.request-timeout"));
+
+        Map<String, String> pageTooLarge = minimal();
+        pageTooLarge.put("fhir.page-size", "5000");
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> FhirConfig.parse(pageTooLarge)).getMessage().contains("1..1000"));
+
+        Map<String, String> bothTokens = minimal();
+        bothTokens.put("fhir.domain.rth.auth.bearer-token-file", "/run/secrets/rth");
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> FhirConfig.parse(bothTokens)).getMessage().contains("not both"));
+    }
+}

@@ -171,7 +171,9 @@ final class FhirMetadata
         handle.constraint().getDomains().ifPresent(domains -> domains.keySet().forEach(column -> columns.add(((FhirColumnHandle) column).name())));
         handle.elementConditions().forEach(condition -> columns.add(condition.column()));
         columns.remove(TableMapping.DOMAIN_COLUMN);
-        Optional<List<String>> elements = mapping.view().topLevelElements(columns).map(set -> set.stream().sorted().toList());
+        // No element at all (count(*) over a plain view) still needs a valid _elements: id is always there.
+        Optional<List<String>> elements = mapping.view().topLevelElements(columns)
+                .map(set -> set.isEmpty() ? List.of("id") : set.stream().sorted().toList());
         if (elements.isEmpty() || elements.equals(handle.elements())) {
             return Optional.empty();
         }

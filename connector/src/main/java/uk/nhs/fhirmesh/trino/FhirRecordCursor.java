@@ -47,6 +47,7 @@ final class FhirRecordCursor
     private final int[] viewIndexes;
     private final Supplier<ResourceStream> opener;
     private final OptionalLong rowLimit;
+    private final boolean subsetted;
     private final ArrayDeque<Object[]> pending = new ArrayDeque<>();
 
     private ResourceStream resources;
@@ -56,7 +57,7 @@ final class FhirRecordCursor
     private long readTimeNanos;
     private boolean closed;
 
-    FhirRecordCursor(String table, String domain, ViewDefinition view, List<String> names, List<Type> types, int[] viewIndexes, Supplier<ResourceStream> opener, OptionalLong rowLimit)
+    FhirRecordCursor(String table, String domain, ViewDefinition view, List<String> names, List<Type> types, int[] viewIndexes, Supplier<ResourceStream> opener, OptionalLong rowLimit, boolean subsetted)
     {
         this.table = table;
         this.domain = domain;
@@ -67,6 +68,7 @@ final class FhirRecordCursor
         this.viewIndexes = viewIndexes;
         this.opener = opener;
         this.rowLimit = rowLimit;
+        this.subsetted = subsetted;
     }
 
     @Override
@@ -88,6 +90,9 @@ final class FhirRecordCursor
                 }
                 JsonNode resource = resources.next();
                 resourceId = resource.path("id").asText();
+                if (subsetted) {
+                    SubsettedTag.remove(resource);
+                }
                 view.evaluate(resource, pending::add);
             }
         }

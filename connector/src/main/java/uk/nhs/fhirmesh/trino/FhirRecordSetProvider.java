@@ -65,7 +65,8 @@ final class FhirRecordSetProvider
             public RecordCursor cursor()
             {
                 return new FhirRecordCursor(handle.tableName().getTableName(), fhirSplit.domain(), mapping.view(), names, types, viewIndexes,
-                        () -> client.search(catalog.endpoint(fhirSplit.domain()), fhirSplit.search(), Math.max(pageSize, 1)), fhirSplit.rowLimit());
+                        () -> client.search(catalog.endpoint(fhirSplit.domain()), fhirSplit.search(), Math.max(pageSize, 1)), fhirSplit.rowLimit(),
+                        fhirSplit.search().parameters().stream().anyMatch(parameter -> parameter.name().equals("_elements")));
             }
         };
     }

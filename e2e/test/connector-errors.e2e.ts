@@ -1,0 +1,136 @@
+// Failure is loud, names the domain, and never shows a secret: fhir catalogs created at run time
+// (dynamic catalogs) against a closed port, an unknown partition, a missing secret and a broken mapping.
+import { expect } from 'chai';
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { MAPPINGS_DIR } from '../runtime/fhir-catalog';
+import { DOMAINS, fhirBaseUrl } from '../runtime/topology';
+import { TrinoEngine } from './connector/engines';
+
+const trino = new TrinoEngine();
+const SECRET = 'sekret-bearer-3f9a1c';
+
+/** A port nothing listens on: bound once to learn a free number, then closed. */
+async function closedPort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+async function createCatalog(name: string, properties: Record<string, string>): Promise<void> {
+  const withClause = Object.entries(properties).map(([key, value]) => `"${key}" = '${value}'`).join(', ');
+  await trino.query(`CREATE CATALOG ${name} USING fhir WITH (${withClause})`);
+}
+
+async function failure(sql: string): Promise<string> {
+  try {
+    await trino.query(sql);
+  } catch (error) {
+    // The engine appends the SQL to its error; only Trino's own message is under test.
+    return (error as Error).message.split('\n  SQL:')[0]!;
+  }
+  throw new Error(`expected a failure from: ${sql}`);
+}
+
+describe('fhir connector: errors', function () {
+  this.timeout(120_000);
+  const created: string[] = [];
+  const tempDirs: string[] = [];
+
+  async function catalog(name: string, properties: Record<string, string>): Promise<void> {
+    await createCatalog(name, properties);
+    created.push(name);
+  }
+
+  after(async () => {
+    for (const name of created) await trino.query(`DROP CATALOG IF EXISTS ${name}`);
+    for (const dir of tempDirs) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('an unreachable endpoint fails quickly with the domain and resource type, and no token', async () => {
+    const tokenFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'fhir-token-')), 'token');
+    tempDirs.push(path.dirname(tokenFile));
+    fs.writeFileSync(tokenFile, SECRET);
+    await catalog('fhir_down', {
+      'fhir.domains': 'ZZ9',
+      'fhir.domain.ZZ9.base-url': `http://127.0.0.1:${await closedPort()}/fhir/zz9`,
+      'fhir.domain.ZZ9.auth.bearer-token-file': tokenFile,
+      'fhir.mappings.dir': MAPPINGS_DIR,
+      'fhir.retry.max-attempts': '2',
+      'fhir.retry.max-time': '2s',
+    });
+    const started = Date.now();
+    const message = await failure('SELECT count(*) FROM fhir_down.default.condition');
+    expect(Date.now() - started).to.be.below(30_000);
+    expect(message).to.include('FHIR_ENDPOINT_UNAVAILABLE');
+    expect(message).to.include('ZZ9');
+    expect(message).to.include('Condition');
+    expect(message).not.to.include(SECRET);
+  });
+
+  it('an HTTP error names the domain, the resource type and the status', async () => {
+    await catalog('fhir_missing', {
+      'fhir.domains': 'NOPE',
+      'fhir.domain.NOPE.base-url': `${fhirBaseUrl(DOMAINS[0]!).replace(/\/[^/]+$/, '')}/no-such-partition`,
+      'fhir.mappings.dir': MAPPINGS_DIR,
+    });
+    const message = await failure("SELECT count(*) FROM fhir_missing.default.observation WHERE code = '8867-4'");
+    expect(message).to.include('FHIR_HTTP_ERROR');
+    expect(message).to.include('NOPE');
+    expect(message).to.include('Observation');
+    expect(message).to.include('404');
+    // Query values (which may be identifiers) stay out of messages.
+    expect(message).not.to.include('8867-4');
+  });
+
+  it('a token environment variable that is not set is named, not guessed', async () => {
+    await catalog('fhir_noenv', {
+      'fhir.domains': 'RX1',
+      'fhir.domain.RX1.base-url': fhirBaseUrl(DOMAINS[0]!),
+      'fhir.domain.RX1.auth.bearer-token-env': 'FHIR_MESH_TOKEN_THAT_IS_NOT_SET',
+      'fhir.mappings.dir': MAPPINGS_DIR,
+    });
+    const message = await failure('SELECT count(*) FROM fhir_noenv.default.patient');
+    expect(message).to.include('FHIR_MESH_TOKEN_THAT_IS_NOT_SET');
+  });
+
+  it('a misspelt catalog property is refused, naming it', async () => {
+    const message = await failure(`CREATE CATALOG fhir_typo USING fhir WITH ("fhir.domains" = 'RX1', "fhir.domain.RX1.base-url" = '${fhirBaseUrl(DOMAINS[0]!)}', "fhir.mappings.dir" = '${MAPPINGS_DIR}', "fhir.page-sise" = '10')`);
+    expect(message).to.include('fhir.page-sise');
+    created.push('fhir_typo');
+  });
+
+  it('a broken mapping file is reported by name while the other tables keep serving', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fhir-mappings-'));
+    tempDirs.push(dir);
+    fs.copyFileSync(path.join(MAPPINGS_DIR, 'patient.json'), path.join(dir, 'patient.json'));
+    const condition = JSON.parse(fs.readFileSync(path.join(MAPPINGS_DIR, 'condition.json'), 'utf8')) as { view: { select: { column: { path: string }[] }[] } };
+    condition.view.select[0]!.column[1]!.path = 'subject.getReferenceKey(Patient';
+    fs.writeFileSync(path.join(dir, 'condition.json'), JSON.stringify(condition));
+    await catalog('fhir_broken', {
+      'fhir.domains': 'RX1',
+      'fhir.domain.RX1.base-url': fhirBaseUrl(DOMAINS[0]!),
+      'fhir.mappings.dir': dir,
+    });
+    const { rows } = await trino.query('SHOW TABLES FROM fhir_broken.default');
+    expect(rows.flat()).to.deep.equal(['patient']);
+    const message = await failure('SELECT count(*) FROM fhir_broken.default.condition');
+    expect(message).to.include('FHIR_INVALID_MAPPING');
+    expect(message).to.include('condition.json');
+    const patients = await trino.query('SELECT count(*) FROM fhir_broken.default.patient');
+    expect(patients.rows[0]![0]).to.be.above(0);
+  });
+
+  it('a mapping published into the directory is served without a restart', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fhir-mappings-'));
+    tempDirs.push(dir);
+    await catalog('fhir_live', { 'fhir.domains': 'RX1', 'fhir.domain.RX1.base-url': fhirBaseUrl(DOMAINS[0]!), 'fhir.mappings.dir': dir });
+    expect((await trino.query('SHOW TABLES FROM fhir_live.default')).rows).to.deep.equal([]);
+    fs.copyFileSync(path.join(MAPPINGS_DIR, 'encounter.json'), path.join(dir, 'encounter.json'));
+    expect((await trino.query('SHOW TABLES FROM fhir_live.default')).rows.flat()).to.deep.equal(['encounter']);
+  });
+});

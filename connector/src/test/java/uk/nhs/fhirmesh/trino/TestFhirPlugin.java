@@ -3,7 +3,9 @@ package uk.nhs.fhirmesh.trino;
 import io.trino.spi.Plugin;
 import org.junit.jupiter.api.Test;
 
+import java.util.List;
 import java.util.ServiceLoader;
+import java.util.stream.StreamSupport;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
@@ -18,5 +20,14 @@ class TestFhirPlugin
                 .filter(provider -> provider.type() == FhirPlugin.class)
                 .count();
         assertEquals(1, found);
+    }
+
+    @Test
+    void registersTheFhirConnectorFactory()
+    {
+        List<String> names = StreamSupport.stream(new FhirPlugin().getConnectorFactories().spliterator(), false)
+                .map(factory -> factory.getName())
+                .toList();
+        assertEquals(List.of("fhir"), names);
     }
 }

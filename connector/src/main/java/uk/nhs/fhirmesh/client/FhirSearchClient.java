@@ -1,0 +1,137 @@
+package uk.nhs.fhirmesh.client;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import uk.nhs.fhirmesh.search.FhirSearch;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.format.DateTimeParseException;
+import java.util.List;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.Set;
+
+import static uk.nhs.fhirmesh.client.FhirRequestException.Kind.MALFORMED_RESPONSE;
+
+/**
+ * Runs FHIR searches against FHIR R4 servers over HTTP/1.1, streaming each Bundle page. One client
+ * serves many endpoints and threads; its request slots per endpoint are shared by all of them.
+ */
+public final class FhirSearchClient
+        implements AutoCloseable
+{
+    /** A search needing more pages than this is almost certainly a paging bug of the server. */
+    static final int MAX_PAGES = 100_000;
+
+    private final HttpClient http;
+    private final StallWatchdog watchdog;
+    private final RequestMetrics metrics = new RequestMetrics();
+    private final PageFetcher fetcher;
+    private final int maxPages;
+
+    public FhirSearchClient(HttpSettings settings)
+    {
+        this(settings, MAX_PAGES);
+    }
+
+    FhirSearchClient(HttpSettings settings, int maxPages)
+    {
+        this.http = HttpClient.newBuilder()
+                .version(HttpClient.Version.HTTP_1_1)
+                .connectTimeout(settings.connectTimeout())
+                // A redirect could carry the bearer token to another server; servers are configured by their final URL.
+                .followRedirects(HttpClient.Redirect.NEVER)
+                .build();
+        this.watchdog = new StallWatchdog(settings.requestTimeout());
+        this.fetcher = new PageFetcher(http, settings, watchdog, metrics);
+        this.maxPages = maxPages;
+    }
+
+    /**
+     * The resources matching {@code search}, following the Bundles' next links as given. The first
+     * request asks for {@code pageSize} resources per page and is sent on the stream's first
+     * {@code hasNext()}; later pages are whatever the next links ask for.
+     */
+    public ResourceStream search(FhirEndpoint endpoint, FhirSearch search, int pageSize)
+    {
+        if (pageSize < 1) {
+            throw new IllegalArgumentException("pageSize must be at least 1");
+        }
+        FhirSearch first = replacing(search, Set.of("_count")).with("_count", Integer.toString(pageSize));
+        return new SearchStream(fetcher, RequestScope.of(endpoint, search, "search"), endpoint.resolve(first.relativeUrl()), maxPages);
+    }
+
+    /** How many resources match {@code search}: its {@code Bundle.total} with {@code _summary=count}. */
+    public long count(FhirEndpoint endpoint, FhirSearch search)
+    {
+        // HAPI refuses _summary together with _elements; sorting and page size do not matter to a count.
+        FhirSearch counting = replacing(search, Set.of("_summary", "_elements", "_sort", "_count")).with("_summary", "count");
+        RequestScope scope = RequestScope.of(endpoint, search, "count");
+        try (BundlePage page = new BundlePage(fetcher, scope, endpoint.resolve(counting.relativeUrl()))) {
+            while (page.next() != null) {
+                // A server ignoring _summary=count sends resources: the total is still what counts.
+            }
+            OptionalLong total = page.total();
+            if (total.isEmpty()) {
+                throw scope.exception(Failure.of(MALFORMED_RESPONSE, "the Bundle has no total"));
+            }
+            return total.getAsLong();
+        }
+    }
+
+    /**
+     * The lowest, or with {@code highest} the highest, {@code meta.lastUpdated} of the resources matching
+     * {@code search}; empty when none matches.
+     */
+    public Optional<Instant> lastUpdatedBound(FhirEndpoint endpoint, FhirSearch search, boolean highest)
+    {
+        FhirSearch bound = replacing(search, Set.of("_sort", "_count", "_elements", "_summary"))
+                .with("_sort", highest ? "-_lastUpdated" : "_lastUpdated")
+                .with("_count", "1")
+                .with("_elements", "id");
+        RequestScope scope = RequestScope.of(endpoint, search, highest ? "highest _lastUpdated lookup" : "lowest _lastUpdated lookup");
+        try (BundlePage page = new BundlePage(fetcher, scope, endpoint.resolve(bound.relativeUrl()))) {
+            JsonNode first = page.next();
+            while (page.next() != null) {
+                // Read to the end of the page so that the connection can be reused.
+            }
+            if (first == null) {
+                return Optional.empty();
+            }
+            String lastUpdated = first.path("meta").path("lastUpdated").asText(null);
+            if (lastUpdated == null) {
+                throw scope.exception(Failure.of(MALFORMED_RESPONSE, "the resource has no meta.lastUpdated"));
+            }
+            try {
+                return Optional.of(OffsetDateTime.parse(lastUpdated).toInstant());
+            }
+            catch (DateTimeParseException e) {
+                throw scope.exception(Failure.of(MALFORMED_RESPONSE, "meta.lastUpdated is not a FHIR instant"));
+            }
+        }
+    }
+
+    public RequestMetrics metrics()
+    {
+        return metrics;
+    }
+
+    /** Aborts requests still in flight; streams still open fail on their next read. */
+    @Override
+    public void close()
+    {
+        watchdog.close();
+        http.shutdownNow();
+    }
+
+    /** {@code search} without the named (control) parameters, which the caller sets itself. */
+    private static FhirSearch replacing(FhirSearch search, Set<String> names)
+    {
+        List<FhirSearch.Parameter> kept = search.parameters().stream()
+                .filter(parameter -> !names.contains(parameter.name()))
+                .toList();
+        return new FhirSearch(search.resourceType(), kept);
+    }
+}

@@ -1,0 +1,31 @@
+package uk.nhs.fhirmesh.client;
+
+import java.time.Duration;
+
+import static java.util.Objects.requireNonNull;
+
+/**
+ * @param requestTimeout limit for the response headers, for any single blocked read of a response body,
+ * and for waiting for a free request slot of an endpoint
+ * @param maxAttempts total tries of one request when its failures are retryable (1 = no retries)
+ * @param maxRetryTime time budget, from the first try, within which retries of one request may start
+ * @param maxConcurrentRequestsPerEndpoint in-flight requests per endpoint, over all streams of one client
+ */
+public record HttpSettings(Duration connectTimeout, Duration requestTimeout, int maxAttempts, Duration maxRetryTime, int maxConcurrentRequestsPerEndpoint)
+{
+    public HttpSettings
+    {
+        requireNonNull(connectTimeout, "connectTimeout");
+        requireNonNull(requestTimeout, "requestTimeout");
+        requireNonNull(maxRetryTime, "maxRetryTime");
+        if (!connectTimeout.isPositive() || !requestTimeout.isPositive()) {
+            throw new IllegalArgumentException("timeouts must be positive");
+        }
+        if (maxRetryTime.isNegative()) {
+            throw new IllegalArgumentException("maxRetryTime must not be negative");
+        }
+        if (maxAttempts < 1 || maxConcurrentRequestsPerEndpoint < 1) {
+            throw new IllegalArgumentException("maxAttempts and maxConcurrentRequestsPerEndpoint must be at least 1");
+        }
+    }
+}

@@ -1,0 +1,36 @@
+package uk.nhs.fhirmesh.client;
+
+import java.time.Duration;
+
+/** Small formatting helpers for error messages. */
+final class Texts
+{
+    private Texts() {}
+
+    /** {@code 250ms}, {@code 1s}, {@code 1.5s}. */
+    static String duration(Duration duration)
+    {
+        long millis = duration.toMillis();
+        if (millis < 1000) {
+            return millis + "ms";
+        }
+        return millis % 1000 == 0 ? millis / 1000 + "s" : "%.1fs".formatted(millis / 1000.0);
+    }
+
+    static String truncate(String text, int maxLength)
+    {
+        return text.length() <= maxLength ? text : text.substring(0, maxLength) + "…";
+    }
+
+    /** The most specific message in a cause chain, e.g. "Connection refused" under a bare ConnectException. */
+    static String reason(Throwable failure)
+    {
+        String reason = failure.getClass().getSimpleName();
+        for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
+            if (cause.getMessage() != null && !cause.getMessage().isBlank()) {
+                reason = cause.getMessage();
+            }
+        }
+        return reason;
+    }
+}

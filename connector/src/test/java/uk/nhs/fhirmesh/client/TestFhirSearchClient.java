@@ -1,0 +1,797 @@
+package uk.nhs.fhirmesh.client;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.sun.net.httpserver.HttpExchange;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import uk.nhs.fhirmesh.search.FhirSearch;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.math.BigDecimal;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static uk.nhs.fhirmesh.client.Bundles.condition;
+import static uk.nhs.fhirmesh.client.Bundles.entry;
+import static uk.nhs.fhirmesh.client.Bundles.operationOutcome;
+import static uk.nhs.fhirmesh.client.Bundles.page;
+import static uk.nhs.fhirmesh.client.Bundles.resource;
+import static uk.nhs.fhirmesh.client.FhirRequestException.Kind.AUTH_CONFIGURATION;
+import static uk.nhs.fhirmesh.client.FhirRequestException.Kind.HTTP_STATUS;
+import static uk.nhs.fhirmesh.client.FhirRequestException.Kind.MALFORMED_RESPONSE;
+import static uk.nhs.fhirmesh.client.FhirRequestException.Kind.OPERATION_OUTCOME;
+import static uk.nhs.fhirmesh.client.FhirRequestException.Kind.PAGING;
+import static uk.nhs.fhirmesh.client.FhirRequestException.Kind.TIMEOUT;
+import static uk.nhs.fhirmesh.client.FhirRequestException.Kind.UNREACHABLE;
+import static uk.nhs.fhirmesh.client.FhirTestServer.send;
+
+/** The client against FHIR server stand-ins on loopback: paging, parsing, errors, retries, slots, auth. */
+class TestFhirSearchClient
+{
+    private static final String NHS_NUMBER = "9434765919";
+    private static final String TOKEN = "s3cr3t-t0ken-value";
+    private static final FhirSearch CONDITIONS = FhirSearch.of("Condition")
+            .with("code", "http://snomed.info/sct|44054006")
+            .with("patient.identifier", "https://fhir.nhs.uk/Id/nhs-number|" + NHS_NUMBER);
+
+    /** The query as sent: {@code |} is not a legal URI character, so the client percent-encodes it. */
+    private static final String QUERY = CONDITIONS.queryString().replace("|", "%7C");
+
+    private final List<AutoCloseable> closeAfterTest = new ArrayList<>();
+
+    @TempDir
+    Path temporary;
+
+    @AfterEach
+    void closeAll()
+            throws Exception
+    {
+        for (AutoCloseable closeable : closeAfterTest.reversed()) {
+            closeable.close();
+        }
+    }
+
+    private FhirTestServer server(FhirTestServer.Handler handler)
+            throws IOException
+    {
+        FhirTestServer server = new FhirTestServer(handler);
+        closeAfterTest.add(server);
+        return server;
+    }
+
+    private FhirSearchClient client()
+    {
+        return client(settings(3, Duration.ofSeconds(10), 4, Duration.ofSeconds(5)));
+    }
+
+    private FhirSearchClient client(HttpSettings settings)
+    {
+        FhirSearchClient client = new FhirSearchClient(settings);
+        closeAfterTest.add(client);
+        return client;
+    }
+
+    private static HttpSettings settings(int maxAttempts, Duration maxRetryTime, int maxConcurrent, Duration requestTimeout)
+    {
+        return new HttpSettings(Duration.ofSeconds(2), requestTimeout, maxAttempts, maxRetryTime, maxConcurrent);
+    }
+
+    private static FhirEndpoint endpoint(FhirTestServer server)
+    {
+        return new FhirEndpoint("RX1", server.base(), null);
+    }
+
+    private static List<String> ids(ResourceStream stream)
+    {
+        List<String> ids = new ArrayList<>();
+        try (stream) {
+            while (stream.hasNext()) {
+                ids.add(stream.next().path("id").asText());
+            }
+        }
+        return ids;
+    }
+
+    /** Reads {@code stream} until it fails; the ids read before are added to {@code read}. */
+    private static FhirRequestException failure(ResourceStream stream, List<String> read)
+    {
+        try (stream) {
+            return assertThrows(FhirRequestException.class, () -> {
+                while (stream.hasNext()) {
+                    read.add(stream.next().path("id").asText());
+                }
+            });
+        }
+    }
+
+    private static FhirRequestException failure(ResourceStream stream)
+    {
+        return failure(stream, new ArrayList<>());
+    }
+
+    private static void assertSafe(FhirRequestException e)
+    {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            String text = String.valueOf(t.getMessage());
+            assertFalse(text.contains(TOKEN), text);
+            assertFalse(text.contains(NHS_NUMBER), text);
+            assertFalse(text.contains("44054006"), text);
+        }
+    }
+
+    @Test
+    void followsNextLinksWithLinkBeforeOrAfterEntry()
+            throws IOException
+    {
+        FhirTestServer server = server((exchange, number) -> {
+            String base = FhirTestServer.base(exchange);
+            switch (number) {
+                case 1 -> send(exchange, 200, page(base + "?_getpages=abc&_getpagesoffset=2&_count=2", true, condition("c1"), condition("c2")));
+                case 2 -> send(exchange, 200, page(base + "?_getpages=abc&_getpagesoffset=4&_count=2", false, condition("c3"), condition("c4")));
+                default -> send(exchange, 200, page(null, false, condition("c5")));
+            }
+        });
+        FhirSearchClient client = client();
+        ResourceStream stream = client.search(endpoint(server), CONDITIONS, 2);
+
+        assertEquals(List.of("c1", "c2", "c3", "c4", "c5"), ids(stream));
+        assertEquals(5, stream.resourcesRead());
+        assertEquals(3, stream.pagesRead());
+
+        List<FhirTestServer.Request> requests = server.requests();
+        assertEquals(3, requests.size());
+        assertEquals("/fhir/rx1/Condition?" + QUERY + "&_count=2", requests.get(0).pathAndQuery());
+        assertEquals("/fhir/rx1?_getpages=abc&_getpagesoffset=2&_count=2", requests.get(1).pathAndQuery());
+        assertEquals("/fhir/rx1?_getpages=abc&_getpagesoffset=4&_count=2", requests.get(2).pathAndQuery());
+        for (FhirTestServer.Request request : requests) {
+            assertEquals("application/fhir+json", request.accept());
+            assertTrue(request.userAgent().startsWith("fhir-mesh-trino/"), request.userAgent());
+            assertNull(request.authorization());
+        }
+        assertEquals(3, client.metrics().requests());
+        assertEquals(3, client.metrics().pages());
+        assertEquals(5, client.metrics().resources());
+        assertTrue(client.metrics().bytes() > 500, client.metrics().toString());
+    }
+
+    @Test
+    void replacesPageSizeOfTheSearch()
+            throws IOException
+    {
+        FhirTestServer server = server((exchange, _) -> send(exchange, 200, page(null, condition("c1"))));
+        ids(client().search(endpoint(server), FhirSearch.of("Condition").with("_count", "5").with("code", "x1y"), 100));
+
+        assertEquals("/fhir/rx1/Condition?code=x1y&_count=100", server.requests().getFirst().pathAndQuery());
+    }
+
+    @Test
+    void skipsIncludedAndOutcomeEntries()
+            throws IOException
+    {
+        String body = Bundles.bundle(null, true, List.of(
+                entry(condition("c1"), "match"),
+                entry(resource("Patient", "p1"), "include"),
+                entry(operationOutcome("just a warning"), "outcome"),
+                "{\"resource\":" + condition("c2") + "}"));
+        FhirTestServer server = server((exchange, _) -> send(exchange, 200, body));
+
+        assertEquals(List.of("c1", "c2"), ids(client().search(endpoint(server), CONDITIONS, 10)));
+    }
+
+    @Test
+    void refusesEntriesOfAnotherResourceType()
+            throws IOException
+    {
+        FhirTestServer server = server((exchange, _) -> send(exchange, 200, page(null, condition("c1"), resource("Patient", "p1"))));
+        List<String> read = new ArrayList<>();
+        FhirRequestException e = failure(client().search(endpoint(server), CONDITIONS, 10), read);
+
+        assertEquals(List.of("c1"), read);
+        assertEquals(MALFORMED_RESPONSE, e.kind());
+        assertEquals("FHIR domain RX1: Condition search failed: Bundle.entry[1] is a Patient, not a Condition", e.getMessage());
+    }
+
+    @Test
+    void keepsDecimalsExact()
+            throws IOException
+    {
+        String observation = "{\"resourceType\":\"Observation\",\"id\":\"o1\",\"valueQuantity\":{\"value\":516.93},"
+                + "\"component\":[{\"valueQuantity\":{\"value\":0.10}},{\"valueQuantity\":{\"value\":12345678901234567890.123456789}}]}";
+        FhirTestServer server = server((exchange, _) -> send(exchange, 200, page(null, observation)));
+        try (ResourceStream stream = client().search(endpoint(server), FhirSearch.of("Observation"), 10)) {
+            JsonNode resource = stream.next();
+
+            assertEquals(new BigDecimal("516.93"), resource.at("/valueQuantity/value").decimalValue());
+            assertEquals("0.10", resource.at("/component/0/valueQuantity/value").decimalValue().toPlainString());
+            assertEquals("12345678901234567890.123456789", resource.at("/component/1/valueQuantity/value").decimalValue().toPlainString());
+            assertEquals(observation, resource.toString());
+        }
+    }
+
+    @Test
+    void streamsALargePageWithoutWaitingForItsEnd()
+            throws Exception
+    {
+        int entries = 10_000;
+        CountDownLatch firstResourceSeen = new CountDownLatch(1);
+        AtomicBoolean streamedBeforeTheEnd = new AtomicBoolean();
+        AtomicInteger bytesSent = new AtomicInteger();
+        FhirTestServer server = server((exchange, _) -> {
+            exchange.getResponseHeaders().set("Content-Type", "application/fhir+json");
+            exchange.sendResponseHeaders(200, 0);
+            try (OutputStream out = exchange.getResponseBody()) {
+                // Written entry by entry, never as one string, like a server streaming a big page.
+                write(out, bytesSent, "{\"resourceType\":\"Bundle\",\"type\":\"searchset\",\"total\":" + entries + ",\"entry\":[");
+                for (int i = 0; i < entries; i++) {
+                    write(out, bytesSent, (i == 0 ? "" : ",") + entry(condition("c" + i), "match"));
+                    if (i == 100) {
+                        out.flush();
+                        streamedBeforeTheEnd.set(firstResourceSeen.await(20, TimeUnit.SECONDS));
+                    }
+                }
+                write(out, bytesSent, "]}");
+            }
+        });
+        FhirSearchClient client = client();
+        try (ResourceStream stream = client.search(endpoint(server), CONDITIONS, entries)) {
+            long count = 0;
+            while (stream.hasNext()) {
+                stream.next();
+                firstResourceSeen.countDown();
+                count++;
+            }
+            assertEquals(entries, count);
+            assertEquals(entries, stream.resourcesRead());
+            assertEquals(1, stream.pagesRead());
+        }
+        assertTrue(streamedBeforeTheEnd.get(), "the first resource must be handed out while the server is still sending the page");
+        assertEquals(bytesSent.get(), client.metrics().bytes());
+    }
+
+    private static void write(OutputStream out, AtomicInteger bytesSent, String text)
+            throws IOException
+    {
+        byte[] bytes = text.getBytes(UTF_8);
+        out.write(bytes);
+        bytesSent.addAndGet(bytes.length);
+    }
+
+    @Test
+    void refusesNextLinksLeavingTheEndpoint()
+            throws IOException
+    {
+        AtomicReference<String> next = new AtomicReference<>();
+        FhirTestServer server = server((exchange, _) -> send(exchange, 200, page(next.get(), condition("c1"))));
+        FhirSearchClient client = client();
+        String origin = server.origin();
+        String port = origin.substring(origin.lastIndexOf(':') + 1);
+        Map<String, String> links = Map.of(
+                "http://attacker.example/fhir/rx1?_getpages=" + NHS_NUMBER, "points to http://attacker.example:80",
+                "http://localhost:" + port + "/fhir/rx1?_getpages=x", "points to http://localhost:" + port,
+                "https://127.0.0.1:" + port + "/fhir/rx1?_getpages=x", "points to https://127.0.0.1:" + port,
+                "http://127.0.0.1:1/fhir/rx1?_getpages=x", "points to http://127.0.0.1:1,",
+                origin + "/fhir/rx2?_getpages=x", "leaves the endpoint's base path /fhir/rx1",
+                origin + "/fhir/rx1x?_getpages=x", "leaves the endpoint's base path /fhir/rx1",
+                origin + "/fhir/rx1/../rx2?_getpages=x", "leaves the endpoint's base path /fhir/rx1",
+                "/fhir/rx1?_getpages=x", "is not an absolute http(s) URL",
+                "http://user:pw@127.0.0.1:" + port + "/fhir/rx1?_getpages=x", "carries user credentials");
+        links.forEach((link, complaint) -> {
+            next.set(link);
+            List<String> read = new ArrayList<>();
+            FhirRequestException e = failure(client.search(endpoint(server), CONDITIONS, 10), read);
+
+            assertEquals(List.of("c1"), read, link);
+            assertEquals(PAGING, e.kind(), link);
+            assertTrue(e.getMessage().startsWith("FHIR domain RX1: Condition search failed: the next link "), e.getMessage());
+            assertTrue(e.getMessage().contains(complaint), e.getMessage());
+            assertFalse(e.getMessage().contains("_getpages"), e.getMessage());
+            assertSafe(e);
+        });
+        assertTrue(server.requests().stream().allMatch(request -> request.pathAndQuery().startsWith("/fhir/rx1/Condition?")), server.requests().toString());
+    }
+
+    @Test
+    void detectsPagingLoops()
+            throws IOException
+    {
+        FhirTestServer server = server((exchange, number) ->
+                send(exchange, 200, page(FhirTestServer.base(exchange) + "?_getpages=abc&page=2", condition("c" + number))));
+        List<String> read = new ArrayList<>();
+        FhirRequestException e = failure(client().search(endpoint(server), CONDITIONS, 10), read);
+
+        assertEquals(List.of("c1", "c2"), read);
+        assertEquals(PAGING, e.kind());
+        assertEquals("FHIR domain RX1: Condition search failed on page 2: the next link repeats an earlier page after 2 pages (paging loop)", e.getMessage());
+    }
+
+    @Test
+    void capsThePageCount()
+            throws IOException
+    {
+        FhirTestServer server = server((exchange, number) ->
+                send(exchange, 200, page(FhirTestServer.base(exchange) + "?_getpages=abc&page=" + (number + 1), condition("c" + number))));
+        FhirSearchClient client = new FhirSearchClient(settings(1, Duration.ZERO, 1, Duration.ofSeconds(5)), 3);
+        closeAfterTest.add(client);
+        List<String> read = new ArrayList<>();
+        FhirRequestException e = failure(client.search(endpoint(server), CONDITIONS, 1), read);
+
+        assertEquals(List.of("c1", "c2", "c3"), read);
+        assertEquals(PAGING, e.kind());
+        assertTrue(e.getMessage().contains("more than 3 pages"), e.getMessage());
+    }
+
+    @Test
+    void reportsErrorStatusWithOperationOutcomeButNoTokenOrQueryValue()
+            throws IOException
+    {
+        FhirTestServer server = server((exchange, _) -> send(exchange, 500,
+                operationOutcome("Search failed for https://fhir.nhs.uk/Id/nhs-number|" + NHS_NUMBER + " with " + TOKEN)));
+        FhirEndpoint endpoint = new FhirEndpoint("RX1", server.base(), tokenFile(TOKEN));
+        FhirSearchClient client = client();
+        FhirRequestException e = failure(client.search(endpoint, CONDITIONS, 10));
+
+        assertEquals(HTTP_STATUS, e.kind());
+        assertEquals(OptionalInt.of(500), e.httpStatus());
+        assertEquals("RX1", e.domain());
+        assertEquals("Condition", e.resourceType());
+        assertEquals("FHIR domain RX1: Condition search failed: HTTP 500 Internal Server Error: Search failed for … with …", e.getMessage());
+        assertSafe(e);
+        assertEquals(1, client.metrics().requests());
+        assertEquals("Bearer " + TOKEN, server.requests().getFirst().authorization());
+    }
+
+    @Test
+    void truncatesLongDiagnostics()
+            throws IOException
+    {
+        FhirTestServer server = server((exchange, _) -> send(exchange, 400, operationOutcome("x".repeat(5000))));
+        FhirRequestException e = failure(client().search(endpoint(server), CONDITIONS, 10));
+
+        assertEquals("FHIR domain RX1: Condition search failed: HTTP 400 Bad Request: " + "x".repeat(300) + "…", e.getMessage());
+    }
+
+    @Test
+    void reportsErrorStatusWithoutOperationOutcome()
+            throws IOException
+    {
+        FhirTestServer server = server((exchange, _) -> {
+            exchange.getResponseHeaders().set("Content-Type", "text/html");
+            byte[] html = ("<html>proxy error for " + NHS_NUMBER + "</html>").getBytes(UTF_8);
+            exchange.sendResponseHeaders(404, html.length);
+            exchange.getResponseBody().write(html);
+        });
+        FhirRequestException e = failure(client().search(endpoint(server), CONDITIONS, 10));
+
+        assertEquals("FHIR domain RX1: Condition search failed: HTTP 404 Not Found", e.getMessage());
+        assertEquals(OptionalInt.of(404), e.httpStatus());
+    }
+
+    @Test
+    void hintsAtCredentialsOnUnauthorized()
+            throws IOException
+    {
+        FhirTestServer server = server((exchange, _) -> send(exchange, 401, operationOutcome("Invalid token " + TOKEN)));
+        Path file = temporary.resolve("rx1.token");
+        Files.writeString(file, TOKEN + "\n");
+        FhirRequestException e = failure(client().search(new FhirEndpoint("RX1", server.base(), BearerToken.fromFile(file)), CONDITIONS, 10));
+
+        assertEquals(HTTP_STATUS, e.kind());
+        assertEquals("FHIR domain RX1: Condition search failed: HTTP 401 Unauthorized: Invalid token … "
+                + "(check the credentials configured for this endpoint: bearer token from file " + file + ")", e.getMessage());
+        assertSafe(e);
+    }
+
+    @Test
+    void readsTheTokenOnEveryRequestAndNeverShowsIt()
+            throws IOException
+    {
+        FhirTestServer server = server((exchange, _) -> send(exchange, 200, page(null, condition("c1"))));
+        Path file = temporary.resolve("rx1.token");
+        Files.writeString(file, "first-token");
+        FhirEndpoint endpoint = new FhirEndpoint("RX1", server.base(), BearerToken.fromFile(file));
+        FhirSearchClient client = client();
+        ids(client.search(endpoint, CONDITIONS, 10));
+        Files.writeString(file, "rotated-token\n");
+        ids(client.search(endpoint, CONDITIONS, 10));
+
+        assertEquals(List.of("Bearer first-token", "Bearer rotated-token"), server.requests().stream().map(FhirTestServer.Request::authorization).toList());
+        assertEquals("FhirEndpoint[domain=RX1, baseUrl=%s, auth=bearer token from file %s]".formatted(server.base(), file), endpoint.toString());
+    }
+
+    @Test
+    void reportsMissingTokenSourcesByName()
+            throws IOException
+    {
+        FhirTestServer server = server((exchange, _) -> send(exchange, 200, page(null, condition("c1"))));
+        String variable = "FHIR_MESH_TEST_UNSET_" + System.nanoTime();
+        FhirRequestException e = failure(client().search(new FhirEndpoint("RX1", server.base(), BearerToken.fromEnvironment(variable)), CONDITIONS, 10));
+
+        assertEquals(AUTH_CONFIGURATION, e.kind());
+        assertEquals("FHIR domain RX1: Condition search failed: bearer token environment variable " + variable + " is not set", e.getMessage());
+
+        Path missing = temporary.resolve("missing.token");
+        e = failure(client().search(new FhirEndpoint("RX1", server.base(), BearerToken.fromFile(missing)), CONDITIONS, 10));
+        assertEquals(AUTH_CONFIGURATION, e.kind());
+        assertTrue(e.getMessage().contains("bearer token file " + missing + " cannot be read"), e.getMessage());
+        assertEquals(List.of(), server.requests());
+    }
+
+    @Test
+    void refusesTokensThatCannotBeAHeader()
+            throws IOException
+    {
+        FhirTestServer server = server((exchange, _) -> send(exchange, 200, page(null, condition("c1"))));
+        FhirRequestException e = failure(client().search(new FhirEndpoint("RX1", server.base(), tokenFile("two words")), CONDITIONS, 10));
+
+        assertEquals(AUTH_CONFIGURATION, e.kind());
+        assertTrue(e.getMessage().endsWith("contains characters that cannot be sent in an HTTP header"), e.getMessage());
+        assertFalse(e.getMessage().contains("two words"), e.getMessage());
+    }
+
+    private BearerToken tokenFile(String token)
+            throws IOException
+    {
+        Path file = Files.createTempFile(temporary, "token", "");
+        Files.writeString(file, token);
+        return BearerToken.fromFile(file);
+    }
+
+    @Test
+    void reportsAnOperationOutcomeInsteadOfABundle()
+            throws IOException
+    {
+        FhirTestServer server = server((exchange, _) -> send(exchange, 200, operationOutcome("HAPI-0304: Cannot combine the _summary and _elements parameters")));
+        FhirRequestException e = failure(client().search(endpoint(server), CONDITIONS, 10));
+
+        assertEquals(OPERATION_OUTCOME, e.kind());
+        assertEquals("FHIR domain RX1: Condition search failed: the server answered with an OperationOutcome instead of a Bundle: "
+                + "HAPI-0304: Cannot combine the _summary and _elements parameters", e.getMessage());
+    }
+
+    @Test
+    void refusesResponsesThatAreNotBundles()
+            throws IOException
+    {
+        AtomicReference<String> body = new AtomicReference<>();
+        AtomicReference<String> contentType = new AtomicReference<>("application/fhir+json");
+        FhirTestServer server = server((exchange, _) -> send(exchange, 200, body.get(), Map.of("Content-Type", contentType.get())));
+        FhirSearchClient client = client();
+        Map<String, String> cases = Map.of(
+                resource("Patient", "p1"), "the response is a Patient, not a Bundle",
+                "[1, 2]", "response body is not a JSON object",
+                "{\"resourceType\":\"Bundle\",\"type\":\"searchset\",\"entry\":[{\"resource\":{\"resourceType\":\"Condition\",\"id\":\"c1\",\"note\":" + NHS_NUMBER + "x}}]}",
+                "malformed JSON at line 1, column 121",
+                "{\"resourceType\":\"Bundle\",\"entry\":[{\"resource\":{\"resourceType\":\"Condition\",\"id\":\"" + NHS_NUMBER,
+                "truncated JSON, unexpected end of input at line 1, column 91",
+                page(null, condition("c1")) + "{}", "unexpected content after the Bundle",
+                "{\"type\":\"searchset\"}", "the response has no resourceType");
+        cases.forEach((text, complaint) -> {
+            body.set(text);
+            FhirRequestException e = failure(client.search(endpoint(server), CONDITIONS, 10));
+
+            assertEquals(MALFORMED_RESPONSE, e.kind(), text);
+            assertEquals("FHIR domain RX1: Condition search failed: " + complaint, e.getMessage());
+            assertSafe(e);
+        });
+
+        body.set("<html><body>Please log in</body></html>");
+        contentType.set("text/html; charset=utf-8");
+        FhirRequestException e = failure(client.search(endpoint(server), CONDITIONS, 10));
+        assertEquals("FHIR domain RX1: Condition search failed: the response is text/html, not FHIR JSON", e.getMessage());
+    }
+
+    @Test
+    void retriesAfterTheDelayTheServerAsks()
+            throws IOException
+    {
+        FhirTestServer server = server((exchange, number) -> {
+            if (number == 1) {
+                send(exchange, 429, operationOutcome("slow down"), Map.of("Retry-After", "1"));
+            }
+            else {
+                send(exchange, 200, page(null, condition("c1")));
+            }
+        });
+        FhirSearchClient client = client();
+        long start = System.nanoTime();
+
+        assertEquals(List.of("c1"), ids(client.search(endpoint(server), CONDITIONS, 10)));
+        assertTrue(Duration.ofNanos(System.nanoTime() - start).toMillis() >= 950);
+        assertEquals(1, client.metrics().retries());
+        assertEquals(2, client.metrics().requests());
+    }
+
+    @Test
+    void failsAtOnceWhenRetryAfterExceedsTheBudget()
+            throws IOException
+    {
+        FhirTestServer server = server((exchange, _) -> send(exchange, 503, operationOutcome("maintenance"), Map.of("Retry-After", "120")));
+        FhirSearchClient client = client(settings(5, Duration.ofSeconds(5), 4, Duration.ofSeconds(5)));
+        long start = System.nanoTime();
+        FhirRequestException e = failure(client.search(endpoint(server), CONDITIONS, 10));
+
+        assertTrue(Duration.ofNanos(System.nanoTime() - start).toSeconds() < 3);
+        assertEquals(HTTP_STATUS, e.kind());
+        assertTrue(e.getMessage().startsWith("FHIR domain RX1: Condition search failed: HTTP 503 Service Unavailable: maintenance "
+                + "(not retried: the server asked to retry after 120s, beyond the remaining retry budget of "), e.getMessage());
+        assertEquals(1, client.metrics().requests());
+        assertEquals(0, client.metrics().retries());
+    }
+
+    @Test
+    void givesUpAfterMaxAttempts()
+            throws IOException
+    {
+        FhirTestServer server = server((exchange, _) -> send(exchange, 503, ""));
+        FhirSearchClient client = client(settings(3, Duration.ofSeconds(10), 4, Duration.ofSeconds(5)));
+        FhirRequestException e = failure(client.search(endpoint(server), CONDITIONS, 10));
+
+        assertEquals("FHIR domain RX1: Condition search failed: HTTP 503 Service Unavailable (gave up after 3 attempts)", e.getMessage());
+        assertEquals(3, client.metrics().requests());
+        assertEquals(2, client.metrics().retries());
+    }
+
+    @Test
+    void retriesLaterPagesToo()
+            throws IOException
+    {
+        FhirTestServer server = server((exchange, number) -> {
+            switch (number) {
+                case 1 -> send(exchange, 200, page(FhirTestServer.base(exchange) + "?_getpages=abc", condition("c1")));
+                case 2 -> send(exchange, 502, "");
+                default -> send(exchange, 200, page(null, condition("c2")));
+            }
+        });
+        FhirSearchClient client = client();
+
+        assertEquals(List.of("c1", "c2"), ids(client.search(endpoint(server), CONDITIONS, 10)));
+        assertEquals(1, client.metrics().retries());
+        assertEquals("/fhir/rx1?_getpages=abc", server.requests().get(2).pathAndQuery());
+    }
+
+    @Test
+    void reportsARefusedConnectionQuickly()
+            throws IOException
+    {
+        int closedPort;
+        try (ServerSocket socket = new ServerSocket(0)) {
+            closedPort = socket.getLocalPort();
+        }
+        FhirSearchClient client = client(settings(2, Duration.ofSeconds(10), 4, Duration.ofSeconds(5)));
+        FhirEndpoint endpoint = new FhirEndpoint("RX1", URI.create("http://127.0.0.1:" + closedPort + "/fhir/rx1"), null);
+        long start = System.nanoTime();
+        FhirRequestException e = failure(client.search(endpoint, CONDITIONS, 10));
+
+        assertTrue(Duration.ofNanos(System.nanoTime() - start).toSeconds() < 3);
+        assertEquals(UNREACHABLE, e.kind());
+        assertTrue(e.getMessage().startsWith("FHIR domain RX1: Condition search failed: cannot connect to http://127.0.0.1:" + closedPort + "/fhir/rx1: "), e.getMessage());
+        assertTrue(e.getMessage().endsWith("(gave up after 2 attempts)"), e.getMessage());
+        assertEquals(1, client.metrics().retries());
+        assertSafe(e);
+    }
+
+    @Test
+    void timesOutWaitingForTheResponse()
+            throws IOException
+    {
+        FhirTestServer server = server((exchange, _) -> {
+            Thread.sleep(3000);
+            send(exchange, 200, page(null, condition("c1")));
+        });
+        FhirSearchClient client = client(settings(3, Duration.ofSeconds(10), 4, Duration.ofMillis(300)));
+        long start = System.nanoTime();
+        FhirRequestException e = failure(client.search(endpoint(server), CONDITIONS, 10));
+
+        assertTrue(Duration.ofNanos(System.nanoTime() - start).toMillis() < 2500);
+        assertEquals(TIMEOUT, e.kind());
+        assertEquals("FHIR domain RX1: Condition search failed: no response from " + server.base() + " within 300ms", e.getMessage());
+        assertEquals(1, client.metrics().requests());
+    }
+
+    @Test
+    void timesOutWhenTheBodyStalls()
+            throws IOException
+    {
+        FhirTestServer server = server((exchange, _) -> {
+            exchange.sendResponseHeaders(200, 0);
+            exchange.getResponseBody().write("{\"resourceType\":\"Bundle\",\"entry\":[".getBytes(UTF_8));
+            exchange.getResponseBody().flush();
+            Thread.sleep(5000);
+        });
+        FhirSearchClient client = client(settings(3, Duration.ofSeconds(10), 4, Duration.ofMillis(300)));
+        long start = System.nanoTime();
+        FhirRequestException e = failure(client.search(endpoint(server), CONDITIONS, 10));
+
+        assertTrue(Duration.ofNanos(System.nanoTime() - start).toMillis() < 2500);
+        assertEquals(TIMEOUT, e.kind());
+        assertEquals("FHIR domain RX1: Condition search failed: the server sent no data for longer than the request timeout while sending the page", e.getMessage());
+    }
+
+    @Test
+    void refetchesAPageCutOffBeforeAnyOfItsResources()
+            throws IOException
+    {
+        String body = page(null, condition("c1"), condition("c2"));
+        FhirTestServer server = server((exchange, number) -> {
+            if (number == 1) {
+                exchange.sendResponseHeaders(200, body.length());
+                exchange.getResponseBody().write(body.substring(0, 40).getBytes(UTF_8));
+                exchange.getResponseBody().flush();
+                throw new IOException("connection dropped on purpose");
+            }
+            send(exchange, 200, body);
+        });
+        FhirSearchClient client = client();
+
+        assertEquals(List.of("c1", "c2"), ids(client.search(endpoint(server), CONDITIONS, 10)));
+        assertEquals(1, client.metrics().retries());
+    }
+
+    @Test
+    void failsAPageCutOffAfterSomeOfItsResources()
+            throws IOException
+    {
+        String body = page(null, condition("c1"), condition("c2"), condition("c3"));
+        FhirTestServer server = server((exchange, _) -> {
+            exchange.sendResponseHeaders(200, body.length());
+            exchange.getResponseBody().write(body.substring(0, body.indexOf("\"c3\"")).getBytes(UTF_8));
+            exchange.getResponseBody().flush();
+            throw new IOException("connection dropped on purpose");
+        });
+        FhirSearchClient client = client();
+        List<String> read = new ArrayList<>();
+        FhirRequestException e = failure(client.search(endpoint(server), CONDITIONS, 10), read);
+
+        assertEquals(List.of("c1", "c2"), read);
+        assertEquals(UNREACHABLE, e.kind());
+        assertTrue(e.getMessage().startsWith("FHIR domain RX1: Condition search failed: connection lost while reading the response: "), e.getMessage());
+        assertTrue(e.getMessage().endsWith("(not retried: 2 resources of the page had already been returned)"), e.getMessage());
+        assertEquals(1, client.metrics().requests());
+    }
+
+    @Test
+    void limitsConcurrentRequestsPerEndpoint()
+            throws Exception
+    {
+        AtomicInteger inFlight = new AtomicInteger();
+        AtomicInteger maxInFlight = new AtomicInteger();
+        FhirTestServer server = server((exchange, _) -> {
+            // Counted while the handler works, which lies within the time the client holds the slot.
+            maxInFlight.accumulateAndGet(inFlight.incrementAndGet(), Math::max);
+            Thread.sleep(50);
+            inFlight.decrementAndGet();
+            String query = exchange.getRequestURI().getRawQuery();
+            int pageNumber = query.startsWith("_getpages") ? Integer.parseInt(query.substring(query.lastIndexOf('=') + 1)) : 1;
+            String next = pageNumber < 3 ? FhirTestServer.base(exchange) + "?_getpages=" + (pageNumber + 1) : null;
+            send(exchange, 200, page(next, condition("a" + pageNumber), condition("b" + pageNumber)));
+        });
+        FhirSearchClient client = client(settings(1, Duration.ZERO, 2, Duration.ofSeconds(20)));
+        List<Future<List<String>>> streams = new ArrayList<>();
+        try (ExecutorService threads = Executors.newFixedThreadPool(6)) {
+            for (int i = 0; i < 6; i++) {
+                streams.add(threads.submit(() -> ids(client.search(endpoint(server), CONDITIONS, 2))));
+            }
+            for (Future<List<String>> stream : streams) {
+                assertEquals(List.of("a1", "b1", "a2", "b2", "a3", "b3"), stream.get(60, TimeUnit.SECONDS));
+            }
+        }
+        assertEquals(2, maxInFlight.get());
+        assertEquals(18, client.metrics().requests());
+    }
+
+    @Test
+    void holdsASlotUntilThePageIsReadOrTheStreamClosed()
+            throws IOException
+    {
+        FhirTestServer server = server((exchange, _) -> send(exchange, 200, page(null, condition("c1"), condition("c2"))));
+        FhirSearchClient client = client(settings(1, Duration.ZERO, 1, Duration.ofMillis(500)));
+        FhirEndpoint endpoint = endpoint(server);
+
+        ResourceStream open = client.search(endpoint, CONDITIONS, 10);
+        assertEquals("c1", open.next().path("id").asText());
+        FhirRequestException e = failure(client.search(endpoint, CONDITIONS, 10));
+        assertEquals(TIMEOUT, e.kind());
+        assertEquals("FHIR domain RX1: Condition search failed: no request slot of " + server.base() + " became free within 500ms "
+                + "(at most 1 concurrent requests per endpoint)", e.getMessage());
+
+        open.close();
+        assertFalse(open.hasNext());
+        assertEquals(List.of("c1", "c2"), ids(client.search(endpoint, CONDITIONS, 10)));
+
+        // A page read to its end frees the slot even while its stream stays open.
+        ResourceStream finished = client.search(endpoint, CONDITIONS, 10);
+        assertEquals(2, ids(finished).size());
+        try (ResourceStream unclosed = client.search(endpoint, CONDITIONS, 10)) {
+            while (unclosed.hasNext()) {
+                unclosed.next();
+            }
+            assertEquals(List.of("c1", "c2"), ids(client.search(endpoint, CONDITIONS, 10)));
+        }
+    }
+
+    @Test
+    void countsWithSummaryCount()
+            throws IOException
+    {
+        FhirTestServer server = server((exchange, _) -> send(exchange, 200, "{\"resourceType\":\"Bundle\",\"type\":\"searchset\",\"total\":638}"));
+        FhirSearchClient client = client();
+
+        assertEquals(638, client.count(endpoint(server), CONDITIONS.with("_elements", "id,code").with("_count", "10")));
+        assertEquals("/fhir/rx1/Condition?" + QUERY + "&_summary=count", server.requests().getFirst().pathAndQuery());
+    }
+
+    @Test
+    void refusesACountWithoutTotal()
+            throws IOException
+    {
+        FhirTestServer server = server((exchange, _) -> send(exchange, 200, "{\"resourceType\":\"Bundle\",\"type\":\"searchset\"}"));
+        FhirRequestException e = assertThrows(FhirRequestException.class, () -> client().count(endpoint(server), CONDITIONS));
+
+        assertEquals(MALFORMED_RESPONSE, e.kind());
+        assertEquals("FHIR domain RX1: Condition count failed: the Bundle has no total", e.getMessage());
+    }
+
+    @Test
+    void findsLastUpdatedBounds()
+            throws IOException
+    {
+        FhirTestServer server = server((exchange, _) -> {
+            String query = exchange.getRequestURI().getRawQuery();
+            if (query.contains("code=none")) {
+                send(exchange, 200, "{\"resourceType\":\"Bundle\",\"type\":\"searchset\",\"total\":0}");
+                return;
+            }
+            String lastUpdated = query.contains("_sort=-_lastUpdated") ? "2024-06-02T11:30:00.5+01:00" : "2024-05-01T10:00:00.000+00:00";
+            String resource = "{\"resourceType\":\"Condition\",\"id\":\"c1\",\"meta\":{\"lastUpdated\":\"" + lastUpdated + "\"}}";
+            send(exchange, 200, page(FhirTestServer.base(exchange) + "?_getpages=abc", resource));
+        });
+        FhirSearchClient client = client();
+        FhirEndpoint endpoint = endpoint(server);
+
+        assertEquals(Optional.of(Instant.parse("2024-05-01T10:00:00Z")), client.lastUpdatedBound(endpoint, CONDITIONS, false));
+        assertEquals(Optional.of(Instant.parse("2024-06-02T10:30:00.5Z")), client.lastUpdatedBound(endpoint, CONDITIONS.with("_sort", "code"), true));
+        assertEquals(Optional.empty(), client.lastUpdatedBound(endpoint, FhirSearch.of("Condition").with("code", "none"), true));
+        List<FhirTestServer.Request> requests = server.requests();
+        assertEquals("/fhir/rx1/Condition?" + QUERY + "&_sort=_lastUpdated&_count=1&_elements=id", requests.get(0).pathAndQuery());
+        assertEquals("/fhir/rx1/Condition?" + QUERY + "&_sort=-_lastUpdated&_count=1&_elements=id", requests.get(1).pathAndQuery());
+        assertEquals(3, requests.size());
+    }
+
+    @Test
+    void reportsLookupsByTheirOperation()
+            throws IOException
+    {
+        FhirTestServer server = server((exchange, _) -> send(exchange, 500, ""));
+        FhirSearchClient client = client(settings(1, Duration.ZERO, 1, Duration.ofSeconds(5)));
+
+        FhirRequestException e = assertThrows(FhirRequestException.class, () -> client.lastUpdatedBound(endpoint(server), CONDITIONS, true));
+        assertEquals("FHIR domain RX1: Condition highest _lastUpdated lookup failed: HTTP 500 Internal Server Error", e.getMessage());
+        e = assertThrows(FhirRequestException.class, () -> client.count(endpoint(server), CONDITIONS));
+        assertEquals("FHIR domain RX1: Condition count failed: HTTP 500 Internal Server Error", e.getMessage());
+    }
+}

@@ -27,7 +27,7 @@ final class BundlePage
     private BundlePageReader reader;
     private long returned;
     private boolean complete;
-    private volatile boolean aborted;
+    private volatile boolean closed;
 
     BundlePage(PageFetcher fetcher, RequestScope scope, URI uri)
     {
@@ -43,8 +43,10 @@ final class BundlePage
         while (!complete) {
             try {
                 if (response == null) {
-                    response = fetcher.fetch(scope, uri, attempts);
-                    reader = new BundlePageReader(response.body(), scope.resourceType(), scope.redactor());
+                    if (closed) {
+                        throw closedFailure();
+                    }
+                    opened(fetcher.fetch(scope, uri, attempts));
                 }
                 JsonNode resource = reader.nextResource();
                 if (resource == null) {
@@ -68,7 +70,7 @@ final class BundlePage
             catch (IOException e) {
                 release();
                 Failure failure = Failure.of(UNREACHABLE, "connection lost while reading the response: " + Texts.reason(e), e);
-                if (aborted) {
+                if (closed) {
                     throw scope.exception(failure.withNote("the stream was closed"));
                 }
                 if (returned > 0) {
@@ -96,25 +98,51 @@ final class BundlePage
         return reader.total();
     }
 
-    /** Aborts a response still being read and frees its request slot; the page is not fetched again. */
+    /**
+     * Aborts a response still being read and frees its request slot. May be called from another thread,
+     * so it leaves the parser alone: the reading thread then fails on the closed body.
+     */
     @Override
     public void close()
     {
-        aborted = true;
-        release();
+        closed = true;
+        closeResponse();
     }
 
+    /** Keeps the response for reading, unless the page was closed while it was being fetched. */
+    private synchronized void opened(PageFetcher.PageResponse fetched)
+            throws IOException
+    {
+        if (closed) {
+            fetched.close();
+            throw closedFailure();
+        }
+        response = fetched;
+        reader = new BundlePageReader(fetched.body(), scope.resourceType(), scope.redactor());
+    }
+
+    private FhirRequestException closedFailure()
+    {
+        return scope.exception(Failure.of(UNREACHABLE, "the stream was closed"));
+    }
+
+    /** Done with the response, on the reading thread: the parser's buffers go back to Jackson's pool too. */
     private void release()
     {
+        try {
+            if (reader != null) {
+                reader.close();
+            }
+        }
+        catch (IOException ignored) {
+            // Closing the parser only closes the body, which closeResponse() closes again.
+        }
+        closeResponse();
+    }
+
+    private synchronized void closeResponse()
+    {
         if (response != null) {
-            try {
-                if (reader != null) {
-                    reader.close();
-                }
-            }
-            catch (IOException ignored) {
-                // Closing the parser only closes the body, which the response closes again below.
-            }
             response.close();
             response = null;
         }

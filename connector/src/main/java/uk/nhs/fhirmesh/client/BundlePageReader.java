@@ -1,8 +1,10 @@
 package uk.nhs.fhirmesh.client;
 
+import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import com.fasterxml.jackson.core.io.JsonEOFException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -88,9 +90,14 @@ final class BundlePageReader
             return advance();
         }
         catch (JsonProcessingException e) {
-            // Jackson's message may quote body content, which may be patient data: only say where.
-            String what = e instanceof JsonEOFException ? "truncated JSON, unexpected end of input" : "malformed JSON";
-            throw new ContentException(MALFORMED_RESPONSE, "%s at line %d, column %d".formatted(what, e.getLocation().getLineNr(), e.getLocation().getColumnNr()));
+            // Jackson's messages may quote body content, which may be patient data: only say where.
+            String what = switch (e) {
+                case JsonEOFException _ -> "truncated JSON, unexpected end of input";
+                case StreamConstraintsException limit -> "JSON beyond the parser's limits (" + limit.getOriginalMessage() + ")";
+                default -> "malformed JSON";
+            };
+            JsonLocation location = e.getLocation() == null ? parser.currentLocation() : e.getLocation();
+            throw new ContentException(MALFORMED_RESPONSE, "%s at line %d, column %d".formatted(what, location.getLineNr(), location.getColumnNr()));
         }
     }
 

@@ -148,6 +148,10 @@ final class PageFetcher
             Thread.currentThread().interrupt();
             throw scope.exception(Failure.of(TIMEOUT, "interrupted while waiting for the response"));
         }
+        catch (RuntimeException e) {
+            permit.close();
+            throw e;
+        }
         InputStream body = watchdog.watch(response.body(), metrics.bytes);
         int status = response.statusCode();
         if (status / 100 == 2) {

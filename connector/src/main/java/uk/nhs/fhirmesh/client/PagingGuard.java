@@ -47,7 +47,7 @@ final class PagingGuard
         String path = uri.getRawPath() == null ? "" : uri.getRawPath();
         String basePath = endpoint.basePath();
         boolean dotSegments = !uri.normalize().getRawPath().equals(path);
-        if (dotSegments || !(path.equals(basePath) || path.equals(basePath + "/") || path.startsWith(basePath + "/"))) {
+        if (dotSegments || !(path.equals(basePath) || path.startsWith(basePath + "/"))) {
             throw failure(scope, "the next link leaves the endpoint's base path " + basePath);
         }
         if (!seen.add(uri.toString())) {

@@ -8,6 +8,8 @@ import java.util.NoSuchElementException;
 /**
  * The resources of a search, page after page along the Bundles' next links. Nothing is requested
  * until the first {@link #hasNext()}, so that opening a stream never waits for a request slot.
+ * {@link #close()} may come from another thread; {@code closed} and {@code page} are volatile so that
+ * either the closing thread sees the page to close, or the reading thread sees that it must close it.
  */
 final class SearchStream
         implements ResourceStream
@@ -17,7 +19,7 @@ final class SearchStream
     private final PagingGuard guard;
 
     private URI nextPage;
-    private BundlePage page;
+    private volatile BundlePage page;
     private JsonNode pending;
     private long resourcesRead;
     private long pagesRead;
@@ -41,6 +43,11 @@ final class SearchStream
                         return false;
                     }
                     page = new BundlePage(fetcher, scope.onPage(Math.toIntExact(pagesRead + 1)), nextPage);
+                    if (closed) {
+                        // A close() from another thread may have run before the page was there to close.
+                        close();
+                        return false;
+                    }
                 }
                 pending = page.next();
                 if (pending == null) {

@@ -1,5 +1,8 @@
 package uk.nhs.fhirmesh.client;
 
+import java.net.ConnectException;
+import java.net.UnknownHostException;
+import java.nio.channels.UnresolvedAddressException;
 import java.time.Duration;
 
 /** Small formatting helpers for error messages. */
@@ -22,15 +25,21 @@ final class Texts
         return text.length() <= maxLength ? text : text.substring(0, maxLength) + "…";
     }
 
-    /** The most specific message in a cause chain, e.g. "Connection refused" under a bare ConnectException. */
+    /** The most specific message in a cause chain; the JDK client's connect failures carry none, so those are named. */
     static String reason(Throwable failure)
     {
-        String reason = failure.getClass().getSimpleName();
+        String reason = null;
         for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
+            if (cause instanceof UnresolvedAddressException || cause instanceof UnknownHostException) {
+                return "unknown host";
+            }
             if (cause.getMessage() != null && !cause.getMessage().isBlank()) {
                 reason = cause.getMessage();
             }
         }
-        return reason;
+        if (reason != null) {
+            return reason;
+        }
+        return failure instanceof ConnectException ? "connection refused" : failure.getClass().getSimpleName();
     }
 }

@@ -6,7 +6,7 @@ import java.net.URISyntaxException;
 import static java.nio.charset.StandardCharsets.UTF_8;
 
 /**
- * URLs as FHIR writes them, into {@link URI}s. FHIR search values keep {@code |} literal
+ * URLs as FHIR servers write them, into {@link URI}s. Next links may keep FHIR's {@code |} literal
  * ({@code code=http://loinc.org|1234-5}) though it is not a legal URI character, so such characters
  * are percent-encoded; existing escapes and everything legal are left exactly as given.
  */

@@ -85,7 +85,9 @@ class TestBundlePageReader
                 List.of("{\"resourceType\":\"Bundle\",\"entry\":[{\"search\":{\"mode\":\"match\"}}]}", "Bundle.entry[0] has no resource"),
                 List.of("{\"resourceType\":\"Bundle\",\"entry\":[{\"resource\":{\"id\":\"x\"}}]}", "Bundle.entry[0] is a resource without resourceType, not a Condition"),
                 List.of("{\"resourceType\":\"Bundle\",\"entry\":[{\"resource\":{\"resourceType\":\"<script>\"}}]}", "Bundle.entry[0] is an unknown resource type, not a Condition"),
-                List.of("{\"resourceType\":{}}", "the response is a resource without resourceType, not a Bundle"));
+                List.of("{\"resourceType\":{}}", "the response is a resource without resourceType, not a Bundle"),
+                List.of("{\"resourceType\":\"Bundle\",\"meta\":" + "[".repeat(1001) + "]".repeat(1001) + "}",
+                        "JSON beyond the parser's limits (Document nesting depth (1001) exceeds the maximum allowed (1000, from `StreamReadConstraints.getMaxNestingDepth()`)) at line 1, column 1033"));
         for (List<String> input : cases) {
             BundlePageReader.ContentException e = assertThrows(BundlePageReader.ContentException.class, () -> ids(reader(input.get(0))), input.get(0));
             assertEquals(MALFORMED_RESPONSE, e.kind());

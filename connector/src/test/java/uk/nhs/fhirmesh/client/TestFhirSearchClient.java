@@ -33,6 +33,7 @@ import java.util.concurrent.atomic.AtomicReference;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -58,9 +59,6 @@ class TestFhirSearchClient
     private static final FhirSearch CONDITIONS = FhirSearch.of("Condition")
             .with("code", "http://snomed.info/sct|44054006")
             .with("patient.identifier", "https://fhir.nhs.uk/Id/nhs-number|" + NHS_NUMBER);
-
-    /** The query as sent: {@code |} is not a legal URI character, so the client percent-encodes it. */
-    private static final String QUERY = CONDITIONS.queryString().replace("|", "%7C");
 
     private final List<AutoCloseable> closeAfterTest = new ArrayList<>();
 
@@ -165,7 +163,7 @@ class TestFhirSearchClient
 
         List<FhirTestServer.Request> requests = server.requests();
         assertEquals(3, requests.size());
-        assertEquals("/fhir/rx1/Condition?" + QUERY + "&_count=2", requests.get(0).pathAndQuery());
+        assertEquals("/fhir/rx1/Condition?" + CONDITIONS.queryString() + "&_count=2", requests.get(0).pathAndQuery());
         assertEquals("/fhir/rx1?_getpages=abc&_getpagesoffset=2&_count=2", requests.get(1).pathAndQuery());
         assertEquals("/fhir/rx1?_getpages=abc&_getpagesoffset=4&_count=2", requests.get(2).pathAndQuery());
         for (FhirTestServer.Request request : requests) {
@@ -177,6 +175,18 @@ class TestFhirSearchClient
         assertEquals(3, client.metrics().pages());
         assertEquals(5, client.metrics().resources());
         assertTrue(client.metrics().bytes() > 500, client.metrics().toString());
+    }
+
+    @Test
+    void percentEncodesPipesOfNextLinks()
+            throws IOException
+    {
+        FhirTestServer server = server((exchange, number) -> send(exchange, 200, number == 1
+                ? page(FhirTestServer.base(exchange) + "/Condition?code=http://loinc.org|1234-5&_page=2", condition("c1"))
+                : page(null, condition("c2"))));
+
+        assertEquals(List.of("c1", "c2"), ids(client().search(endpoint(server), CONDITIONS, 1)));
+        assertEquals("/fhir/rx1/Condition?code=http://loinc.org%7C1234-5&_page=2", server.requests().get(1).pathAndQuery());
     }
 
     @Test
@@ -589,8 +599,7 @@ class TestFhirSearchClient
 
         assertTrue(Duration.ofNanos(System.nanoTime() - start).toSeconds() < 3);
         assertEquals(UNREACHABLE, e.kind());
-        assertTrue(e.getMessage().startsWith("FHIR domain RX1: Condition search failed: cannot connect to http://127.0.0.1:" + closedPort + "/fhir/rx1: "), e.getMessage());
-        assertTrue(e.getMessage().endsWith("(gave up after 2 attempts)"), e.getMessage());
+        assertEquals("FHIR domain RX1: Condition search failed: cannot connect to http://127.0.0.1:" + closedPort + "/fhir/rx1: connection refused (gave up after 2 attempts)", e.getMessage());
         assertEquals(1, client.metrics().retries());
         assertSafe(e);
     }
@@ -735,6 +744,38 @@ class TestFhirSearchClient
     }
 
     @Test
+    void closingFromAnotherThreadAbortsTheReadAndFreesTheSlot()
+            throws Exception
+    {
+        CountDownLatch release = new CountDownLatch(1);
+        FhirTestServer server = server((exchange, number) -> {
+            if (number == 1) {
+                exchange.sendResponseHeaders(200, 0);
+                exchange.getResponseBody().write("{\"resourceType\":\"Bundle\",\"entry\":[".getBytes(UTF_8));
+                exchange.getResponseBody().flush();
+                release.await(20, TimeUnit.SECONDS);
+                return;
+            }
+            send(exchange, 200, page(null, condition("c1")));
+        });
+        FhirSearchClient client = client(settings(3, Duration.ofSeconds(10), 1, Duration.ofSeconds(10)));
+        ResourceStream stalled = client.search(endpoint(server), CONDITIONS, 10);
+        try (ExecutorService reader = Executors.newSingleThreadExecutor()) {
+            Future<?> reading = reader.submit(stalled::hasNext);
+            Thread.sleep(300);
+            stalled.close();
+            Exception e = assertThrows(Exception.class, () -> reading.get(5, TimeUnit.SECONDS));
+            FhirRequestException failure = assertInstanceOf(FhirRequestException.class, e.getCause());
+            assertTrue(failure.getMessage().endsWith("(the stream was closed)"), failure.getMessage());
+        }
+        finally {
+            release.countDown();
+        }
+        assertEquals(List.of("c1"), ids(client.search(endpoint(server), CONDITIONS, 10)));
+        assertEquals(0, client.metrics().retries());
+    }
+
+    @Test
     void countsWithSummaryCount()
             throws IOException
     {
@@ -742,7 +783,7 @@ class TestFhirSearchClient
         FhirSearchClient client = client();
 
         assertEquals(638, client.count(endpoint(server), CONDITIONS.with("_elements", "id,code").with("_count", "10")));
-        assertEquals("/fhir/rx1/Condition?" + QUERY + "&_summary=count", server.requests().getFirst().pathAndQuery());
+        assertEquals("/fhir/rx1/Condition?" + CONDITIONS.queryString() + "&_summary=count", server.requests().getFirst().pathAndQuery());
     }
 
     @Test
@@ -777,8 +818,8 @@ class TestFhirSearchClient
         assertEquals(Optional.of(Instant.parse("2024-06-02T10:30:00.5Z")), client.lastUpdatedBound(endpoint, CONDITIONS.with("_sort", "code"), true));
         assertEquals(Optional.empty(), client.lastUpdatedBound(endpoint, FhirSearch.of("Condition").with("code", "none"), true));
         List<FhirTestServer.Request> requests = server.requests();
-        assertEquals("/fhir/rx1/Condition?" + QUERY + "&_sort=_lastUpdated&_count=1&_elements=id", requests.get(0).pathAndQuery());
-        assertEquals("/fhir/rx1/Condition?" + QUERY + "&_sort=-_lastUpdated&_count=1&_elements=id", requests.get(1).pathAndQuery());
+        assertEquals("/fhir/rx1/Condition?" + CONDITIONS.queryString() + "&_sort=_lastUpdated&_count=1&_elements=id", requests.get(0).pathAndQuery());
+        assertEquals("/fhir/rx1/Condition?" + CONDITIONS.queryString() + "&_sort=-_lastUpdated&_count=1&_elements=id", requests.get(1).pathAndQuery());
         assertEquals(3, requests.size());
     }
 

@@ -1,0 +1,84 @@
+// HAPI's access log (.mesh/logs/fhir-access.log, one line per request, never rotated) as evidence of
+// which FHIR searches the connector sent: remember the file's length before a query, read what was
+// appended after it. Other clients of the same servers can add lines too; callers filter by path.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { paths } from '../../runtime/topology';
+
+export const ACCESS_LOG = path.join(paths.logs, 'fhir-access.log');
+
+export interface AccessLine {
+  time: string;
+  method: string;
+  /** Domain slug from /fhir/<domain>/… */
+  domain: string;
+  /** Resource type searched, or undefined for a `_getpages` continuation (which names none). */
+  resourceType?: string;
+  /** The raw request target after the domain, e.g. `Condition?code=...`. */
+  target: string;
+  /** Query parameters, percent-decoded, in order (a parameter may repeat). */
+  params: [string, string][];
+  status: number;
+  bytes: number;
+  millis: number;
+}
+
+const LINE = /^(\S+) \S+ "(\w+) \/fhir\/([^/?\s]+)\/?(\S*) HTTP\/[\d.]+" (\d{3}) (\d+|-) (\d+)$/;
+
+export function parseAccessLine(line: string): AccessLine | undefined {
+  const m = LINE.exec(line.trim());
+  if (!m) return undefined;
+  const target = m[4] ?? '';
+  const [pathPart = '', query = ''] = target.split(/\?(.*)/s);
+  const params = query ? query.split('&').filter(Boolean).map((kv): [string, string] => {
+    const i = kv.indexOf('=');
+    const decode = (s: string): string => {
+      try {
+        return decodeURIComponent(s.replace(/\+/g, ' '));
+      } catch {
+        return s;
+      }
+    };
+    return i < 0 ? [decode(kv), ''] : [decode(kv.slice(0, i)), decode(kv.slice(i + 1))];
+  }) : [];
+  const resourceType = /^[A-Z][A-Za-z]+/.exec(pathPart)?.[0];
+  return {
+    time: m[1] ?? '', method: m[2] ?? '', domain: m[3] ?? '', resourceType, target, params,
+    status: Number(m[5]), bytes: m[6] === '-' ? 0 : Number(m[6]), millis: Number(m[7]),
+  };
+}
+
+export function logLength(): number {
+  return fs.existsSync(ACCESS_LOG) ? fs.statSync(ACCESS_LOG).size : 0;
+}
+
+/** Lines appended since `offset` (a byte length from logLength()). */
+export function linesSince(offset: number): AccessLine[] {
+  const fd = fs.openSync(ACCESS_LOG, 'r');
+  try {
+    const size = fs.fstatSync(fd).size;
+    const buffer = Buffer.alloc(Math.max(0, size - offset));
+    fs.readSync(fd, buffer, 0, buffer.length, offset);
+    return buffer.toString('utf8').split('\n').map(parseAccessLine).filter((l): l is AccessLine => l !== undefined);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** Runs `action` and returns what it returned plus the access-log lines written meanwhile. */
+export async function withAccessLog<T>(action: () => Promise<T>): Promise<{ result: T; lines: AccessLine[] }> {
+  const offset = logLength();
+  const result = await action();
+  // The valve is unbuffered, but a request still in flight when Trino finished would log a moment later.
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  return { result, lines: linesSince(offset) };
+}
+
+export function param(line: AccessLine, name: string): string[] {
+  return line.params.filter(([k]) => k === name).map(([, v]) => v);
+}
+
+/** A search of this type, or a continuation page (`_getpages`), at this domain. */
+export function isSearchOrPage(line: AccessLine, domain: string, resourceType: string): boolean {
+  return line.domain === domain && (line.resourceType === resourceType || (line.resourceType === undefined && param(line, '_getpages').length > 0));
+}

@@ -1,0 +1,108 @@
+// The two engines a battery query runs on: Trino over the `fhir` connector (pushdown on or off) and
+// PostgreSQL over the ground truth, plus the small rewrite from the shared SQL dialect to PostgreSQL's.
+import { Client, types } from 'pg';
+import { Trino } from 'trino-client';
+import { trinoUrl } from '../../runtime/topology';
+import { truthConnectionString } from './truth';
+
+export interface Column { name: string; type: string }
+
+export interface ResultSet {
+  columns: Column[];
+  rows: unknown[][];
+  elapsedMs: number;
+  /** Trino's query id (for GET /v1/query/{id}); absent for PostgreSQL. */
+  queryId?: string;
+}
+
+const USER = 'e2e';
+
+/**
+ * Battery SQL is written for Trino; PostgreSQL gets the same text with the catalog prefix dropped and the
+ * two constructs spelled differently in the two dialects: zoned timestamp literals and array membership.
+ */
+export function toPostgres(sql: string): string {
+  return sql
+    .replace(/\bfhir\.default\./g, '')
+    .replace(/TIMESTAMP '([^']+?) UTC'/g, "TIMESTAMPTZ '$1+00'")
+    .replace(/\bcontains\(\s*([\w.]+)\s*,\s*('[^']*')\s*\)/g, '($2 = ANY($1))');
+}
+
+export class TrinoEngine {
+  private readonly client = Trino.create({ server: trinoUrl(), source: 'fhir-mesh-connector-e2e', extraHeaders: { 'X-Trino-User': USER } });
+
+  async query(sql: string, options: { pushdown?: boolean } = {}): Promise<ResultSet> {
+    const started = Date.now();
+    const session: Record<string, string> = options.pushdown === false ? { 'fhir.pushdown_enabled': 'false' } : {};
+    const iterator = await this.client.query({ query: sql, user: USER, session });
+    let columns: Column[] | undefined;
+    const rows: unknown[][] = [];
+    let queryId: string | undefined;
+    for await (const result of iterator) {
+      queryId ??= result.id;
+      if (result.error) {
+        throw new Error(`Trino ${result.error.errorName}: ${result.error.message}\n  SQL: ${sql}${options.pushdown === false ? ' (pushdown off)' : ''}`);
+      }
+      columns ??= result.columns?.map((c) => ({ name: c.name, type: c.type }));
+      rows.push(...((result.data ?? []) as unknown[][]));
+    }
+    if (!columns) throw new Error(`Trino returned no columns for: ${sql}`);
+    return { columns, rows, elapsedMs: Date.now() - started, queryId };
+  }
+
+  /** The query's statistics from the coordinator's REST API (kept for a while after it finishes). */
+  async queryStats(queryId: string): Promise<Record<string, unknown>> {
+    const response = await fetch(`${trinoUrl()}/v1/query/${queryId}`, { headers: { 'X-Trino-User': USER } });
+    if (!response.ok) throw new Error(`GET /v1/query/${queryId}: HTTP ${response.status}`);
+    const info = (await response.json()) as { queryStats?: Record<string, unknown> };
+    return info.queryStats ?? {};
+  }
+
+  /** True when the `fhir` catalog lists its tables (the connector is installed and serving). */
+  async serving(): Promise<boolean> {
+    try {
+      const { rows } = await this.query('SHOW TABLES FROM fhir.default');
+      return rows.length > 0;
+    } catch {
+      return false;
+    }
+  }
+}
+
+// node-pg returns bigint/numeric as strings and dates as local-time Date objects: take numbers and the
+// date's own text instead, so PostgreSQL values compare with Trino's JSON values.
+types.setTypeParser(types.builtins.INT8, Number);
+types.setTypeParser(types.builtins.NUMERIC, Number);
+types.setTypeParser(types.builtins.DATE, (text: string) => text);
+
+export class TruthEngine {
+  private client: Client | undefined;
+
+  private async connected(): Promise<Client> {
+    if (!this.client) {
+      const client = new Client({ connectionString: truthConnectionString(), connectionTimeoutMillis: 5000 });
+      await client.connect();
+      await client.query("SET TIME ZONE 'UTC'"); // date_trunc/extract/CAST AS date on timestamptz as Trino does on UTC values
+      this.client = client;
+    }
+    return this.client;
+  }
+
+  /** Runs battery SQL (Trino dialect) after rewriting it for PostgreSQL. */
+  async query(sql: string): Promise<ResultSet> {
+    const started = Date.now();
+    const client = await this.connected();
+    const pgSql = toPostgres(sql);
+    try {
+      const result = await client.query({ text: pgSql, rowMode: 'array' });
+      return { columns: result.fields.map((f) => ({ name: f.name, type: String(f.dataTypeID) })), rows: result.rows as unknown[][], elapsedMs: Date.now() - started };
+    } catch (e) {
+      throw new Error(`PostgreSQL: ${(e as Error).message}\n  SQL: ${pgSql}`);
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.client?.end();
+    this.client = undefined;
+  }
+}

@@ -1,86 +1,130 @@
-// `npm run bench:connector`: figures for the fhir connector, as `name: value` lines, against a running
-// mesh (`npm run mesh -- --detach`). Flattening throughput (one core, JIT-warm, over the synthetic NDJSON
-// repeated to 200k resources per table), resources fetched with and without pushdown for a selective
-// cohort query, and the battery's latency on the local mesh.
+// `npm run bench:connector`: figures for the `fhir` connector on a running local mesh, as `name: value`
+// lines. (a) resources fetched for a selective cohort with pushdown on vs off (from Trino's query stats:
+// physicalInputPositions are the rows the connector produced, one per Condition resource here);
+// (b) latency of the connector battery run once; (c) the Java flattening micro-benchmark, forwarded.
 import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { MAPPINGS_DIR } from '../runtime/fhir-catalog';
-import { javaHome, mavenEnv } from '../runtime/toolchain';
-import { paths, ROOT } from '../runtime/topology';
-import { linesSince, logLength } from '../test/connector/access-log';
-import { battery } from '../test/connector/battery';
+import { mavenEnv } from '../runtime/toolchain';
+import { DOMAINS, fhirBaseUrl, paths, ROOT, trinoUrl } from '../runtime/topology';
+import { battery, str, ts } from '../test/connector/battery';
 import { TrinoEngine } from '../test/connector/engines';
 import { computeFacts } from '../test/connector/facts';
+import { observe, trafficFor } from '../test/connector/pushdown-proofs';
 import { truthTables } from '../test/connector/truth';
 
 function print(name: string, value: string | number): void {
   process.stdout.write(`${name}: ${value}\n`);
 }
 
-function flattenBenchmark(): void {
-  const result = spawnSync('mvn', ['-B', '-q', 'test-compile', 'org.codehaus.mojo:exec-maven-plugin:3.5.0:java',
-    '-Dexec.classpathScope=test', '-Dexec.mainClass=uk.nhs.fhirmesh.bench.FlattenBenchmark',
-    `-Dexec.args=${paths.synthetic} ${MAPPINGS_DIR} 200000`],
-  { cwd: path.join(ROOT, 'connector'), env: { ...mavenEnv(), JAVA_HOME: javaHome() }, encoding: 'utf8' });
-  if (result.status !== 0) throw new Error(`flatten benchmark failed:\n${result.stdout}${result.stderr}`);
-  for (const line of result.stdout.split('\n')) if (/^\w+: /.test(line)) process.stdout.write(`${line}\n`);
+function percentile(sorted: number[], q: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
 }
 
-/** Resources the FHIR servers returned for one query: entries counted from the connector's input rows. */
-async function fetched(trino: TrinoEngine, sql: string, pushdown: boolean): Promise<{ rows: number; bytes: number; requests: number }> {
-  const before = logLength();
-  const result = await trino.query(sql, { pushdown });
-  const stats = await trino.queryStats(result.queryId!);
-  const lines = linesSince(before);
-  return {
-    rows: Number(stats.rawInputPositions ?? stats.physicalInputPositions ?? 0),
-    bytes: lines.reduce((sum, line) => sum + line.bytes, 0),
-    requests: lines.length,
-  };
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((sorted.length - 1) * p))] ?? 0;
-}
-
-async function main(): Promise<void> {
-  const trino = new TrinoEngine();
-  if (!(await trino.serving())) {
-    process.stderr.write('bench:connector needs a running mesh with the fhir catalog: npm run mesh -- --detach\n');
-    process.exit(1);
+async function reachable(url: string, headers: Record<string, string> = {}): Promise<boolean> {
+  try {
+    const response = await fetch(url, { headers, signal: AbortSignal.timeout(10_000) });
+    await response.arrayBuffer();
+    return response.ok;
+  } catch {
+    return false;
   }
-  flattenBenchmark();
+}
 
-  // A cohort whose code is rare: the patients with the least frequent SNOMED condition since 2015.
-  const tables = truthTables();
-  const counts = new Map<string, number>();
-  for (const row of tables.condition ?? []) {
-    if (typeof row.code === 'string') counts.set(row.code, (counts.get(row.code) ?? 0) + 1);
+/** Says what is missing; the bench measures a mesh, it does not start one. */
+async function meshProblems(trino: TrinoEngine): Promise<string[]> {
+  const problems: string[] = [];
+  if (!(await reachable(`${trinoUrl()}/v1/info`))) problems.push(`Trino is not answering at ${trinoUrl()}`);
+  for (const domain of DOMAINS) {
+    if (!(await reachable(`${fhirBaseUrl(domain)}/metadata`, { accept: 'application/fhir+json' }))) {
+      problems.push(`FHIR ${domain.id} is not answering at ${fhirBaseUrl(domain)}`);
+    }
   }
-  const [rare] = [...counts.entries()].sort((a, b) => a[1] - b[1] || (a[0] < b[0] ? -1 : 1))[0] ?? [];
-  const cohort = `SELECT DISTINCT patient_id FROM fhir.default.condition WHERE code = '${rare}'`;
-  const on = await fetched(trino, cohort, true);
-  const off = await fetched(trino, cohort, false);
-  print('cohort_query', cohort);
-  print('resources_fetched_pushdown', on.rows);
-  print('resources_fetched_full', off.rows);
-  print('pushdown_reduction_x', on.rows === 0 ? 'inf' : (off.rows / on.rows).toFixed(0));
-  print('bytes_fetched_pushdown', on.bytes);
-  print('bytes_fetched_full', off.bytes);
-  print('requests_pushdown', on.requests);
-  print('requests_full', off.requests);
+  if (problems.length === 0 && !(await trino.serving())) problems.push('Trino is up but the fhir catalog lists no tables (connector not installed?)');
+  return problems;
+}
 
+async function cohortReduction(trino: TrinoEngine): Promise<void> {
+  const facts = computeFacts(truthTables());
+  // Patients with a rare condition whose onset is after a date: the selective query pushdown is for.
+  const sql = `SELECT DISTINCT patient_id FROM fhir.default.condition WHERE code = ${str(facts.condition.rareCode)} AND onset >= ${ts(facts.condition.rareOnset)}`;
+  const on = await observe(trino, sql, true);
+  const off = await observe(trino, sql, false);
+  print('cohort_sql', sql);
+  print('cohort_rows', on.result.rows.length);
+  print('resources_fetched_pushdown', on.rowsFetched);
+  print('resources_fetched_full', off.rowsFetched);
+  print('pushdown_reduction_x', (off.rowsFetched / Math.max(1, on.rowsFetched)).toFixed(1));
+  print('cohort_latency_pushdown_ms', on.result.elapsedMs);
+  print('cohort_latency_full_ms', off.result.elapsedMs);
+  // Bytes served, when this mesh's access log is the one HAPI writes (it is unless another MESH_HOME started it).
+  const bytes = (lines: typeof on.lines): number => DOMAINS.reduce((a, d) => a + trafficFor(lines, d.id, 'Condition').bytes, 0);
+  if (on.lines.length > 0 && off.lines.length > 0) {
+    print('fhir_bytes_pushdown', bytes(on.lines));
+    print('fhir_bytes_full', bytes(off.lines));
+  }
+}
+
+async function batteryLatency(trino: TrinoEngine): Promise<void> {
+  const queries = battery(computeFacts(truthTables()));
   const latencies: number[] = [];
-  for (const query of battery(computeFacts(tables))) {
-    latencies.push((await trino.query(query.sql)).elapsedMs);
+  let failed = 0;
+  for (const q of queries) {
+    try {
+      latencies.push((await trino.query(q.sql)).elapsedMs);
+    } catch (e) {
+      failed++;
+      process.stderr.write(`bench: battery query failed: ${(e as Error).message.split('\n')[0]}\n`);
+    }
   }
   latencies.sort((a, b) => a - b);
-  print('battery_queries', latencies.length);
+  print('battery_queries', queries.length);
+  if (failed) print('battery_failed', failed);
   print('battery_latency_p50_ms', percentile(latencies, 0.5));
   print('battery_latency_p95_ms', percentile(latencies, 0.95));
 }
 
-main().catch((error: unknown) => {
-  process.stderr.write(`${(error as Error).message}\n`);
+// ---- hook: flatten_rows_per_second_per_core comes from the Java side ----
+const FLATTEN_CLASS = 'uk.nhs.fhirmesh.bench.FlattenBenchmark';
+const EXEC_PLUGIN = 'org.codehaus.mojo:exec-maven-plugin:3.5.0:java';
+
+function flattenBenchmark(): void {
+  const relative = path.join('uk', 'nhs', 'fhirmesh', 'bench', 'FlattenBenchmark.java');
+  const scope = ['test', 'main'].find((s) => fs.existsSync(path.join(ROOT, 'connector', 'src', s, 'java', relative)));
+  if (!scope) {
+    print('flatten_rows_per_second_per_core', 'unavailable');
+    return;
+  }
+  // The plugin by full coordinates: a bare `exec:java` would need plugin metadata from the network.
+  const result = spawnSync('mvn', ['-B', '-q', '-f', 'connector/pom.xml', scope === 'test' ? 'test-compile' : 'compile', EXEC_PLUGIN,
+    `-Dexec.mainClass=${FLATTEN_CLASS}`, `-Dexec.classpathScope=${scope}`, `-Dexec.args=${paths.synthetic} ${MAPPINGS_DIR}`],
+  { cwd: ROOT, env: mavenEnv(), encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  // Maven's colour resets can precede the program's first line: strip ANSI escapes before matching.
+  // eslint-disable-next-line no-control-regex
+  const lines = (result.stdout ?? '').split('\n').map((l) => l.replace(/\x1b\[[0-9;]*m/g, '')).filter((l) => /^flatten_\w+: /.test(l));
+  if (result.status !== 0 || !lines.some((l) => l.startsWith('flatten_rows_per_second_per_core:'))) {
+    process.stderr.write(`bench: ${FLATTEN_CLASS} did not run (exit ${result.status}):\n${(result.stderr || result.stdout || '').slice(-2000)}\n`);
+    print('flatten_rows_per_second_per_core', 'unavailable');
+    return;
+  }
+  for (const line of lines) process.stdout.write(`${line}\n`);
+}
+
+async function main(): Promise<number> {
+  const trino = new TrinoEngine();
+  const problems = await meshProblems(trino);
+  if (problems.length) {
+    process.stderr.write(`bench: the mesh is not running (${problems.join('; ')}).\nStart it with: npm run mesh -- --detach\n`);
+    return 1;
+  }
+  await cohortReduction(trino);
+  await batteryLatency(trino);
+  flattenBenchmark();
+  return 0;
+}
+
+main().then((code) => process.exit(code), (e: unknown) => {
+  process.stderr.write(`bench: ${(e as Error).stack ?? String(e)}\n`);
   process.exit(1);
 });

@@ -11,7 +11,10 @@ export interface BatteryQuery {
   ordered?: boolean;
   /** LIMIT without ORDER BY: only the row count and that each row is a true answer are checked. */
   limit?: number;
-  /** Array values are compared as sets. */
+  /**
+   * Array values are compared as sets: set for every query selecting security_labels, because HAPI keeps
+   * meta.security as a set and serves it in its own order, not the order of the loaded NDJSON.
+   */
   unorderedArrays?: boolean;
   /** A deliberate edge case whose true answer is empty. */
   empty?: boolean;
@@ -61,11 +64,11 @@ export function battery(f: Facts): BatteryQuery[] {
 
   return [
     // ---- condition: every bound column ----
-    { sql: `SELECT ${columnsOf('condition')} FROM ${C} WHERE code = ${str(c.topCode)}` },
+    { sql: `SELECT ${columnsOf('condition')} FROM ${C} WHERE code = ${str(c.topCode)}`, unorderedArrays: true },
     { sql: `SELECT domain, id, code FROM ${C} WHERE code IN (${str(c.rareCode)})` },
     { sql: `SELECT code, count(*) FROM ${C} WHERE code IN (${strList(c.topCodes)}) GROUP BY code` },
     { sql: `SELECT domain, id, code, icd10_code FROM ${C} WHERE icd10_code = ${str(c.topIcd10)}` },
-    { sql: `SELECT ${columnsOf('condition')} FROM ${C} WHERE id = ${str(c.ids[0] ?? '')}` },
+    { sql: `SELECT ${columnsOf('condition')} FROM ${C} WHERE id = ${str(c.ids[0] ?? '')}`, unorderedArrays: true },
     { sql: `SELECT domain, id, onset FROM ${C} WHERE id IN (${strList(c.ids)})` },
     { sql: `SELECT id, code, onset, abatement FROM ${C} WHERE patient_id = ${str(c.richPatient)}` },
     { sql: `SELECT domain, patient_id, count(*) FROM ${C} WHERE patient_id IN (${strList(c.patients)}) GROUP BY domain, patient_id` },
@@ -89,7 +92,7 @@ export function battery(f: Facts): BatteryQuery[] {
     { sql: `SELECT id, code FROM ${C} WHERE code = ${str(c.topCode)} OR code = ${str(c.rareCode)}` },
 
     // ---- observation ----
-    { sql: `SELECT ${columnsOf('observation')} FROM ${O} WHERE code = ${str(o.code)} AND value >= ${o.valueHigh}` },
+    { sql: `SELECT ${columnsOf('observation')} FROM ${O} WHERE code = ${str(o.code)} AND value >= ${o.valueHigh}`, unorderedArrays: true },
     { sql: `SELECT id, value FROM ${O} WHERE code = ${str(o.code)} AND value > ${o.value}` },
     { sql: `SELECT count(*), min(value), max(value) FROM ${O} WHERE code = ${str(o.code)} AND value < ${o.valueLow}` },
     { sql: `SELECT count(*) FROM ${O} WHERE code = ${str(o.code)} AND value <= ${o.value}` },
@@ -108,13 +111,13 @@ export function battery(f: Facts): BatteryQuery[] {
     { sql: `SELECT id, issued FROM ${O} WHERE code = ${str(o.code)} AND issued >= ${ts(o.effectiveValue)}` },
 
     // ---- observation_component (forEach component) ----
-    { sql: `SELECT ${columnsOf('observation_component')} FROM ${OC} WHERE component_code = ${str(f.component.code)} AND component_value >= ${f.component.value}` },
+    { sql: `SELECT ${columnsOf('observation_component')} FROM ${OC} WHERE component_code = ${str(f.component.code)} AND component_value >= ${f.component.value}`, unorderedArrays: true },
     { sql: `SELECT component_code, count(*), count(component_value) FROM ${OC} WHERE code = ${str(f.component.panel)} GROUP BY component_code` },
     { sql: `SELECT component_code, avg(component_value), min(component_value), max(component_value) FROM ${OC} WHERE component_value BETWEEN 50 AND 200 GROUP BY component_code` },
-    { sql: `SELECT id, component_code FROM ${OC} WHERE effective >= ${ts(o.effectiveValue)} AND patient_id = ${str(o.patient)}` },
+    { sql: `SELECT id, component_code FROM ${OC} WHERE effective >= ${ts(f.component.effectiveValue)} AND patient_id = ${str(f.component.patient)}` },
 
     // ---- encounter ----
-    { sql: `SELECT ${columnsOf('encounter')} FROM ${E} WHERE class_code = 'EMER'` },
+    { sql: `SELECT ${columnsOf('encounter')} FROM ${E} WHERE class_code = 'EMER'`, unorderedArrays: true },
     { sql: `SELECT class_code, count(*) FROM ${E} WHERE class_code IN ('IMP', 'HH', 'VR') GROUP BY class_code` },
     { sql: `SELECT domain, count(*) FROM ${E} WHERE type_code = ${str(e.typeCode)} AND status = 'finished' GROUP BY domain` },
     { sql: `SELECT id, start, "end" FROM ${E} WHERE start >= ${ts(e.startLow)} AND start <= ${ts(e.startHigh)}` },
@@ -124,7 +127,7 @@ export function battery(f: Facts): BatteryQuery[] {
     { sql: `SELECT id, security_labels FROM ${E} WHERE id = ${str(e.id)} OR contains(security_labels, 'V')`, unorderedArrays: true },
 
     // ---- patient ----
-    { sql: `SELECT ${columnsOf('patient')} FROM ${P} WHERE nhs_number = ${str(p.sharedNhsNumber)}` },
+    { sql: `SELECT ${columnsOf('patient')} FROM ${P} WHERE nhs_number = ${str(p.sharedNhsNumber)}`, unorderedArrays: true },
     { sql: `SELECT domain, id, nhs_number FROM ${P} WHERE nhs_number IN (${strList(p.nhsNumbers)})` },
     { sql: `SELECT id, family_name, given_name FROM ${P} WHERE family_name = ${str(p.family)}` },
     { sql: `SELECT id FROM ${P} WHERE family_name = ${str(p.family.toLowerCase())}`, empty: true },
@@ -141,14 +144,14 @@ export function battery(f: Facts): BatteryQuery[] {
     { sql: `SELECT id, nhs_number FROM ${P} WHERE id IN (${strList(p.ids)})` },
 
     // ---- procedure ----
-    { sql: `SELECT ${columnsOf('procedure')} FROM ${PR} WHERE code = ${str(pr.code)} AND performed_start >= ${ts(pr.performedLow)}` },
+    { sql: `SELECT ${columnsOf('procedure')} FROM ${PR} WHERE code = ${str(pr.code)} AND performed_start >= ${ts(pr.performedLow)}`, unorderedArrays: true },
     { sql: `SELECT domain, count(*), count(DISTINCT patient_id) FROM ${PR} WHERE reason_code = ${str(pr.reasonCode)} GROUP BY domain` },
     { sql: `SELECT id, performed_start, performed_end FROM ${PR} WHERE performed_start BETWEEN ${ts(pr.performedLow)} AND ${ts(pr.performedHigh)} AND status = 'completed'` },
     { sql: `SELECT count(*) FROM ${PR} WHERE performed_end <= ${ts(pr.performedValue)} AND patient_id IN (${strList(pr.patients)})` },
     { sql: `SELECT id, code FROM ${PR} WHERE encounter_id = ${str(pr.encounter)}` },
 
     // ---- medication_request ----
-    { sql: `SELECT ${columnsOf('medication_request')} FROM ${M} WHERE medication_code = ${str(m.code)} AND authored_on >= ${ts(m.authoredValue)}` },
+    { sql: `SELECT ${columnsOf('medication_request')} FROM ${M} WHERE medication_code = ${str(m.code)} AND authored_on >= ${ts(m.authoredValue)}`, unorderedArrays: true },
     { sql: `SELECT status, intent, count(*) FROM ${M} WHERE medication_code IN (${strList(m.codes)}) AND status IN ('active', 'stopped') GROUP BY status, intent` },
     { sql: `SELECT id, authored_on FROM ${M} WHERE authored_on > ${ts(m.authoredLow)} AND authored_on < ${ts(m.authoredHigh)} AND intent = 'order'` },
     { sql: `SELECT id, requester_id FROM ${M} WHERE requester_id = ${str(m.requester)}` },
@@ -161,11 +164,11 @@ export function battery(f: Facts): BatteryQuery[] {
     // ---- joins ----
     { sql: `SELECT p.nhs_number, c.id, c.onset FROM ${C} c JOIN ${P} p ON c.patient_id = p.id AND c.domain = p.domain WHERE c.code = ${str(c.topCode)}` },
     { sql: `SELECT c.code, count(*) FROM ${C} c JOIN ${P} p ON c.patient_id = p.id WHERE p.gender = 'female' AND c.code IN (${strList(c.topCodes)}) GROUP BY c.code` },
-    { sql: `SELECT DISTINCT p.nhs_number FROM ${C} c JOIN ${P} p ON c.patient_id = p.id WHERE c.code = ${str(c.rareCode)} AND c.onset >= ${ts(c.onsetLow)}` },
+    { sql: `SELECT DISTINCT p.nhs_number FROM ${C} c JOIN ${P} p ON c.patient_id = p.id WHERE c.code = ${str(c.rareCode)} AND c.onset >= ${ts(c.rareOnset)}` },
     { sql: `SELECT a.nhs_number, a.domain, b.domain FROM ${P} a JOIN ${P} b ON a.nhs_number = b.nhs_number AND a.domain < b.domain` },
     { sql: `SELECT p.domain, count(c.id) FROM ${P} p LEFT JOIN ${C} c ON c.patient_id = p.id WHERE p.nhs_number = ${str(p.sharedNhsNumber)} GROUP BY p.domain` },
     { sql: `SELECT e.class_code, count(*) FROM ${E} e JOIN ${C} c ON c.encounter_id = e.id WHERE e.class_code IN ('EMER', 'IMP') GROUP BY e.class_code` },
-    { sql: `SELECT m.id, c.code FROM ${M} m JOIN ${C} c ON m.reason_condition_id = c.id WHERE c.code IN (${strList(c.topCodes)}) AND m.status = 'active'` },
+    { sql: `SELECT m.id, c.code FROM ${M} m JOIN ${C} c ON m.reason_condition_id = c.id WHERE c.code IN (${strList(m.reasonCodes)}) AND m.status = 'active'` },
     { sql: `SELECT p.gender, count(*), avg(o.value) FROM ${O} o JOIN ${P} p ON o.patient_id = p.id WHERE o.code = ${str(o.code)} GROUP BY p.gender` },
     { sql: `SELECT id, nhs_number FROM ${P} p WHERE EXISTS (SELECT 1 FROM ${C} c WHERE c.patient_id = p.id AND c.code = ${str(c.rareCode)})` },
     { sql: `SELECT id, code FROM ${PR} WHERE patient_id IN (SELECT id FROM ${P} WHERE nhs_number = ${str(p.sharedNhsNumber)}) AND performed_start >= ${ts(pr.performedValue)}` },

@@ -9,21 +9,21 @@ import { Row, TruthTables } from './truth';
 export interface Facts {
   condition: {
     topCode: string; topCodes: string[]; rareCode: string; topIcd10: string;
-    ids: string[]; richPatient: string; patients: string[]; encounter: string;
+    ids: string[]; richPatient: string; patients: string[]; encounter: string; rareOnset: string;
     onsetValue: string; onsetLow: string; onsetHigh: string; abatementValue: string; recordedValue: string;
   };
   observation: {
     code: string; codes: string[]; category: string; valueCode: string; value: number; valueLow: number; valueHigh: number;
     patient: string; encounter: string; effectiveLow: string; effectiveHigh: string; effectiveValue: string; id: string;
   };
-  component: { code: string; panel: string; value: number };
+  component: { code: string; panel: string; value: number; patient: string; effectiveValue: string };
   encounter: { typeCode: string; provider: string; startValue: string; startLow: string; startHigh: string; endValue: string; patients: string[]; id: string };
   patient: {
     sharedNhsNumber: string; nhsNumbers: string[]; family: string; maidenOnly: string; given: string; postcode: string;
     birthValue: string; birthLow: string; birthHigh: string; organization: string; ids: string[];
   };
   procedure: { code: string; reasonCode: string; performedValue: string; performedLow: string; performedHigh: string; patients: string[]; encounter: string };
-  medication: { code: string; codes: string[]; requester: string; encounter: string; authoredLow: string; authoredHigh: string; authoredValue: string };
+  medication: { code: string; codes: string[]; reasonCodes: string[]; requester: string; encounter: string; authoredLow: string; authoredHigh: string; authoredValue: string };
 }
 
 function column(rows: Row[], name: string): string[] {
@@ -93,6 +93,9 @@ export function computeFacts(t: TruthTables): Facts {
   const shared = (manifest?.sharedPatients ?? []).map((s) => s.nhsNumber);
   const sharedNhs = first(shared.filter((n) => patients.filter((p) => p.nhs_number === n).length >= 2), 'NHS number shared by two trusts');
 
+  const componentPatient = first(top(column(components, 'patient_id')), 'patient with components');
+  const activeReasons = new Set(column(medications.filter((x) => x.status === 'active'), 'reason_condition_id'));
+
   const officialFamilies = new Set(column(patients, 'family_name'));
   const maidenOnly = first(maidenNames().filter((m) => !officialFamilies.has(m)).sort(), 'maiden-only family name');
   const births = column(patients, 'birth_date');
@@ -110,6 +113,7 @@ export function computeFacts(t: TruthTables): Facts {
       richPatient: first(top(column(conditions, 'patient_id')), 'patient with conditions'),
       patients: onePerDomain(conditions, 'patient_id'),
       encounter: first(top(column(conditions, 'encounter_id')), 'encounter with conditions'),
+      rareOnset: quantile(column(conditions.filter((x) => x.code === rare[0]), 'onset'), 0.4),
       onsetValue: quantile(onsets, 0.5),
       onsetLow: quantile(onsets, 0.3),
       onsetHigh: quantile(onsets, 0.6),
@@ -135,6 +139,8 @@ export function computeFacts(t: TruthTables): Facts {
       code: componentCode,
       panel: first(top(column(components, 'code')), 'panel code'),
       value: quantile(components.filter((c) => c.component_code === componentCode).map((c) => c.component_value as number), 0.8),
+      patient: componentPatient,
+      effectiveValue: quantile(column(components.filter((c) => c.patient_id === componentPatient), 'effective'), 0.5),
     },
     encounter: {
       typeCode: first(top(column(encounters, 'type_code')), 'encounter type'),
@@ -171,6 +177,8 @@ export function computeFacts(t: TruthTables): Facts {
     medication: {
       code: first(top(column(medications, 'medication_code')), 'medication code'),
       codes: top(column(medications, 'medication_code'), 3),
+      // Codes of the conditions active requests give as their reason (for the reason join).
+      reasonCodes: top(column(conditions.filter((x) => activeReasons.has(x.id as string)), 'code'), 3),
       requester: first(top(column(medications, 'requester_id')), 'requester'),
       encounter: first(top(column(medications, 'encounter_id')), 'encounter with medication'),
       authoredLow: quantile(authored, 0.4),

@@ -23,7 +23,10 @@ export interface RandomCase {
 }
 
 type Random = () => number;
-type Atom = (r: Random) => string;
+/** An atom draws its values mostly from a focus row of the table, so conjunctions often still match. */
+type Atom = (r: Random, focus: Row) => string;
+
+const FOCUS_SHARE = 0.65;
 
 function pick<T>(r: Random, items: readonly T[]): T {
   const item = items[Math.floor(r() * items.length)];
@@ -33,6 +36,13 @@ function pick<T>(r: Random, items: readonly T[]): T {
 
 function distinct(rows: Row[], column: string): string[] {
   return [...new Set(rows.map((row) => row[column]).filter((v): v is string => typeof v === 'string'))].sort();
+}
+
+/** The focus row's value when it is one of `values` (keeps anchors selective), else any of `values`. */
+function draw<T extends string | number>(r: Random, focus: Row, column: string, values: T[]): T {
+  const own = focus[column.replace(/"/g, '')];
+  if (r() < FOCUS_SHARE && (typeof own === 'string' || typeof own === 'number') && values.includes(own as T)) return own as T;
+  return pick(r, values);
 }
 
 function numbers(rows: Row[], column: string): number[] {
@@ -46,26 +56,26 @@ const LABELS = ['R', 'V', 'PSY', 'HIV', 'SDV', 'NOPE'];
 /** Token atoms: = and IN mostly, then absent values, NULL tests, <> (not pushed) and IN with NULL. */
 function token(column: string, values: string[], selective = false): Atom {
   const absent = ABSENT_TOKEN;
-  return (r) => {
+  return (r, focus) => {
     const choice = selective ? r() * 0.7 : r();
-    if (choice < 0.45) return `${column} = ${str(pick(r, values))}`;
+    if (choice < 0.45) return `${column} = ${str(draw(r, focus, column, values))}`;
     if (choice < 0.7) {
       const n = 1 + Math.floor(r() * 4);
-      const list = Array.from({ length: n }, () => (r() < 0.15 ? absent : pick(r, values)));
+      const list = [draw(r, focus, column, values), ...Array.from({ length: n - 1 }, () => (r() < 0.15 ? absent : pick(r, values)))];
       return `${column} IN (${[...new Set(list)].map(str).join(', ')})`;
     }
     if (choice < 0.8) return `${column} = ${str(absent)}`;
     if (choice < 0.87) return `${column} IS ${r() < 0.5 ? '' : 'NOT '}NULL`;
-    if (choice < 0.93) return `${column} <> ${str(pick(r, values))}`;
-    return `${column} IN (${str(pick(r, values))}, NULL)`;
+    if (choice < 0.93) return `${column} <> ${str(draw(r, focus, column, values))}`;
+    return `${column} IN (${str(draw(r, focus, column, values))}, NULL)`;
   };
 }
 
 const RANGE_OPS = ['>=', '>', '<', '<=', '=', 'BETWEEN'] as const;
 
 /** Instants at, beside (±1 ms, ±1 s), at midnight of, and far away from real values. */
-function instantEdge(r: Random, values: string[]): string {
-  const base = Date.parse(pick(r, values));
+function instantEdge(r: Random, focus: Row, column: string, values: string[]): string {
+  const base = Date.parse(draw(r, focus, column, values));
   const shifts = [0, 0, 0, 1, -1, 1000, -1000];
   const choice = r();
   if (choice < 0.1) return ts(r() < 0.5 ? '1900-01-01T00:00:00Z' : '2100-01-01T00:00:00Z');
@@ -74,55 +84,61 @@ function instantEdge(r: Random, values: string[]): string {
 }
 
 function instantRange(column: string, values: string[]): Atom {
-  return (r) => {
+  return (r, focus) => {
     const op = pick(r, RANGE_OPS);
     if (op === 'BETWEEN') {
-      const [a, b] = [instantEdge(r, values), instantEdge(r, values)];
+      const [a, b] = [instantEdge(r, focus, column, values), instantEdge(r, focus, column, values)];
       return `${column} BETWEEN ${a} AND ${b}`;
     }
-    return `${column} ${op} ${instantEdge(r, values)}`;
+    return `${column} ${op} ${instantEdge(r, focus, column, values)}`;
   };
 }
 
-function dateEdge(r: Random, values: string[]): string {
+function dateEdge(r: Random, focus: Row, column: string, values: string[]): string {
   const choice = r();
   if (choice < 0.1) return `DATE '${r() < 0.5 ? '1800-01-01' : '2100-12-31'}'`;
-  const day = new Date(`${pick(r, values)}T00:00:00Z`).getTime() + pick(r, [0, 0, 86_400_000, -86_400_000]);
+  const day = new Date(`${draw(r, focus, column, values)}T00:00:00Z`).getTime() + pick(r, [0, 0, 86_400_000, -86_400_000]);
   return `DATE '${new Date(day).toISOString().slice(0, 10)}'`;
 }
 
 function dateRange(column: string, values: string[]): Atom {
-  return (r) => {
+  return (r, focus) => {
     const op = pick(r, RANGE_OPS);
-    return op === 'BETWEEN' ? `${column} BETWEEN ${dateEdge(r, values)} AND ${dateEdge(r, values)}` : `${column} ${op} ${dateEdge(r, values)}`;
+    const edge = (): string => dateEdge(r, focus, column, values);
+    return op === 'BETWEEN' ? `${column} BETWEEN ${edge()} AND ${edge()}` : `${column} ${op} ${edge()}`;
   };
 }
 
 /** Exact data values, their neighbours within 1e-12 relative, integers between, and out-of-range values. */
-function quantityEdge(r: Random, values: number[]): string {
+function quantityEdge(r: Random, focus: Row, column: string, values: number[]): string {
   const choice = r();
   if (choice < 0.08) return pick(r, ['-1', '0', '1e9']);
-  const v = pick(r, values);
+  const v = draw(r, focus, column, values);
   if (choice < 0.25) return String(v + (r() < 0.5 ? 1 : -1) * Math.max(Math.abs(v) * 1e-12, 1e-12));
   if (choice < 0.35) return String(Math.round(v));
   return String(v);
 }
 
 function quantityRange(column: string, values: number[]): Atom {
-  return (r) => {
+  return (r, focus) => {
     const op = pick(r, RANGE_OPS);
-    return op === 'BETWEEN' ? `${column} BETWEEN ${quantityEdge(r, values)} AND ${quantityEdge(r, values)}` : `${column} ${op} ${quantityEdge(r, values)}`;
+    const edge = (): string => quantityEdge(r, focus, column, values);
+    return op === 'BETWEEN' ? `${column} BETWEEN ${edge()} AND ${edge()}` : `${column} ${op} ${edge()}`;
   };
 }
 
 function security(): Atom {
-  return (r) => `${r() < 0.6 ? '' : 'NOT '}contains(security_labels, ${str(pick(r, LABELS))})`;
+  return (r, focus) => {
+    const own = Array.isArray(focus.security_labels) ? focus.security_labels : [];
+    const label = own.length && r() < FOCUS_SHARE ? pick(r, own) : pick(r, LABELS);
+    return `${r() < 0.6 ? '' : 'NOT '}contains(security_labels, ${str(label)})`;
+  };
 }
 
 /** FHIR string search is case-insensitive and by prefix; the SQL column is exact. Trino must re-check. */
 function exactString(column: string, values: string[], extra: string[] = []): Atom {
-  return (r) => {
-    const v = pick(r, values);
+  return (r, focus) => {
+    const v = draw(r, focus, column, values);
     const variant = pick(r, [v, v, v, v.toLowerCase(), v.toUpperCase(), v.slice(0, Math.max(1, v.length - 2)), `${v} `, ...extra]);
     return r() < 0.8 ? `${column} = ${str(variant)}` : `${column} IN (${str(variant)}, ${str(pick(r, values))})`;
   };
@@ -143,8 +159,9 @@ function atomsFor(t: TruthTables, maidenNames: string[]): Record<RandomCase['tab
   const domainAtom: Atom = (r) => (r() < 0.7 ? `domain = ${str(pick(r, ['RX1', 'RTH', 'RR8']))}` : `domain IN ('RX1', 'RR8')`);
   const notId: Atom = () => `patient_id = ${str(NOT_AN_ID)}`;
   // A few days of observations (at most a page or two per trust).
-  const effectiveWindow: Atom = (r) => {
-    const start = Date.parse(pick(r, distinct(o, 'effective')));
+  const effectives = distinct(o, 'effective');
+  const effectiveWindow: Atom = (r, focus) => {
+    const start = Date.parse(draw(r, focus, 'effective', effectives)) - (r() < 0.5 ? 86_400_000 : 0);
     return `effective BETWEEN ${ts(new Date(start).toISOString())} AND ${ts(new Date(start + 3 * 86_400_000).toISOString())}`;
   };
   const rareCodes = (rows: Row[], column: string, max: number): string[] => {
@@ -188,14 +205,14 @@ function atomsFor(t: TruthTables, maidenNames: string[]): Record<RandomCase['tab
   };
 }
 
-function combine(r: Random, atoms: Atom[], depth: number): string {
+function combine(r: Random, atoms: Atom[], focus: Row, depth: number): string {
   const choice = r();
   if (depth >= 2 || choice < 0.45) {
-    const atom = pick(r, atoms)(r);
+    const atom = pick(r, atoms)(r, focus);
     return r() < 0.08 ? `NOT (${atom})` : atom;
   }
   const op = choice < 0.78 ? 'AND' : 'OR';
-  return `(${combine(r, atoms, depth + 1)} ${op} ${combine(r, atoms, depth + 1)})`;
+  return `(${combine(r, atoms, focus, depth + 1)} ${op} ${combine(r, atoms, focus, depth + 1)})`;
 }
 
 /** `count` predicates; observation ones are anchored always, condition/encounter ones mostly (scan time). */
@@ -209,8 +226,9 @@ export function randomCases(seed: number, count: number, t: TruthTables, maidenN
     const table = (weights.find(([, w]) => (x -= w) < 0) ?? weights[0]!)[0];
     const { anchors, others } = atoms[table];
     const anchorChance = table === 'observation' ? 1 : anchors.length ? 0.7 : 0;
-    const body = combine(r, [...anchors, ...others], 0);
-    const predicate = r() < anchorChance ? `${pick(r, anchors)(r)} AND ${body}` : body;
+    const focus = pick(r, t[table] ?? []);
+    const body = combine(r, [...anchors, ...others], focus, 0);
+    const predicate = r() < anchorChance ? `${pick(r, anchors)(r, focus)} AND ${body}` : body;
     cases.push({ table, predicate });
   }
   return cases;

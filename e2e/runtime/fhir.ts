@@ -6,7 +6,7 @@ import { Component, ComponentStatus } from './component';
 import { jdbcUrl } from './postgres';
 import { assertPortFree, httpOk, runningPid, rssMiB, say, startDaemon, stopDaemon, waitUntil } from './processes';
 import { javaBin, mavenPackage } from './toolchain';
-import { DOMAINS, fhirBaseUrl, HOST, paths, ports, postgres, ROOT } from './topology';
+import { DOMAINS, fhirBaseUrl, HOST, ONBOARDING_TENANT, paths, ports, postgres, ROOT } from './topology';
 
 const NAME = 'fhir';
 const SERVER_DIR = path.join(ROOT, 'e2e', 'fhir-server');
@@ -42,7 +42,7 @@ export class FhirTrusts implements Component {
       `--server.port=${ports.fhir}`,
       `--spring.datasource.url=${jdbcUrl(postgres.fhirDatabase)}`,
       `--spring.datasource.username=${postgres.user}`,
-      `--mesh.tenants=${DOMAINS.map((d) => d.id).join(',')}`,
+      `--mesh.tenants=${[...DOMAINS.map((d) => d.id), ONBOARDING_TENANT].join(',')}`,
       `--mesh.access-log-dir=${paths.logs}`,
     ]);
     const ms = await waitUntil(NAME, 'serving every domain', allDomainsReady, { timeoutMs: 300_000, pid });

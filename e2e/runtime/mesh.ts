@@ -4,6 +4,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ensureSyntheticData, Manifest, syntheticDomainData } from '../synthetic/generate';
 import { Component, ComponentStatus } from './component';
+import { ControlPlane } from './control-plane';
+import { registerDemo } from './demo-registry';
 import { FhirTrusts } from './fhir';
 import { loadSyntheticData, LoadReport } from './load';
 import { cachedArtefact } from './maven-central';
@@ -14,7 +16,7 @@ import { paths, versions } from './topology';
 
 /** Start order; shut-down runs in reverse. */
 export function meshComponents(): Component[] {
-  return [new Postgres(), new FhirTrusts(), new Trino()];
+  return [new Postgres(), new FhirTrusts(), new Trino(), new ControlPlane()];
 }
 
 export interface UpReport {
@@ -53,13 +55,15 @@ export async function meshUp(): Promise<UpReport> {
       loadSeconds = since(t3);
     }
   }
+  // Through the control plane's own API: the demo domains, endpoints and data products (idempotent).
+  await registerDemo();
   const start = Math.round((since(t2) - loadSeconds) * 10) / 10;
 
   const report: UpReport = {
     started,
     seconds: { prepare, data, start, load: loadSeconds, total: since(t0) },
     load,
-    rssMiB: Object.fromEntries(['fhir', 'trino'].map((name) => {
+    rssMiB: Object.fromEntries(['fhir', 'trino', 'control-plane'].map((name) => {
       const pid = runningPid(name);
       return [name, pid ? rssMiB(pid) : undefined];
     })),

@@ -35,13 +35,20 @@ export const DOMAINS: readonly DomainSpec[] = [
   { id: 'rr8', name: 'Leeds Teaching Hospitals NHS Trust', kind: 'trust', odsCode: 'RR8', region: 'North East and Yorkshire', seed: 1003 },
 ];
 
+/**
+ * A FHIR partition served from the start but in no registry: the place a new domain's server comes
+ * online in tests and demos of onboarding (register it through the control plane, then publish).
+ */
+export const ONBOARDING_TENANT = 'onboarding';
+
 /** The ports a newcomer gets (and compose.yaml uses); MESH_*_PORT variables move the local mesh. */
-export const DEFAULT_PORTS = { postgres: 55432, fhir: 8190, trino: 8180 } as const;
+export const DEFAULT_PORTS = { postgres: 55432, fhir: 8190, trino: 8180, controlPlane: 8170 } as const;
 
 export const ports = {
   postgres: Number(process.env.MESH_PG_PORT ?? DEFAULT_PORTS.postgres),
   fhir: Number(process.env.MESH_FHIR_PORT ?? DEFAULT_PORTS.fhir),
   trino: Number(process.env.MESH_TRINO_PORT ?? DEFAULT_PORTS.trino),
+  controlPlane: Number(process.env.MESH_CP_PORT ?? DEFAULT_PORTS.controlPlane),
 };
 
 export const HOST = '127.0.0.1';
@@ -63,6 +70,14 @@ export function fhirBaseUrl(domain: DomainSpec): string {
   return `http://${HOST}:${ports.fhir}/fhir/${domain.id}`;
 }
 
+export function tenantBaseUrl(tenant: string): string {
+  return `http://${HOST}:${ports.fhir}/fhir/${tenant}`;
+}
+
 export function trinoUrl(): string {
   return `http://${HOST}:${ports.trino}`;
+}
+
+export function controlPlaneUrl(): string {
+  return `http://${HOST}:${ports.controlPlane}`;
 }

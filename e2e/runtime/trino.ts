@@ -5,7 +5,6 @@ import * as path from 'node:path';
 import { Component, ComponentStatus } from './component';
 import { cachedArtefact } from './maven-central';
 import { assertPortFree, ComponentError, httpOk, run, runningPid, rssMiB, say, startDaemon, stopDaemon, waitUntil } from './processes';
-import { FHIR_CATALOG, renderFhirCatalog } from './fhir-catalog';
 import { javaBin, mavenPackage } from './toolchain';
 import { HOST, paths, ports, ROOT, trinoUrl, versions } from './topology';
 
@@ -113,7 +112,6 @@ export class Trino implements Component {
     // Trino 476 reads the file catalog store's settings from etc/catalog-store.properties (relative to
     // its working directory), not from config.properties.
     fs.writeFileSync(path.join(etc, 'catalog-store.properties'), `catalog.config-dir=${CATALOG_DIR}\n`);
-    fs.writeFileSync(path.join(CATALOG_DIR, `${FHIR_CATALOG}.properties`), renderFhirCatalog());
   }
 
   async start(): Promise<boolean> {

@@ -5,8 +5,10 @@ import uk.nhs.fhirmesh.view.ViewColumn;
 import uk.nhs.fhirmesh.view.ViewDefinition;
 import uk.nhs.fhirmesh.view.ViewDefinitionException;
 
+import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
@@ -18,14 +20,19 @@ import static java.util.Objects.requireNonNull;
 /**
  * One table: a ViewDefinition plus its search bindings, as read from {@code sql-mappings/<table>.json}
  * (contract: connector-spec/mapping.schema.json).
+ *
+ * @param domains the domain codes (upper case, as the catalog's {@code fhir.domains} keys them, in file
+ * order) the table may be read from; empty when the mapping names none, meaning every domain of the catalog
  */
-public record TableMapping(String table, String description, ViewDefinition view, Map<String, ColumnBinding> bindings)
+public record TableMapping(String table, String description, ViewDefinition view, Map<String, ColumnBinding> bindings, Optional<List<String>> domains)
 {
     /** The connector's own column: which domain (endpoint) a row came from. Views may not define it. */
     public static final String DOMAIN_COLUMN = "domain";
 
     private static final Pattern TABLE_NAME = Pattern.compile("[a-z][a-z0-9_]{0,62}");
-    private static final Set<String> TOP_LEVEL_KEYS = Set.of("table", "description", "view", "bindings");
+    static final Set<String> TOP_LEVEL_KEYS = Set.of("table", "description", "view", "bindings", "domains");
+    /** As FhirConfig accepts in fhir.domains, which also upper-cases them. */
+    static final Pattern DOMAIN_CODE = Pattern.compile("[A-Za-z0-9]+");
     private static final Set<String> BINDING_KEYS = Set.of("param", "type", "system", "target");
     private static final Pattern PARAM = Pattern.compile("[A-Za-z_][A-Za-z0-9_.:-]*");
     private static final Pattern RESOURCE_TYPE = Pattern.compile("[A-Z][A-Za-z]+");
@@ -35,6 +42,13 @@ public record TableMapping(String table, String description, ViewDefinition view
         requireNonNull(table, "table");
         requireNonNull(view, "view");
         bindings = Map.copyOf(bindings);
+        domains = requireNonNull(domains, "domains").map(List::copyOf);
+    }
+
+    /** A table read from every domain of the catalog. */
+    public TableMapping(String table, String description, ViewDefinition view, Map<String, ColumnBinding> bindings)
+    {
+        this(table, description, view, bindings, Optional.empty());
     }
 
     public Optional<ColumnBinding> binding(String column)
@@ -91,7 +105,28 @@ public record TableMapping(String table, String description, ViewDefinition view
             bindings.put(column, parseBinding(field.getValue(), viewColumn, source + ": binding of column '" + column + "'"));
         }
         String description = json.hasNonNull("description") ? json.get("description").asText() : "";
-        return new TableMapping(table, description, view, bindings);
+        Optional<List<String>> domains = json.has("domains") ? Optional.of(parseDomains(json.get("domains"), source + ": 'domains' of table '" + table + "'")) : Optional.empty();
+        return new TableMapping(table, description, view, bindings, domains);
+    }
+
+    /** Strict, because a typo here would widen or empty the endpoints a data product is read from. */
+    private static List<String> parseDomains(JsonNode json, String where)
+    {
+        if (!json.isArray() || json.isEmpty()) {
+            throw new MappingException(where + " must be a non-empty array of domain codes (omit it to read every domain of the catalog)");
+        }
+        List<String> domains = new ArrayList<>();
+        for (JsonNode value : json) {
+            if (!value.isTextual() || !DOMAIN_CODE.matcher(value.asText()).matches()) {
+                throw new MappingException(where + ": " + value + " is not a domain code (letters and digits, e.g. RX1)");
+            }
+            String code = value.asText().toUpperCase(Locale.ROOT);
+            if (domains.contains(code)) {
+                throw new MappingException(where + ": domain " + code + " is listed twice");
+            }
+            domains.add(code);
+        }
+        return domains;
     }
 
     private static ColumnBinding parseBinding(JsonNode json, ViewColumn column, String where)

@@ -51,6 +51,25 @@ final class FhirCatalog
         return List.copyOf(endpoints.keySet());
     }
 
+    /**
+     * The domains a scan of {@code name} asks, in catalog order: the mapping's own, or every domain when it
+     * names none. A domain the catalog lacks fails the query: answering from the others would be silently
+     * incomplete, and the mapping is then meant for another catalog.
+     */
+    List<String> domains(SchemaTableName name, TableMapping mapping)
+    {
+        if (mapping.domains().isEmpty()) {
+            return domains();
+        }
+        for (String code : mapping.domains().get()) {
+            if (!endpoints.containsKey(code)) {
+                throw new TrinoException(FhirErrorCode.FHIR_INVALID_MAPPING, "table %s cannot be served: its mapping reads from domain %s, which this catalog does not configure (fhir.domains: %s)"
+                        .formatted(name, code, String.join(",", endpoints.keySet())));
+            }
+        }
+        return domains().stream().filter(mapping.domains().get()::contains).toList();
+    }
+
     FhirEndpoint endpoint(String domain)
     {
         FhirEndpoint endpoint = endpoints.get(domain);

@@ -77,7 +77,7 @@ final class FhirMetadata
             throw new TrinoException(NOT_SUPPORTED, "FHIR tables have no versions to travel to");
         }
         return catalog.findMapping(tableName)
-                .map(mapping -> FhirTableHandle.scanAll(tableName, catalog.domains(), mapping.view().resource()))
+                .map(mapping -> FhirTableHandle.scanAll(tableName, catalog.domains(tableName, mapping), mapping.view().resource()))
                 .orElse(null);
     }
 

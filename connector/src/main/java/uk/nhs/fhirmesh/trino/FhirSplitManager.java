@@ -21,10 +21,11 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * One split per domain, and for a domain whose search matches many resources, several splits over
- * disjoint {@code _lastUpdated} ranges ({@code lt b1}, {@code ge b1&lt b2}, ..., {@code ge bn}): the
- * open first and last ranges make sure no resource falls outside every split, so Trino can read one
- * endpoint with several drivers, or workers, at once.
+ * One split per domain the table reads from (its mapping's {@code domains}, else all of the catalog's),
+ * and for a domain whose search matches many resources, several splits over disjoint {@code _lastUpdated}
+ * ranges ({@code lt b1}, {@code ge b1&lt b2}, ..., {@code ge bn}): the open first and last ranges make
+ * sure no resource falls outside every split, so Trino can read one endpoint with several drivers, or
+ * workers, at once.
  */
 final class FhirSplitManager
         implements ConnectorSplitManager
@@ -44,10 +45,15 @@ final class FhirSplitManager
     public ConnectorSplitSource getSplits(ConnectorTransactionHandle transaction, ConnectorSession session, ConnectorTableHandle table, DynamicFilter dynamicFilter, Constraint constraint)
     {
         FhirTableHandle handle = (FhirTableHandle) table;
+        // The handle's domains are the table's as planned; its mapping may have been republished since,
+        // and a domain it no longer lists must not be asked.
+        List<String> allowed = catalog.domains(handle.tableName(), catalog.mapping(handle.tableName()));
         List<ConnectorSplit> splits = new ArrayList<>();
         try {
             for (String domain : handle.domains()) {
-                splits.addAll(domainSplits(handle, domain));
+                if (allowed.contains(domain)) {
+                    splits.addAll(domainSplits(handle, domain));
+                }
             }
         }
         catch (FhirRequestException e) {

@@ -11,7 +11,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
 import java.util.Set;
+import java.util.TreeSet;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -21,6 +24,7 @@ class TestTableMapping
 {
     private static final Path SHIPPED = Path.of("..", "sql-mappings");
     private static final ObjectMapper JSON = new ObjectMapper();
+    private static final Path SCHEMA = Path.of("..", "connector-spec", "mapping.schema.json");
 
     @Test
     void everyShippedMappingIsServed()
@@ -65,6 +69,54 @@ class TestTableMapping
         ObjectNode badView = condition();
         ((ObjectNode) badView.get("view")).remove("resource");
         assertTrue(problem(badView).startsWith("broken.json: invalid ViewDefinition"), problem(badView));
+    }
+
+    @Test
+    void domainsAreOptionalAndUpperCasedLikeTheCatalogs()
+            throws IOException
+    {
+        assertEquals(Optional.empty(), TableMapping.parse(condition(), "condition.json").domains(), "absent means every domain");
+        ObjectNode owned = condition();
+        owned.putArray("domains").add("rx1").add("RTH");
+        assertEquals(Optional.of(List.of("RX1", "RTH")), TableMapping.parse(owned, "condition.json").domains());
+    }
+
+    @Test
+    void badDomainsAreRejectedNamingTableAndField()
+            throws IOException
+    {
+        ObjectNode notArray = condition().put("domains", "RX1");
+        assertTrue(problem(notArray).startsWith("broken.json: 'domains' of table 'condition' must be a non-empty array"), problem(notArray));
+
+        ObjectNode nullValue = condition().putNull("domains");
+        assertTrue(problem(nullValue).contains("'domains' of table 'condition' must be a non-empty array"), problem(nullValue));
+
+        ObjectNode empty = condition();
+        empty.putArray("domains");
+        assertTrue(problem(empty).contains("'domains' of table 'condition' must be a non-empty array"), problem(empty));
+
+        ObjectNode notString = condition();
+        notString.putArray("domains").add("RX1").add(42);
+        assertTrue(problem(notString).contains("'domains' of table 'condition': 42 is not a domain code"), problem(notString));
+
+        ObjectNode notCode = condition();
+        notCode.putArray("domains").add("RX-1");
+        assertTrue(problem(notCode).contains("'domains' of table 'condition': \"RX-1\" is not a domain code"), problem(notCode));
+
+        ObjectNode duplicate = condition();
+        duplicate.putArray("domains").add("RX1").add("rx1");
+        assertTrue(problem(duplicate).contains("'domains' of table 'condition': domain RX1 is listed twice"), problem(duplicate));
+    }
+
+    @Test
+    void knowsExactlyTheTopLevelKeysTheSchemaDocuments()
+            throws IOException
+    {
+        JsonNode schema = JSON.readTree(SCHEMA.toFile());
+        Set<String> documented = new TreeSet<>();
+        schema.get("properties").fieldNames().forEachRemaining(documented::add);
+        assertEquals(documented, new TreeSet<>(TableMapping.TOP_LEVEL_KEYS));
+        assertEquals("^" + TableMapping.DOMAIN_CODE.pattern() + "$", schema.at("/properties/domains/items/pattern").asText());
     }
 
     @Test

@@ -1,0 +1,73 @@
+// The admin API's OpenAPI 3.1 document, assembled from the route table below and the JSON Schemas in
+// connector-spec/api/ (the same ones requests are validated against).
+import { API_SCHEMAS, SchemaValidator } from './schema-validator';
+
+interface Route { method: 'get' | 'post' | 'patch' | 'delete'; path: string; summary: string; roles?: string; body?: string; public?: boolean }
+
+const ROUTES: Route[] = [
+  { method: 'get', path: '/api/v1/health', summary: 'Liveness and registry reachability', public: true },
+  { method: 'get', path: '/api/v1/me', summary: 'The calling consumer' },
+  { method: 'get', path: '/api/v1/domains', summary: 'List domains' },
+  { method: 'post', path: '/api/v1/domains', summary: 'Register a domain', roles: 'ops', body: 'domain' },
+  { method: 'get', path: '/api/v1/domains/{ods}', summary: 'One domain by ODS code' },
+  { method: 'patch', path: '/api/v1/domains/{ods}', summary: 'Change a domain', roles: 'ops', body: 'domain' },
+  { method: 'delete', path: '/api/v1/domains/{ods}', summary: 'Remove a domain with nothing attached', roles: 'ops' },
+  { method: 'get', path: '/api/v1/endpoints', summary: 'List FHIR endpoints with their health' },
+  { method: 'post', path: '/api/v1/endpoints', summary: 'Register a FHIR endpoint', roles: 'ops', body: 'endpoint' },
+  { method: 'get', path: '/api/v1/endpoints/{id}', summary: 'One endpoint' },
+  { method: 'patch', path: '/api/v1/endpoints/{id}', summary: 'Change an endpoint (e.g. suspend)', roles: 'ops', body: 'endpoint' },
+  { method: 'delete', path: '/api/v1/endpoints/{id}', summary: 'Remove an endpoint', roles: 'ops' },
+  { method: 'get', path: '/api/v1/endpoints/{id}/health', summary: 'Health-check history' },
+  { method: 'get', path: '/api/v1/consumers', summary: 'List consumers', roles: 'ops' },
+  { method: 'post', path: '/api/v1/consumers', summary: 'Create a consumer; the response holds its API token, shown once', roles: 'ops', body: 'consumer' },
+  { method: 'get', path: '/api/v1/consumers/{name}', summary: 'One consumer', roles: 'ops' },
+  { method: 'patch', path: '/api/v1/consumers/{name}', summary: 'Change a consumer', roles: 'ops', body: 'consumer' },
+  { method: 'delete', path: '/api/v1/consumers/{name}', summary: 'Remove a consumer', roles: 'ops' },
+  { method: 'post', path: '/api/v1/consumers/{name}/token', summary: 'Replace the consumer\'s API token', roles: 'ops' },
+  { method: 'get', path: '/api/v1/data-products', summary: 'List data products and their versions' },
+  { method: 'post', path: '/api/v1/data-products', summary: 'Publish a data product version (validated, bound, dry-run)', roles: 'data-product-owner (own domain) or ops', body: 'data-product' },
+  { method: 'get', path: '/api/v1/data-products/{name}', summary: 'One data product' },
+  { method: 'get', path: '/api/v1/data-products/{name}/versions/{version}', summary: 'One version with its ViewDefinitions and bindings' },
+  { method: 'patch', path: '/api/v1/data-products/{name}/versions/{version}', summary: 'Deprecate, retire or publish a draft', roles: 'data-product-owner (own domain) or ops', body: 'lifecycle-change' },
+  { method: 'post', path: '/api/v1/webhooks/publish', summary: 'Publish from a domain\'s CI', roles: 'data-product-owner (own domain) or ops', body: 'data-product' },
+  { method: 'get', path: '/api/v1/catalogs', summary: 'What the registry makes Trino serve, and what Trino serves' },
+  { method: 'post', path: '/api/v1/catalogs/reconcile', summary: 'Regenerate files and repair Trino drift now', roles: 'ops' },
+  { method: 'get', path: '/api/v1/audit', summary: 'Registry audit log, newest first', roles: 'ops' },
+  { method: 'get', path: '/api/v1/audit/verify', summary: 'Verify the audit hash chain', roles: 'ops' },
+];
+
+export function openApiDocument(schemas: SchemaValidator): Record<string, unknown> {
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const r of ROUTES) {
+    const parameters = [...r.path.matchAll(/\{(\w+)\}/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: { type: 'string' } }));
+    paths[r.path] ??= {};
+    paths[r.path]![r.method] = {
+      summary: r.summary,
+      ...(r.roles ? { description: `Requires role: ${r.roles}.` } : {}),
+      ...(r.public ? { security: [] } : {}),
+      ...(parameters.length ? { parameters } : {}),
+      ...(r.body ? { requestBody: { required: true, content: { 'application/json': { schema: { $ref: `#/components/schemas/${r.body}` } } } } } : {}),
+      responses: {
+        [r.method === 'post' ? '201' : r.method === 'delete' ? '204' : '200']: { description: 'OK' },
+        ...(r.body ? { 400: { $ref: '#/components/responses/Error' } } : {}),
+        ...(r.public ? {} : { 401: { $ref: '#/components/responses/Error' }, 403: { $ref: '#/components/responses/Error' } }),
+      },
+    };
+  }
+  return {
+    openapi: '3.1.0',
+    info: { title: 'FHIR mesh control plane admin API', version: '1.0.0', description: 'Registry of domains, endpoints, data products and consumers. Bearer tokens; roles per operation.' },
+    security: [{ bearer: [] }],
+    paths,
+    components: {
+      securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
+      schemas: Object.fromEntries(API_SCHEMAS.map((name) => [name, schemas.schema(name)])),
+      responses: {
+        Error: {
+          description: 'Error: statusCode, error, message (naming the field, column or resource at fault), and details where useful.',
+          content: { 'application/json': { schema: { type: 'object', required: ['statusCode', 'error', 'message'], properties: { statusCode: { type: 'integer' }, error: { type: 'string' }, message: { type: 'string' } } } } },
+        },
+      },
+    },
+  };
+}

@@ -1,0 +1,66 @@
+// Request bodies are validated with ajv against the JSON Schemas in connector-spec/api/: the same
+// documents the OpenAPI description embeds, so the contract is written once.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { BadRequestException } from '@nestjs/common';
+import Ajv2020, { ErrorObject, ValidateFunction } from 'ajv/dist/2020';
+import addFormats from 'ajv-formats';
+
+export const API_SCHEMAS = ['domain', 'endpoint', 'consumer', 'data-product', 'lifecycle-change'] as const;
+export type ApiSchema = (typeof API_SCHEMAS)[number];
+
+export interface Problem { path: string; message: string }
+
+export class SchemaValidator {
+  private readonly schemas = new Map<string, Record<string, unknown>>();
+  private readonly full = new Map<ApiSchema, ValidateFunction>();
+  private readonly partial = new Map<ApiSchema, ValidateFunction>();
+
+  constructor(specDir: string) {
+    const ajv = new Ajv2020({ allErrors: true, strict: true, useDefaults: true });
+    addFormats(ajv);
+    for (const name of API_SCHEMAS) {
+      const schema = JSON.parse(fs.readFileSync(path.join(specDir, 'api', `${name}.schema.json`), 'utf8')) as Record<string, unknown>;
+      this.schemas.set(name, schema);
+      this.full.set(name, ajv.compile(schema));
+      // PATCH bodies: the same properties, none required, and no defaults filled in.
+      const { required: _required, $id, ...rest } = schema;
+      this.partial.set(name, new Ajv2020({ allErrors: true, strict: true }).addFormat('email', true).addFormat('uri', true)
+        .compile({ ...rest, $id: String($id).replace(/\.schema\.json$/, ".partial.schema.json"), properties: withoutDefaults(rest.properties) }));
+    }
+  }
+
+  schema(name: ApiSchema): Record<string, unknown> {
+    return this.schemas.get(name)!;
+  }
+
+  /** Returns the body (with defaults filled in) or throws 400 listing every problem, each naming its field. */
+  validate<T>(name: ApiSchema, body: unknown, mode: 'create' | 'patch' = 'create'): T {
+    const validate = (mode === 'create' ? this.full : this.partial).get(name)!;
+    const copy = structuredClone(body);
+    if (!validate(copy)) {
+      const problems = describe(validate.errors ?? []);
+      throw new BadRequestException({ message: `invalid ${name}: ${problems.map((p) => `${p.path || '(body)'} ${p.message}`).join('; ')}`, problems });
+    }
+    return copy as T;
+  }
+}
+
+function withoutDefaults(properties: unknown): unknown {
+  return Object.fromEntries(Object.entries((properties ?? {}) as Record<string, Record<string, unknown>>)
+    .map(([key, { default: _default, ...rest }]) => [key, rest]));
+}
+
+export function describe(errors: ErrorObject[]): Problem[] {
+  return errors
+    .filter((e) => e.keyword !== 'if' && e.keyword !== 'oneOf')
+    .map((e) => {
+      const field = e.keyword === 'required' ? `${e.instancePath}/${String(e.params.missingProperty)}`
+        : e.keyword === 'additionalProperties' ? `${e.instancePath}/${String(e.params.additionalProperty)}` : e.instancePath;
+      const message = e.keyword === 'required' ? 'is required'
+        : e.keyword === 'additionalProperties' ? 'is not a known field'
+          : e.keyword === 'enum' ? `must be one of ${(e.params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`
+            : e.message ?? 'is invalid';
+      return { path: field, message };
+    });
+}

@@ -1,0 +1,17 @@
+import { Controller, Get, Inject, Post } from '@nestjs/common';
+import { Roles } from '../auth/roles';
+import { CatalogService } from './catalog.service';
+
+@Controller('api/v1/catalogs')
+export class CatalogsController {
+  constructor(@Inject(CatalogService) private readonly catalogs: CatalogService) {}
+
+  @Get()
+  async status() {
+    const { domains, tables } = await this.catalogs.desired();
+    return { mappingsDir: this.catalogs.mappingsDir, catalogsDir: this.catalogs.catalogsDir, domains: domains.map((d) => d.odsCode), tables: tables.map((t) => t.table) };
+  }
+
+  @Post('reconcile') @Roles('ops')
+  reconcile() { return this.catalogs.sync('requested by ops'); }
+}

@@ -1,0 +1,54 @@
+// The control plane's own statements to Trino (catalog management, dry runs), over trino-client.
+import { BasicAuth, Trino } from 'trino-client';
+
+export class TrinoUnavailableError extends Error {}
+
+/** A statement Trino refused: its error name and message, as Trino gave them. */
+export class TrinoStatementError extends Error {
+  constructor(readonly errorName: string, message: string) {
+    super(message);
+  }
+}
+
+export class TrinoAdmin {
+  private readonly client: Trino;
+
+  constructor(private readonly url: string, user: string) {
+    this.client = Trino.create({ server: url, source: 'fhir-mesh-control-plane', auth: new BasicAuth(user) });
+  }
+
+  async query(sql: string): Promise<unknown[][]> {
+    let iterator;
+    try {
+      iterator = await this.client.query(sql);
+    } catch (e) {
+      throw new TrinoUnavailableError(`Trino at ${this.url} is not reachable: ${(e as Error).message}`);
+    }
+    const rows: unknown[][] = [];
+    for await (const result of iterator) {
+      if (result.error) throw new TrinoStatementError(result.error.errorName, result.error.message);
+      rows.push(...((result.data ?? []) as unknown[][]));
+    }
+    return rows;
+  }
+
+  async catalogs(): Promise<string[]> {
+    return (await this.query('SELECT catalog_name FROM system.metadata.catalogs')).map((r) => String(r[0]));
+  }
+
+  async tables(catalog: string): Promise<string[]> {
+    return (await this.query(`SELECT table_name FROM ${catalog}.information_schema.tables WHERE table_schema = 'default'`)).map((r) => String(r[0])).sort();
+  }
+
+  /** Replaces a catalog: Trino's dynamic catalog management, no restart. */
+  async replaceCatalog(name: string, properties: Record<string, string>): Promise<void> {
+    const { 'connector.name': connector, ...rest } = properties;
+    const withClause = Object.entries(rest).map(([k, v]) => `"${k}" = '${v.replace(/'/g, "''")}'`).join(', ');
+    await this.query(`DROP CATALOG IF EXISTS ${name}`);
+    await this.query(`CREATE CATALOG ${name} USING ${connector} WITH (${withClause})`);
+  }
+
+  async dropCatalog(name: string): Promise<void> {
+    await this.query(`DROP CATALOG IF EXISTS ${name}`);
+  }
+}

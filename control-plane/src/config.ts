@@ -1,0 +1,67 @@
+// The control plane's settings in one typed place. Every value has a default that makes `npm run mesh`
+// work with no configuration: the mesh runtime's PostgreSQL, Trino and folders (e2e/runtime/topology.ts).
+import * as path from 'node:path';
+import { HOST, MESH_HOME, ports, postgres, ROOT } from '../../e2e/runtime/topology';
+
+export interface ControlPlaneConfig {
+  host: string;
+  port: number;
+  /** PostgreSQL connection string of the registry database. */
+  registryUrl: string;
+  trinoUrl: string;
+  /** The Trino user the control plane's own statements run as (catalog management, dry runs). */
+  trinoUser: string;
+  /** Name of the catalog generated from the registry. */
+  catalogName: string;
+  /** Where generated catalog files and mapping files are written (`catalogs/`, `sql-mappings/` beneath). */
+  generatedDir: string;
+  /** Connector settings written into every generated catalog besides domains and mapping location. */
+  catalogSettings: Record<string, string>;
+  /** File the bootstrap ops token is written to when MESH_OPS_TOKEN is not set (mode 0600). */
+  opsTokenFile: string;
+  /** Rows read per view when a publication is dry-run against live endpoints. */
+  dryRunRows: number;
+  /** node-cron expressions (with seconds); an empty string disables a job. */
+  schedules: { health: string; reconcile: string; budgets: string; retention: string };
+  /** Registry audit entries older than this are pruned by the retention job (NHS records: 8 years). */
+  auditRetentionDays: number;
+  /** JSON Schemas of the API and mapping files. */
+  specDir: string;
+}
+
+function env(name: string): string | undefined {
+  const value = process.env[name];
+  return value === undefined || value === '' ? undefined : value;
+}
+
+export function loadConfig(): ControlPlaneConfig {
+  const generatedDir = env('MESH_GENERATED_DIR') ?? path.join(MESH_HOME, 'generated');
+  return {
+    host: env('MESH_CP_HOST') ?? HOST,
+    port: ports.controlPlane,
+    registryUrl: env('MESH_REGISTRY_URL') ?? `postgresql://${postgres.user}@${HOST}:${ports.postgres}/${postgres.registryDatabase}`,
+    trinoUrl: env('MESH_TRINO_URL') ?? `http://${HOST}:${ports.trino}`,
+    trinoUser: env('MESH_CP_TRINO_USER') ?? 'mesh-control-plane',
+    catalogName: 'fhir',
+    generatedDir,
+    catalogSettings: {
+      'fhir.page-size': env('MESH_FHIR_PAGE_SIZE') ?? '500',
+      // Small enough that the larger demo tables are read in several _lastUpdated slices.
+      'fhir.split.resources-per-split': env('MESH_FHIR_RESOURCES_PER_SPLIT') ?? '2000',
+      'fhir.max-concurrent-requests-per-endpoint': env('MESH_FHIR_MAX_CONCURRENT') ?? '4',
+    },
+    opsTokenFile: env('MESH_OPS_TOKEN_FILE') ?? path.join(MESH_HOME, 'run', 'ops-token'),
+    dryRunRows: Number(env('MESH_DRY_RUN_ROWS') ?? 20),
+    schedules: {
+      health: env('MESH_SCHEDULE_HEALTH') ?? '*/30 * * * * *',
+      reconcile: env('MESH_SCHEDULE_RECONCILE') ?? '*/20 * * * * *',
+      budgets: env('MESH_SCHEDULE_BUDGETS') ?? '0 * * * * *',
+      retention: env('MESH_SCHEDULE_RETENTION') ?? '0 30 3 * * *',
+    },
+    auditRetentionDays: Number(env('MESH_AUDIT_RETENTION_DAYS') ?? 8 * 366),
+    specDir: path.join(ROOT, 'connector-spec'),
+  };
+}
+
+/** Nest injection token for the configuration object. */
+export const CONFIG = Symbol('ControlPlaneConfig');

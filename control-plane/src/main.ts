@@ -1,0 +1,22 @@
+// Starts the control plane: migrations run, the ops consumer is bootstrapped, the catalog is synced,
+// the scheduler starts, and the admin API listens.
+import 'reflect-metadata';
+import { Logger } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { NestExpressApplication } from '@nestjs/platform-express';
+import { AppModule } from './app.module';
+import { loadConfig } from './config';
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.with(config), { logger: ['log', 'warn', 'error'] });
+  app.enableShutdownHooks();
+  app.useBodyParser('json', { limit: '5mb' });
+  await app.listen(config.port, config.host);
+  new Logger('control-plane').log(`admin API on http://${config.host}:${config.port}/api/v1 (OpenAPI: /api/openapi.json)`);
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`control plane failed to start: ${(e as Error).stack ?? String(e)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,171 @@
+// Publishing a data product version: authorisation, static checks, breaking-change rule, binding
+// derivation and a dry run against the live endpoints, then one transaction for the registry rows and
+// their audit entry, then the catalog sync that makes the tables queryable.
+import { createHash } from 'node:crypto';
+import * as path from 'node:path';
+import { ConflictException, ForbiddenException, Inject, Injectable, NotFoundException, UnprocessableEntityException } from '@nestjs/common';
+import { DataSource, EntityManager, In } from 'typeorm';
+import { AuditService } from '../audit/audit.service';
+import { canonicalJson } from '../audit/canonical-json';
+import { Principal } from '../auth/principal';
+import { CatalogService, GenerationReport } from '../catalogs/catalog.service';
+import { compareVersions } from '../catalogs/generation';
+import { TrinoAdmin } from '../catalogs/trino-admin';
+import { CONFIG, ControlPlaneConfig } from '../config';
+import { DataProduct, DataProductVersion, Lifecycle, ProductTable } from '../registry/data-product.entity';
+import { Domain } from '../registry/domain.entity';
+import { Endpoint } from '../registry/endpoint.entity';
+import { breakingChanges, compareViews } from './breaking-changes';
+import { deriveProductBindings } from './bindings';
+import { dryRun, DryRunResult } from './dry-run';
+import { parseVersion, Publication, staticProblems } from './publication';
+
+export interface PublishResult {
+  product: string;
+  version: string;
+  lifecycle: Lifecycle;
+  /** false when identical content was already published under this version (idempotent republish). */
+  created: boolean;
+  tables: string[];
+  dryRun: DryRunResult[];
+  bindingNotes: string[];
+  serving?: GenerationReport;
+}
+
+/** Products owned by these kinds may read other domains' endpoints (federated products). */
+const FEDERATING_KINDS = new Set(['ics', 'national']);
+
+@Injectable()
+export class PublishingService {
+  private readonly trino: TrinoAdmin;
+
+  constructor(
+    @Inject(DataSource) private readonly db: DataSource,
+    @Inject(AuditService) private readonly audit: AuditService,
+    @Inject(CatalogService) private readonly catalogs: CatalogService,
+    @Inject(CONFIG) private readonly config: ControlPlaneConfig,
+  ) {
+    this.trino = new TrinoAdmin(config.trinoUrl, config.trinoUser);
+  }
+
+  async publish(p: Publication, actor: Principal, via: 'api' | 'webhook' | 'demo' = 'api'): Promise<PublishResult> {
+    assertMayPublishFor(actor, p.domain);
+    const problems = staticProblems(p);
+    if (problems.length) {
+      throw new UnprocessableEntityException({ message: `data product '${p.name}': ${problems.map((x) => x.message).join('; ')}`, problems });
+    }
+    const domain = await this.db.getRepository(Domain).findOneBy({ odsCode: p.domain });
+    if (!domain) throw new UnprocessableEntityException(`data product '${p.name}': no domain with ODS code '${p.domain}'`);
+    const sourceCodes = p.sources ?? [p.domain];
+    if (sourceCodes.some((s) => s !== p.domain) && !FEDERATING_KINDS.has(domain.kind)) {
+      throw new ForbiddenException(`data product '${p.name}': a ${domain.kind} publishes from its own endpoint only; ${sourceCodes.filter((s) => s !== p.domain).join(', ')} must publish their own data`);
+    }
+    const semver = parseVersion(p.version);
+    const contentHash = createHash('sha256').update(canonicalJson({ ...p, lifecycle: undefined })).digest('hex');
+
+    const product = await this.db.getRepository(DataProduct).findOne({ where: { name: p.name }, relations: { domain: true } });
+    if (product && product.domain!.odsCode !== p.domain) {
+      throw new ForbiddenException(`data product '${p.name}' belongs to domain ${product.domain!.odsCode}, not ${p.domain}`);
+    }
+    const versions = product ? await this.db.getRepository(DataProductVersion).findBy({ productId: product.id }) : [];
+    const same = versions.find((v) => v.version === p.version);
+    if (same) {
+      if (same.contentHash !== contentHash) throw new ConflictException(`data product '${p.name}' ${p.version} is already published with different content; publish a new version`);
+      return { product: p.name, version: p.version, lifecycle: same.lifecycle, created: false, tables: tableNames(p.views, semver.major), dryRun: [], bindingNotes: [] };
+    }
+    this.assertCompatible(p, versions);
+
+    const sources = await this.sourceEndpoints(sourceCodes, p.name);
+    const { bindings, notes } = await deriveProductBindings(p.views, sources);
+    const dry = await dryRun(this.trino, path.join(this.config.generatedDir, 'dry-run'), p.views, bindings, sources, this.config.dryRunRows);
+
+    const tables = tableNames(p.views, semver.major);
+    await this.db.transaction(async (tx) => {
+      const owner = product ?? await tx.getRepository(DataProduct).save(tx.getRepository(DataProduct).create({
+        name: p.name, domainId: domain.id, description: p.description ?? '',
+      }));
+      if (product && p.description !== undefined && p.description !== product.description) {
+        await tx.getRepository(DataProduct).update({ id: product.id }, { description: p.description });
+      }
+      const version = await tx.getRepository(DataProductVersion).save(tx.getRepository(DataProductVersion).create({
+        productId: owner.id, version: p.version, ...semver, lifecycle: p.lifecycle, views: p.views, columnTags: p.privacy, bindings,
+        sources: sourceCodes, sla: { freshnessHours: p.sla?.freshnessHours ?? 24, availabilityPercent: p.sla?.availabilityPercent ?? 99 },
+        contentHash, publishedBy: actor.name,
+      }));
+      await reserveTables(tx, owner.id, p.views, tables);
+      await this.audit.record(tx, {
+        actor: actor.name, action: `publish (${via})`, entity: 'data-product', entityId: `${p.name}@${p.version}`,
+        after: { ...version, views: version.views.map((v) => v.name) },
+      });
+    });
+    const serving = p.lifecycle === 'published' ? await this.catalogs.sync(`publish ${p.name} ${p.version}`) : undefined;
+    return { product: p.name, version: p.version, lifecycle: p.lifecycle, created: true, tables, dryRun: dry, bindingNotes: notes, serving };
+  }
+
+  async changeLifecycle(name: string, version: string, lifecycle: Lifecycle, actor: Principal): Promise<{ product: string; version: string; lifecycle: Lifecycle; serving: GenerationReport }> {
+    await this.db.transaction(async (tx) => {
+      const product = await tx.getRepository(DataProduct).findOne({ where: { name }, relations: { domain: true } });
+      if (!product) throw new NotFoundException(`no data product named '${name}'`);
+      assertMayPublishFor(actor, product.domain!.odsCode);
+      const before = await tx.getRepository(DataProductVersion).findOne({ where: { productId: product.id, version }, lock: { mode: 'pessimistic_write' } });
+      if (!before) throw new NotFoundException(`data product '${name}' has no version ${version}`);
+      if (before.lifecycle === 'retired') throw new ConflictException(`data product '${name}' ${version} is retired; publish a new version instead`);
+      await tx.getRepository(DataProductVersion).update({ id: before.id }, { lifecycle });
+      await this.audit.record(tx, { actor: actor.name, action: `lifecycle ${before.lifecycle} -> ${lifecycle}`, entity: 'data-product', entityId: `${name}@${version}`, before: { lifecycle: before.lifecycle }, after: { lifecycle } });
+    });
+    return { product: name, version, lifecycle, serving: await this.catalogs.sync(`${name} ${version} ${lifecycle}`) };
+  }
+
+  /** Within a major version, columns may be added but not removed or retyped; a view may not disappear. */
+  private assertCompatible(p: Publication, versions: DataProductVersion[]): void {
+    const next = parseVersion(p.version);
+    const sameMajor = versions.filter((v) => v.major === next.major && v.lifecycle !== 'draft').sort((a, b) => compareVersions(b, a));
+    const latest = sameMajor[0];
+    if (!latest) return;
+    if (compareVersions(next, latest) < 0) {
+      throw new ConflictException(`data product '${p.name}': ${p.version} is older than the published ${latest.version}; versions only move forward`);
+    }
+    const reasons = breakingChanges(compareViews(latest.views as never, p.views as never));
+    if (reasons.length) {
+      throw new ConflictException({
+        message: `data product '${p.name}' ${p.version} breaks ${latest.version}: ${reasons.join('; ')}. A breaking change needs a new major version (${next.major + 1}.0.0)`,
+        breakingChanges: reasons,
+      });
+    }
+  }
+
+  private async sourceEndpoints(codes: string[], product: string): Promise<{ odsCode: string; baseUrl: string; authSecretRef: string | null }[]> {
+    const endpoints = await this.db.getRepository(Endpoint).find({ where: { status: 'active' }, relations: { domain: true } });
+    return codes.map((code) => {
+      const endpoint = endpoints.find((e) => e.domain!.odsCode === code);
+      if (!endpoint) throw new UnprocessableEntityException(`data product '${product}': domain ${code} has no active FHIR endpoint to read from`);
+      return { odsCode: code, baseUrl: endpoint.baseUrl, authSecretRef: endpoint.authSecretRef };
+    });
+  }
+}
+
+export function assertMayPublishFor(actor: Principal, domain: string): void {
+  if (actor.roles.includes('ops')) return;
+  if (!actor.roles.includes('data-product-owner')) throw new ForbiddenException(`${actor.name} is not a data product owner`);
+  if (actor.domain !== domain) throw new ForbiddenException(`${actor.name} publishes for domain ${actor.domain ?? '(none)'}, not ${domain}`);
+}
+
+function tableNames(views: Record<string, unknown>[], major: number): string[] {
+  return views.flatMap((v) => [String(v.name), `${String(v.name)}_v${major}`]).sort();
+}
+
+/** Claims the product's table names; a name another product owns is a conflict and rolls everything back. */
+async function reserveTables(tx: EntityManager, productId: string, views: Record<string, unknown>[], tables: string[]): Promise<void> {
+  const taken = await tx.getRepository(ProductTable).find({ where: { tableName: In(tables) } });
+  const foreign = taken.filter((t) => t.productId !== productId);
+  const mine = new Set(taken.map((t) => t.tableName));
+  // Inserted one by one: a concurrent publish claiming the same name fails on the primary key here.
+  for (const table of tables) {
+    if (mine.has(table)) continue;
+    const view = views.find((v) => table === v.name || table.startsWith(`${String(v.name)}_v`));
+    await tx.getRepository(ProductTable).insert({ tableName: table, productId, viewName: String(view?.name) });
+  }
+  if (foreign.length) {
+    throw new ConflictException(`table name(s) ${foreign.map((t) => t.tableName).join(', ')} already belong to another data product; rename the view`);
+  }
+}

@@ -1,0 +1,81 @@
+import { Body, Controller, Delete, Get, HttpCode, Inject, Param, ParseUUIDPipe, Patch, Post, Query } from '@nestjs/common';
+import { SchemaValidator } from '../api/schema-validator';
+import { CurrentPrincipal } from '../auth/auth.guard';
+import { Principal } from '../auth/principal';
+import { Roles } from '../auth/roles';
+import { ConsumerInput, ConsumersService } from './consumers.service';
+import { DomainInput, DomainsService } from './domains.service';
+import { EndpointInput, EndpointsService } from './endpoints.service';
+
+/** Domains and their endpoints: everyone authenticated reads, ops write. */
+@Controller('api/v1')
+export class DomainsController {
+  constructor(
+    @Inject(DomainsService) private readonly domains: DomainsService,
+    @Inject(EndpointsService) private readonly endpoints: EndpointsService,
+    @Inject(SchemaValidator) private readonly schemas: SchemaValidator,
+  ) {}
+
+  @Get('domains') listDomains() { return this.domains.list(); }
+  @Get('domains/:ods') getDomain(@Param('ods') ods: string) { return this.domains.get(ods); }
+
+  @Post('domains') @Roles('ops')
+  createDomain(@Body() body: unknown, @CurrentPrincipal() actor: Principal) {
+    return this.domains.create(this.schemas.validate<DomainInput>('domain', body), actor);
+  }
+
+  @Patch('domains/:ods') @Roles('ops')
+  updateDomain(@Param('ods') ods: string, @Body() body: unknown, @CurrentPrincipal() actor: Principal) {
+    return this.domains.update(ods, this.schemas.validate<Partial<DomainInput>>('domain', body, 'patch'), actor);
+  }
+
+  @Delete('domains/:ods') @Roles('ops') @HttpCode(204)
+  removeDomain(@Param('ods') ods: string, @CurrentPrincipal() actor: Principal) { return this.domains.remove(ods, actor); }
+
+  @Get('endpoints') listEndpoints() { return this.endpoints.list(); }
+  @Get('endpoints/:id') getEndpoint(@Param('id', ParseUUIDPipe) id: string) { return this.endpoints.get(id); }
+  @Get('endpoints/:id/health')
+  endpointHealth(@Param('id', ParseUUIDPipe) id: string, @Query('limit') limit?: string) {
+    return this.endpoints.history(id, Math.min(Number(limit ?? 50) || 50, 1000));
+  }
+
+  @Post('endpoints') @Roles('ops')
+  createEndpoint(@Body() body: unknown, @CurrentPrincipal() actor: Principal) {
+    return this.endpoints.create(this.schemas.validate<EndpointInput>('endpoint', body), actor);
+  }
+
+  @Patch('endpoints/:id') @Roles('ops')
+  updateEndpoint(@Param('id', ParseUUIDPipe) id: string, @Body() body: unknown, @CurrentPrincipal() actor: Principal) {
+    return this.endpoints.update(id, this.schemas.validate<Partial<EndpointInput>>('endpoint', body, 'patch'), actor);
+  }
+
+  @Delete('endpoints/:id') @Roles('ops') @HttpCode(204)
+  removeEndpoint(@Param('id', ParseUUIDPipe) id: string, @CurrentPrincipal() actor: Principal) { return this.endpoints.remove(id, actor); }
+}
+
+/** Consumers hold policies and budgets: ops only, except a consumer reading itself (`/me`). */
+@Controller('api/v1')
+export class ConsumersController {
+  constructor(@Inject(ConsumersService) private readonly consumers: ConsumersService, @Inject(SchemaValidator) private readonly schemas: SchemaValidator) {}
+
+  @Get('me') me(@CurrentPrincipal() actor: Principal) { return this.consumers.get(actor.name); }
+
+  @Get('consumers') @Roles('ops') list() { return this.consumers.list(); }
+  @Get('consumers/:name') @Roles('ops') get(@Param('name') name: string) { return this.consumers.get(name); }
+
+  @Post('consumers') @Roles('ops')
+  create(@Body() body: unknown, @CurrentPrincipal() actor: Principal) {
+    return this.consumers.create(this.schemas.validate<ConsumerInput>('consumer', body), actor);
+  }
+
+  @Patch('consumers/:name') @Roles('ops')
+  update(@Param('name') name: string, @Body() body: unknown, @CurrentPrincipal() actor: Principal) {
+    return this.consumers.update(name, this.schemas.validate<Partial<ConsumerInput>>('consumer', body, 'patch'), actor);
+  }
+
+  @Post('consumers/:name/token') @Roles('ops')
+  rotate(@Param('name') name: string, @CurrentPrincipal() actor: Principal) { return this.consumers.rotateToken(name, actor); }
+
+  @Delete('consumers/:name') @Roles('ops') @HttpCode(204)
+  remove(@Param('name') name: string, @CurrentPrincipal() actor: Principal) { return this.consumers.remove(name, actor); }
+}

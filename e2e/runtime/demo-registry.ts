@@ -1,0 +1,63 @@
+// Registers the demo mesh through the control plane's own admin API, as an operator would: NHS England
+// as a national domain, the three synthetic trusts with their HAPI endpoints, and the UK Core data
+// products of sql-mappings/ published by NHS England over the trusts. Idempotent: what exists is kept.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { opsToken } from './control-plane';
+import { say } from './processes';
+import { controlPlaneUrl, DOMAINS, fhirBaseUrl, ROOT } from './topology';
+
+export const NATIONAL = { odsCode: 'X26', name: 'NHS England', kind: 'national', region: 'England', ownerContact: 'fhir-mesh@england.example.nhs.uk' };
+const DEMO_VERSION = '1.0.0';
+
+export async function api(method: string, route: string, body?: unknown, token = opsToken()): Promise<{ status: number; body: any }> {
+  const response = await fetch(`${controlPlaneUrl()}/api/v1${route}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+    signal: AbortSignal.timeout(300_000),
+  });
+  const text = await response.text();
+  return { status: response.status, body: text ? JSON.parse(text) : undefined };
+}
+
+async function ensure(what: string, get: string, create: () => Promise<{ status: number; body: any }>): Promise<void> {
+  if ((await api('GET', get)).status === 200) return;
+  const created = await create();
+  if (created.status >= 300) throw new Error(`registering ${what}: HTTP ${created.status} ${JSON.stringify(created.body)}`);
+}
+
+export function demoPublications(): Record<string, unknown>[] {
+  const dir = path.join(ROOT, 'sql-mappings');
+  const { tags } = JSON.parse(fs.readFileSync(path.join(ROOT, 'control-plane', 'demo', 'privacy-tags.json'), 'utf8')) as { tags: Record<string, Record<string, string>> };
+  return fs.readdirSync(dir).filter((f) => f.endsWith('.json')).sort().map((file) => {
+    const mapping = JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')) as { table: string; description?: string; view: { name: string } };
+    return {
+      name: mapping.table, domain: NATIONAL.odsCode, version: DEMO_VERSION, description: mapping.description ?? '',
+      sources: DOMAINS.map((d) => d.odsCode), sla: { freshnessHours: 24, availabilityPercent: 99 },
+      views: [mapping.view], privacy: { [mapping.view.name]: tags[mapping.table] ?? {} },
+    };
+  });
+}
+
+export async function registerDemo(): Promise<void> {
+  const started = Date.now();
+  await ensure(`domain ${NATIONAL.odsCode}`, `/domains/${NATIONAL.odsCode}`, () => api('POST', '/domains', NATIONAL));
+  const endpoints = (await api('GET', '/endpoints')).body as { baseUrl: string }[];
+  for (const d of DOMAINS) {
+    await ensure(`domain ${d.odsCode}`, `/domains/${d.odsCode}`, () => api('POST', '/domains', {
+      odsCode: d.odsCode, name: d.name, kind: d.kind, region: d.region, ownerContact: `data-protection@${d.id}.example.nhs.uk`,
+    }));
+    if (!endpoints.some((e) => e.baseUrl === fhirBaseUrl(d))) {
+      const created = await api('POST', '/endpoints', { domain: d.odsCode, baseUrl: fhirBaseUrl(d) });
+      if (created.status >= 300) throw new Error(`registering the endpoint of ${d.odsCode}: HTTP ${created.status} ${JSON.stringify(created.body)}`);
+    }
+  }
+  let published = 0;
+  for (const publication of demoPublications()) {
+    const result = await api('POST', '/data-products', publication);
+    if (result.status >= 300) throw new Error(`publishing demo product ${String(publication.name)}: HTTP ${result.status} ${JSON.stringify(result.body)}`);
+    if (result.status === 201) published++;
+  }
+  say('control-plane', `demo registry ready (${published} data products published now) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+}

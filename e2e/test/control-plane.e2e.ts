@@ -1,0 +1,394 @@
+// The control plane over the real mesh: onboarding a domain and publishing a data product through the
+// admin API makes a Trino table without restarting Trino; versions serve side by side; breaking changes,
+// bad input and other domains' owners are refused with nothing half-written; the registry survives
+// restarts of the control plane and of PostgreSQL; the audit log is append-only and chained.
+import { expect } from 'chai';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as path from 'node:path';
+import { Client } from 'pg';
+import { ControlPlane } from '../runtime/control-plane';
+import { api } from '../runtime/demo-registry';
+import { connectionString, Postgres } from '../runtime/postgres';
+import { readPid } from '../runtime/processes';
+import { controlPlaneUrl, MESH_HOME, ONBOARDING_TENANT, postgres, tenantBaseUrl } from '../runtime/topology';
+import { TrinoEngine } from './connector/engines';
+
+const trino = new TrinoEngine();
+const DOMAIN = 'GPF01';
+const OTHER = 'GPF02';
+const ONBOARDING = tenantBaseUrl(ONBOARDING_TENANT);
+const GENERATED = path.join(MESH_HOME, 'generated');
+/** The new domain's bearer token, in a file the connector reads (HAPI here accepts any token). */
+const TOKEN_FILE = path.join(MESH_HOME, 'run', 'gpf01-fhir-token');
+const TOKEN_VALUE = 'gpf01-secret-token-7f3c';
+const TEST_CONSUMERS = ['e2e-analyst', 'gpf01-owner', 'gpf02-owner'];
+
+/**
+ * Removes what an earlier run of this suite registered, so `npm test` can run again on the same mesh.
+ * Direct SQL: the API deliberately has no way to delete published data products. Audit entries stay.
+ */
+async function removeEarlierRuns(): Promise<void> {
+  const client = new Client({ connectionString: connectionString(postgres.registryDatabase) });
+  await client.connect();
+  try {
+    await client.query('begin');
+    const domains = "(select id from domains where ods_code in ('GPF01', 'GPF02'))";
+    await client.query(`delete from data_products where domain_id in ${domains}`);
+    await client.query(`delete from consumers where name = any($1)`, [TEST_CONSUMERS]);
+    await client.query(`delete from endpoints where domain_id in ${domains}`);
+    await client.query(`delete from domains where ods_code in ('GPF01', 'GPF02')`);
+    await client.query('commit');
+  } finally {
+    await client.end();
+  }
+  await api('POST', '/catalogs/reconcile');
+}
+
+/** A few encounters at the onboarding server: what the new domain brings to the mesh. */
+const ENCOUNTERS = [
+  { id: 'gpf-enc-1', class: 'AMB', start: '2024-03-01T09:00:00Z', status: 'finished' },
+  { id: 'gpf-enc-2', class: 'AMB', start: '2024-03-02T10:30:00Z', status: 'finished' },
+  { id: 'gpf-enc-3', class: 'VR', start: '2024-03-03T11:15:00Z', status: 'in-progress' },
+];
+
+async function loadOnboardingServer(): Promise<void> {
+  const entry = [
+    { resource: { resourceType: 'Patient', id: 'gpf-pat-1', gender: 'female' }, request: { method: 'PUT', url: 'Patient/gpf-pat-1' } },
+    ...ENCOUNTERS.map((e) => ({
+      resource: { resourceType: 'Encounter', id: e.id, status: e.status, class: { system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: e.class }, subject: { reference: 'Patient/gpf-pat-1' }, period: { start: e.start } },
+      request: { method: 'PUT', url: `Encounter/${e.id}` },
+    })),
+  ];
+  const response = await fetch(ONBOARDING, {
+    method: 'POST', headers: { 'content-type': 'application/fhir+json' },
+    body: JSON.stringify({ resourceType: 'Bundle', type: 'transaction', entry }),
+  });
+  expect(response.status, await response.clone().text()).to.equal(200);
+}
+
+function encountersView(name: string, extra: { name: string; path: string; type: string }[] = []): Record<string, unknown> {
+  return {
+    resourceType: 'ViewDefinition', url: `https://gpf01.example.nhs.uk/ViewDefinition/${name}`, name, status: 'active', fhirVersion: ['4.0.1'],
+    resource: 'Encounter',
+    select: [{ column: [
+      { name: 'id', path: 'getResourceKey()', type: 'id' },
+      { name: 'patient_id', path: 'subject.getReferenceKey(Patient)', type: 'id' },
+      { name: 'class_code', path: 'class.code', type: 'code' },
+      { name: 'start', path: 'period.start', type: 'dateTime' },
+      ...extra,
+    ] }],
+  };
+}
+
+const TAGS = { id: 'quasi-identifier', patient_id: 'direct-identifier', class_code: 'none', start: 'quasi-identifier', status: 'none' };
+
+function publication(version: string, view: Record<string, unknown>, overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  const columns = ((view.select as { column: { name: string }[] }[])[0]!.column).map((c) => c.name);
+  return {
+    name: 'gp_encounters', domain: DOMAIN, version, description: 'Encounters at the GP federation.',
+    views: [view], privacy: { [String(view.name)]: Object.fromEntries(columns.map((c) => [c, TAGS[c as keyof typeof TAGS] ?? 'none'])) },
+    ...overrides,
+  };
+}
+
+async function closedPort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+/** Polls until the SQL answers; returns the rows and how long it took. */
+async function whenServed(sql: string, timeoutMs = 30_000): Promise<{ rows: unknown[][]; ms: number }> {
+  const started = Date.now();
+  let last: unknown;
+  while (Date.now() - started < timeoutMs) {
+    try {
+      return { rows: (await trino.query(sql)).rows, ms: Date.now() - started };
+    } catch (e) {
+      last = e;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+  throw new Error(`not served within ${timeoutMs} ms: ${sql}: ${(last as Error).message}`);
+}
+
+async function columnsOf(table: string): Promise<string[]> {
+  return (await trino.query(`DESCRIBE fhir.default.${table}`)).rows.map((r) => String(r[0]));
+}
+
+async function registry<T>(sql: string, params: unknown[] = []): Promise<T[]> {
+  const client = new Client({ connectionString: connectionString(postgres.registryDatabase) });
+  await client.connect();
+  try {
+    return (await client.query(sql, params)).rows as T[];
+  } finally {
+    await client.end();
+  }
+}
+
+async function snapshot(): Promise<string> {
+  const [domains, endpoints, products, consumers] = await Promise.all(['/domains', '/endpoints', '/data-products', '/consumers'].map((r) => api('GET', r)));
+  const strip = (rows: Record<string, unknown>[]) => rows.map(({ health: _h, lastCheckedAt: _c, lastLatencyMs: _l, lastError: _e, updatedAt: _u, ...rest }) => rest);
+  return JSON.stringify([domains!.body, strip(endpoints!.body), products!.body, consumers!.body]);
+}
+
+describe('control plane: registry, publishing and generation over the real mesh', function () {
+  this.timeout(300_000);
+  let ownerToken = '';
+  let analystToken = '';
+  let otherOwnerToken = '';
+
+  before(async () => {
+    await removeEarlierRuns();
+    await loadOnboardingServer();
+    fs.writeFileSync(TOKEN_FILE, `${TOKEN_VALUE}\n`, { mode: 0o600 });
+  });
+
+  it('serves its OpenAPI document and refuses calls without a valid token or role', async () => {
+    const doc = await (await fetch(`${controlPlaneUrl()}/api/openapi.json`)).json() as { openapi: string; paths: Record<string, unknown>; components: { schemas: Record<string, unknown> } };
+    expect(doc.openapi).to.equal('3.1.0');
+    expect(Object.keys(doc.paths)).to.include.members(['/api/v1/domains', '/api/v1/data-products', '/api/v1/webhooks/publish']);
+    expect(doc.components.schemas).to.have.keys('domain', 'endpoint', 'consumer', 'data-product', 'lifecycle-change');
+    expect((await fetch(`${controlPlaneUrl()}/api/v1/domains`)).status).to.equal(401);
+    expect((await api('GET', '/domains', undefined, 'mesh_not-a-token')).status).to.equal(401);
+
+    const analyst = await api('POST', '/consumers', { name: 'e2e-analyst', kind: 'user', roles: ['analyst'], allowedPurposes: ['service-evaluation'], budget: { epsilon: 3, period: 'month' } });
+    expect(analyst.status, JSON.stringify(analyst.body)).to.equal(201);
+    analystToken = analyst.body.token;
+    const refused = await api('POST', '/domains', { odsCode: 'ZZZ', name: 'x', kind: 'trust', region: 'x', ownerContact: 'a@b.nhs.uk' }, analystToken);
+    expect(refused.status).to.equal(403);
+    expect(refused.body.message).to.match(/requires role ops/);
+    // Tokens are stored hashed: the database never holds the token itself.
+    const stored = await registry<{ token_hash: string }>('select token_hash from consumers where name = $1', ['e2e-analyst']);
+    expect(stored[0]!.token_hash).to.match(/^[0-9a-f]{64}$/).and.not.include(analystToken);
+  });
+
+  it('onboards a new domain and its data product: queryable within seconds, Trino not restarted', async () => {
+    const trinoPid = readPid('trino');
+    expect((await api('POST', '/domains', { odsCode: DOMAIN, name: 'Example GP Federation', kind: 'gp-federation', region: 'Midlands', ownerContact: 'dpo@gpf01.example.nhs.uk' })).status).to.equal(201);
+    expect((await api('POST', '/domains', { odsCode: OTHER, name: 'Another GP Federation', kind: 'gp-federation', region: 'London', ownerContact: 'dpo@gpf02.example.nhs.uk' })).status).to.equal(201);
+    const endpoint = await api('POST', '/endpoints', { domain: DOMAIN, baseUrl: ONBOARDING, authSecretRef: `file:${TOKEN_FILE}` });
+    expect(endpoint.status, JSON.stringify(endpoint.body)).to.equal(201);
+    const owner = await api('POST', '/consumers', { name: 'gpf01-owner', kind: 'user', roles: ['data-product-owner'], domain: DOMAIN });
+    ownerToken = owner.body.token;
+    otherOwnerToken = (await api('POST', '/consumers', { name: 'gpf02-owner', kind: 'user', roles: ['data-product-owner'], domain: OTHER })).body.token;
+
+    const started = Date.now();
+    const published = await api('POST', '/data-products', publication('1.0.0', encountersView('gp_encounters')), ownerToken);
+    expect(published.status, JSON.stringify(published.body)).to.equal(201);
+    expect(published.body.tables).to.deep.equal(['gp_encounters', 'gp_encounters_v1']);
+    expect(published.body.dryRun).to.deep.equal([{ view: 'gp_encounters', rows: ENCOUNTERS.length }]);
+    const served = await whenServed('SELECT id, class_code, domain FROM fhir.default.gp_encounters_v1 ORDER BY id');
+    console.log(`      published and queryable in ${((Date.now() - started) / 1000).toFixed(1)} s (publish call included)`);
+    expect(served.rows).to.deep.equal(ENCOUNTERS.map((e) => [e.id, e.class, DOMAIN]));
+    // The binding was derived from the endpoint: class_code pushes down as a token search.
+    const version = await api('GET', '/data-products/gp_encounters/versions/1.0.0');
+    expect(version.body.bindings.gp_encounters.class_code).to.include({ param: 'class', type: 'token' });
+    expect(readPid('trino'), 'Trino pid').to.equal(trinoPid);
+    // The secret is referenced by name in the generated catalog, never by value.
+    const catalog = fs.readFileSync(path.join(GENERATED, 'catalogs', 'fhir.properties'), 'utf8');
+    expect(catalog).to.include(`fhir.domain.${DOMAIN}.base-url=${ONBOARDING}`).and.include(`fhir.domain.${DOMAIN}.auth.bearer-token-file=${TOKEN_FILE}`);
+    for (const file of [path.join(GENERATED, 'catalogs', 'fhir.properties'), ...fs.readdirSync(path.join(GENERATED, 'sql-mappings')).map((f) => path.join(GENERATED, 'sql-mappings', f))]) {
+      expect(fs.readFileSync(file, 'utf8'), file).to.not.include(TOKEN_VALUE);
+    }
+  });
+
+  it('publishing v2 with an added column serves v1 and v2 side by side', async () => {
+    const v2 = await api('POST', '/data-products', publication('2.0.0', encountersView('gp_encounters', [{ name: 'status', path: 'status', type: 'code' }])), ownerToken);
+    expect(v2.status, JSON.stringify(v2.body)).to.equal(201);
+    await whenServed('SELECT status FROM fhir.default.gp_encounters_v2');
+    expect(await columnsOf('gp_encounters_v1')).to.not.include('status');
+    expect(await columnsOf('gp_encounters_v2')).to.include('status');
+    expect(await columnsOf('gp_encounters'), 'the plain name follows the newest major').to.include('status');
+    const both = await trino.query('SELECT (SELECT count(*) FROM fhir.default.gp_encounters_v1), (SELECT count(*) FROM fhir.default.gp_encounters_v2)');
+    expect(both.rows).to.deep.equal([[ENCOUNTERS.length, ENCOUNTERS.length]]);
+    // Republishing identical content is a no-op; the same version with other content is a conflict.
+    expect((await api('POST', '/data-products', publication('2.0.0', encountersView('gp_encounters', [{ name: 'status', path: 'status', type: 'code' }])), ownerToken)).status).to.equal(200);
+    const changed = await api('POST', '/data-products', publication('2.0.0', encountersView('gp_encounters')), ownerToken);
+    expect(changed.status).to.equal(409);
+  });
+
+  it('refuses a breaking change without a major version bump, naming the column', async () => {
+    const removed = await api('POST', '/data-products', publication('2.1.0', encountersView('gp_encounters', [])), ownerToken);
+    expect(removed.status).to.equal(409);
+    expect(removed.body.message).to.include("'status'").and.include('3.0.0');
+    const view = encountersView('gp_encounters', [{ name: 'status', path: 'status', type: 'code' }]);
+    ((view.select as { column: { name: string; type: string }[] }[])[0]!.column.find((c) => c.name === 'start')!).type = 'string';
+    const retyped = await api('POST', '/data-products', publication('2.1.0', view), ownerToken);
+    expect(retyped.status).to.equal(409);
+    expect(retyped.body.message).to.include("'start'").and.match(/dateTime/);
+    expect((await api('GET', '/data-products/gp_encounters')).body.versions.map((v: { version: string }) => v.version)).to.deep.equal(['1.0.0', '2.0.0']);
+  });
+
+  it('a data product owner cannot publish for another domain', async () => {
+    const response = await api('POST', '/data-products', publication('1.0.0', encountersView('gpf02_encounters'), { name: 'gpf02_take', domain: DOMAIN }), otherOwnerToken);
+    expect(response.status).to.equal(403);
+    expect(response.body.message).to.include(OTHER).and.include(DOMAIN);
+    expect((await api('GET', '/data-products/gpf02_take')).status).to.equal(404);
+  });
+
+  describe('bad input: a clear error and nothing written', () => {
+    let auditBefore = 0;
+    beforeEach(async () => {
+      auditBefore = (await registry<{ n: number }>('select count(*)::int as n from audit_log'))[0]!.n;
+    });
+    afterEach(async () => {
+      expect((await registry<{ n: number }>('select count(*)::int as n from audit_log'))[0]!.n, 'audit entries').to.equal(auditBefore);
+    });
+
+    it('malformed ViewDefinitions name the column and the problem', async () => {
+      const view = encountersView('gp_bad', [{ name: 'oops', path: 'period.start.frobnicate()', type: 'dateTime' }]);
+      const response = await api('POST', '/data-products', publication('1.0.0', view, { name: 'gp_bad' }), ownerToken);
+      expect(response.status).to.equal(422);
+      expect(response.body.message).to.include('oops').and.include('frobnicate');
+      const noName = await api('POST', '/data-products', { ...publication('1.0.0', encountersView('gp_bad'), { name: 'gp_bad' }), version: 'one' }, ownerToken);
+      expect(noName.status).to.equal(400);
+      expect(noName.body.message).to.include('/version');
+    });
+
+    it('unknown resource types are refused', async () => {
+      const response = await api('POST', '/data-products', publication('1.0.0', { ...encountersView('gp_bad'), resource: 'Encountre' }, { name: 'gp_bad' }), ownerToken);
+      expect(response.status).to.equal(422);
+      expect(response.body.message).to.include('Encountre');
+    });
+
+    it('columns without a privacy tag are refused', async () => {
+      const response = await api('POST', '/data-products', { ...publication('1.0.0', encountersView('gp_bad'), { name: 'gp_bad' }), privacy: { gp_bad: { id: 'none' } } }, ownerToken);
+      expect(response.status).to.equal(422);
+      expect(response.body.message).to.include("'patient_id'");
+    });
+
+    it('duplicate domains and endpoints are conflicts', async () => {
+      const domain = await api('POST', '/domains', { odsCode: DOMAIN, name: 'again', kind: 'trust', region: 'x', ownerContact: 'a@b.nhs.uk' });
+      expect(domain.status).to.equal(409);
+      expect(domain.body.message).to.include(DOMAIN);
+      const endpoint = await api('POST', '/endpoints', { domain: OTHER, baseUrl: ONBOARDING });
+      expect(endpoint.status).to.equal(409);
+      expect(endpoint.body.message).to.include(ONBOARDING);
+    });
+
+    it('a publication failing midway (a table name another product owns) leaves nothing behind', async () => {
+      const tablesBefore = await registry('select * from product_tables order by table_name');
+      // gp_more is claimed first, then `condition` (the demo product's table) conflicts: the whole
+      // transaction (product, version, tables, audit) rolls back.
+      const views = [encountersView('gp_more'), { ...encountersView('condition') }];
+      const response = await api('POST', '/data-products', {
+        ...publication('1.0.0', views[0]!, { name: 'gp_clash' }), views,
+        privacy: Object.fromEntries(views.map((v) => [v.name, { id: 'none', patient_id: 'direct-identifier', class_code: 'none', start: 'none' }])),
+      }, ownerToken);
+      expect(response.status).to.equal(409);
+      expect(response.body.message).to.include('condition');
+      expect((await api('GET', '/data-products/gp_clash')).status).to.equal(404);
+      expect(await registry('select * from product_tables order by table_name')).to.deep.equal(tablesBefore);
+    });
+  });
+
+  it('an unreachable endpoint is refused at publication, naming the domain', async () => {
+    const port = await closedPort();
+    const down = `http://127.0.0.1:${port}/fhir/gpf02`;
+    expect((await api('POST', '/endpoints', { domain: OTHER, baseUrl: down })).status).to.equal(201);
+    const response = await api('POST', '/data-products', publication('1.0.0', encountersView('gpf02_encounters'), { name: 'gpf02_encounters', domain: OTHER }), otherOwnerToken);
+    expect(response.status).to.equal(422);
+    expect(response.body.message).to.include(OTHER).and.include(down);
+    expect((await api('GET', '/data-products/gpf02_encounters')).status).to.equal(404);
+  });
+
+  it('the scheduler health-checks endpoints and keeps their status history', async () => {
+    const endpoints = (await api('GET', '/endpoints')).body as { id: string; domain: string; baseUrl: string; health: string }[];
+    const down = endpoints.find((e) => e.domain === OTHER)!;
+    const up = endpoints.find((e) => e.domain === DOMAIN)!;
+    const deadline = Date.now() + 75_000;
+    let history: { ok: boolean; error: string | null; latencyMs: number | null }[] = [];
+    while (Date.now() < deadline) {
+      history = (await api('GET', `/endpoints/${down.id}/health`)).body;
+      if (history.length > 0) break;
+      await new Promise((r) => setTimeout(r, 2000));
+    }
+    expect(history.length, 'health checks of the unreachable endpoint').to.be.greaterThan(0);
+    expect(history[0]!.ok).to.equal(false);
+    expect(history[0]!.error).to.match(/unreachable|ECONNREFUSED/);
+    const upHistory = (await api('GET', `/endpoints/${up.id}/health`)).body as { ok: boolean; latencyMs: number }[];
+    expect(upHistory[0]!.ok).to.equal(true);
+    expect(upHistory[0]!.latencyMs).to.be.a('number');
+    expect((await api('GET', `/endpoints/${down.id}`)).body.health).to.equal('down');
+  });
+
+  it('reconcile repairs drift: a dropped catalog and a deleted mapping file come back', async () => {
+    await trino.query('DROP CATALOG fhir');
+    fs.rmSync(path.join(GENERATED, 'sql-mappings', 'gp_encounters_v1.json'));
+    const report = await api('POST', '/catalogs/reconcile');
+    expect(report.status).to.equal(201);
+    expect(report.body.catalogApplied).to.equal(true);
+    expect(report.body.trinoTables).to.include.members(['gp_encounters_v1', 'gp_encounters_v2', 'condition']);
+    expect((await whenServed('SELECT count(*) FROM fhir.default.gp_encounters_v1')).rows).to.deep.equal([[ENCOUNTERS.length]]);
+    // Generation is deterministic: another run changes no file.
+    const again = await api('POST', '/catalogs/reconcile');
+    expect(again.body.changedFiles).to.deep.equal([]);
+    expect(again.body.catalogApplied).to.equal(false);
+  });
+
+  it('retiring a version stops serving its tables, the others keep serving', async () => {
+    const retired = await api('PATCH', '/data-products/gp_encounters/versions/1.0.0', { lifecycle: 'retired' }, ownerToken);
+    expect(retired.status, JSON.stringify(retired.body)).to.equal(200);
+    const tables = (await trino.query("SELECT table_name FROM fhir.information_schema.tables WHERE table_name LIKE 'gp_encounters%' ORDER BY 1")).rows.flat();
+    expect(tables).to.deep.equal(['gp_encounters', 'gp_encounters_v2']);
+  });
+
+  it('the audit log holds every change, refuses edits and keeps an intact hash chain', async () => {
+    const entries = (await api('GET', `/audit?entity=data-product&limit=50`)).body as { action: string; entityId: string; actor: string }[];
+    expect(entries.map((e) => `${e.actor} ${e.action} ${e.entityId}`)).to.include.members([
+      'gpf01-owner publish (api) gp_encounters@1.0.0', 'gpf01-owner publish (api) gp_encounters@2.0.0', 'gpf01-owner lifecycle published -> retired gp_encounters@1.0.0',
+    ]);
+    let refused = '';
+    try {
+      await registry(`update audit_log set actor = 'someone else' where entity = 'data-product'`);
+    } catch (e) {
+      refused = (e as Error).message;
+    }
+    expect(refused).to.match(/append-only/);
+    expect((await api('GET', '/audit/verify')).body).to.not.have.property('brokenAt');
+  });
+
+  it('the registry survives a control-plane restart and a PostgreSQL restart with nothing lost', async () => {
+    const before = await snapshot();
+    const controlPlane = new ControlPlane();
+    await controlPlane.stop();
+    await controlPlane.start();
+    expect(await snapshot()).to.equal(before);
+
+    const pg = new Postgres();
+    await pg.stop();
+    await pg.start();
+    // The control plane's pool reconnects on its own.
+    let after = '';
+    const deadline = Date.now() + 30_000;
+    while (Date.now() < deadline) {
+      try {
+        after = await snapshot();
+        break;
+      } catch {
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+    }
+    expect(after).to.equal(before);
+    expect((await whenServed('SELECT count(*) FROM fhir.default.gp_encounters_v2')).rows).to.deep.equal([[ENCOUNTERS.length]]);
+    expect((await api('GET', '/audit/verify')).body).to.not.have.property('brokenAt');
+  });
+
+  it('`mesh publish` publishes a product file for its owner', async () => {
+    const file = path.join(MESH_HOME, 'tmp-gp-encounters-2.1.0.json');
+    const view = encountersView('gp_encounters', [{ name: 'status', path: 'status', type: 'code' }, { name: 'end', path: 'period.end', type: 'dateTime' }]);
+    fs.writeFileSync(file, JSON.stringify(publication('2.1.0', view, { privacy: { gp_encounters: { ...TAGS, end: 'quasi-identifier' } } })));
+    const cli = spawnSync('node', [path.join('control-plane', 'bin', 'mesh.js'), 'publish', file], { encoding: 'utf8', env: { ...process.env, MESH_TOKEN: ownerToken } });
+    fs.rmSync(file);
+    expect(cli.status, cli.stderr).to.equal(0);
+    expect(cli.stdout).to.include('published: gp_encounters 2.1.0').and.include('gp_encounters_v2');
+    const denied = spawnSync('node', [path.join('control-plane', 'bin', 'mesh.js'), 'publish', '/nonexistent.json'], { encoding: 'utf8', env: { ...process.env, MESH_TOKEN: ownerToken } });
+    expect(denied.status).to.equal(1);
+    expect(denied.stderr).to.include('/nonexistent.json');
+  });
+});

@@ -15,12 +15,12 @@ const ACT_CODE = 'http://terminology.hl7.org/CodeSystem/v3-ActCode';
 
 describe('mesh runtime', () => {
   describe('mesh:status --json', () => {
-    it('lists PostgreSQL, every FHIR domain and Trino, all healthy, with name, kind, url and healthy', () => {
+    it('lists PostgreSQL, every FHIR domain, Trino and the control plane, all healthy, with name, kind, url and healthy', () => {
       const result = spawnSync(path.join(ROOT, 'node_modules', '.bin', 'tsx'), ['e2e/runtime/cli.ts', 'status', '--json'],
         { cwd: ROOT, encoding: 'utf8' });
       expect(result.status, result.stderr).to.equal(0);
       const rows = JSON.parse(result.stdout) as { name: string; kind: string; url: string; healthy: boolean }[];
-      expect(rows.map((r) => r.kind).sort()).to.deep.equal([...DOMAINS.map(() => 'fhir'), 'postgres', 'trino'].sort());
+      expect(rows.map((r) => r.kind).sort()).to.deep.equal([...DOMAINS.map(() => 'fhir'), 'postgres', 'trino', 'control-plane'].sort());
       for (const row of rows) {
         expect(row.healthy, `${row.name} healthy`).to.equal(true);
         expect(row.url).to.match(/^(http|postgresql):\/\/([a-z]+@)?127\.0\.0\.1:\d+/);

@@ -2,24 +2,15 @@
 // (dynamic catalogs) against a closed port, an unknown partition, a missing secret and a broken mapping.
 import { expect } from 'chai';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { MAPPINGS_DIR } from '../runtime/fhir-catalog';
 import { DOMAINS, fhirBaseUrl } from '../runtime/topology';
+import { closedPort } from './closed-port';
 import { TrinoEngine } from './connector/engines';
 
 const trino = new TrinoEngine();
 const SECRET = 'sekret-bearer-3f9a1c';
-
-/** A port nothing listens on: bound once to learn a free number, then closed. */
-async function closedPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 async function createCatalog(name: string, properties: Record<string, string>): Promise<void> {
   const withClause = Object.entries(properties).map(([key, value]) => `"${key}" = '${value}'`).join(', ');

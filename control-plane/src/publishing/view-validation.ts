@@ -10,6 +10,14 @@ export interface ViewProblem { path: string; message: string }
 export const SUPPORTED_FUNCTIONS: readonly string[] = ['where', 'select', 'exists', 'empty', 'first', 'last', 'count', 'not', 'hasValue',
   'ofType', 'extension', 'join', 'lowBoundary', 'highBoundary', 'getResourceKey', 'getReferenceKey'];
 
+/** FHIR R4 primitive types (plus R5's integer64): a column's `type`. The connector types date, dateTime,
+ * instant, the integers, decimal and boolean; every other primitive becomes varchar. */
+export const COLUMN_TYPES: readonly string[] = ['base64Binary', 'boolean', 'canonical', 'code', 'date', 'dateTime', 'decimal', 'id', 'instant',
+  'integer', 'integer64', 'markdown', 'oid', 'positiveInt', 'string', 'time', 'unsignedInt', 'uri', 'url', 'uuid'];
+
+/** Values of the `ansi/type` column tag the connector accepts (connector/.../mapping/ColumnTypes.java). */
+const ANSI_TYPES = ['BOOLEAN', 'INTEGER', 'INT', 'BIGINT', 'DOUBLE', 'DATE', 'TIMESTAMP WITH TIME ZONE', 'VARCHAR', 'CHARACTER VARYING'];
+
 const PARENTS = (r4 as unknown as { type2Parent: Record<string, string> }).type2Parent;
 
 function isResourceType(name: string): boolean {
@@ -46,7 +54,7 @@ function fhirPathProblems(expression: unknown, where: string, label: string, con
   return problems;
 }
 
-interface Select { column?: { name?: unknown; path?: unknown; type?: unknown }[]; select?: Select[]; unionAll?: Select[]; forEach?: unknown; forEachOrNull?: unknown }
+interface Select { column?: { name?: unknown; path?: unknown; type?: unknown; tag?: unknown }[]; select?: Select[]; unionAll?: Select[]; forEach?: unknown; forEachOrNull?: unknown }
 
 function columnsOf(s: Select): string[] {
   return [...(s.column ?? []).map((c) => `${String(c.name)}:${String(c.type)}`), ...(s.select ?? []).flatMap(columnsOf), ...(s.unionAll?.length ? columnsOf(s.unionAll[0]!) : [])];
@@ -71,6 +79,11 @@ export function validateViewDefinition(view: unknown): ViewProblem[] {
         const label = `column '${String(c.name)}'`;
         if (typeof c.name !== 'string' || !/^[A-Za-z][A-Za-z0-9_]*$/.test(c.name)) problems.push({ path: `${here}/column/${j}/name`, message: `column name ${JSON.stringify(c.name)} must be letters, digits and underscores` });
         if (typeof c.type !== 'string' || c.type === '') problems.push({ path: `${here}/column/${j}/type`, message: `${label}: type is required` });
+        else if (!COLUMN_TYPES.includes(c.type)) problems.push({ path: `${here}/column/${j}/type`, message: `${label}: type '${c.type}' is not a FHIR primitive type (${COLUMN_TYPES.join(', ')})` });
+        const ansi = Array.isArray(c.tag) ? (c.tag as { name?: unknown; value?: unknown }[]).find((t) => t.name === 'ansi/type') : undefined;
+        if (ansi && !ANSI_TYPES.includes(String(ansi.value).trim().toUpperCase())) {
+          problems.push({ path: `${here}/column/${j}/tag`, message: `${label}: ansi/type '${String(ansi.value)}' is not supported (${ANSI_TYPES.join(', ')})` });
+        }
         problems.push(...fhirPathProblems(c.path, `${here}/column/${j}/path`, label, constants));
         if (countNames && typeof c.name === 'string') {
           if (names.has(c.name)) problems.push({ path: `${here}/column/${j}/name`, message: `${label} is defined twice` });

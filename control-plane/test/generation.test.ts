@@ -1,0 +1,59 @@
+import { expect } from 'chai';
+import { catalogProperties, renderCatalogFile, renderMappingFile, servingTables, ProductVersionForServing } from '../src/catalogs/generation';
+
+const view = (name: string, columns: string[]): Record<string, unknown> => ({ name, resource: 'Encounter', select: [{ column: columns.map((c) => ({ name: c, path: c, type: 'string' })) }] });
+
+function version(major: number, minor: number, lifecycle: string, views = [view('enc', ['id'])]): ProductVersionForServing {
+  return { product: 'encounters', description: 'Encounters.', version: { major, minor, patch: 0, lifecycle, views }, bindings: {}, sources: ['RX1'] };
+}
+
+describe('catalog generation', () => {
+  it('renders the same catalog whatever order the registry returns domains in, with secrets by reference only', () => {
+    const a = catalogProperties([
+      { odsCode: 'RTH', baseUrl: 'http://h/rth', authSecretRef: 'env:RTH_TOKEN' },
+      { odsCode: 'RX1', baseUrl: 'http://h/rx1', authSecretRef: 'file:/run/secrets/rx1' },
+      { odsCode: 'RR8', baseUrl: 'http://h/rr8', authSecretRef: null },
+    ], '/maps', { 'fhir.page-size': '500', 'fhir.max-concurrent-requests-per-endpoint': '4' });
+    const b = catalogProperties([
+      { odsCode: 'RR8', baseUrl: 'http://h/rr8', authSecretRef: null },
+      { odsCode: 'RX1', baseUrl: 'http://h/rx1', authSecretRef: 'file:/run/secrets/rx1' },
+      { odsCode: 'RTH', baseUrl: 'http://h/rth', authSecretRef: 'env:RTH_TOKEN' },
+    ], '/maps', { 'fhir.max-concurrent-requests-per-endpoint': '4', 'fhir.page-size': '500' });
+    expect(renderCatalogFile(a)).to.equal(renderCatalogFile(b));
+    expect(a['fhir.domains']).to.equal('RR8,RTH,RX1');
+    expect(a['fhir.domain.RTH.auth.bearer-token-env']).to.equal('RTH_TOKEN');
+    expect(a['fhir.domain.RX1.auth.bearer-token-file']).to.equal('/run/secrets/rx1');
+    expect(Object.keys(a).filter((k) => k.startsWith('fhir.domain.RR8.auth'))).to.deep.equal([]);
+  });
+
+  it('refuses a secret reference it cannot express as a catalog property', () => {
+    expect(() => catalogProperties([{ odsCode: 'RX1', baseUrl: 'http://h', authSecretRef: 'vault:x' }], '/m', {})).to.throw(/vault:x/);
+  });
+
+  it('serves the newest version of each major as <view>_v<major>, and the newest major as <view>', () => {
+    const tables = servingTables([version(1, 0, 'published'), version(1, 1, 'published', [view('enc', ['id', 'status'])]), version(2, 0, 'published', [view('enc', ['id', 'class'])])]);
+    expect(tables.map((t) => t.table)).to.deep.equal(['enc', 'enc_v1', 'enc_v2']);
+    const cols = (name: string) => ((tables.find((t) => t.table === name)!.view.select as { column: { name: string }[] }[])[0]!.column.map((c) => c.name));
+    expect(cols('enc_v1')).to.deep.equal(['id', 'status']);
+    expect(cols('enc_v2')).to.deep.equal(['id', 'class']);
+    expect(cols('enc')).to.deep.equal(['id', 'class']);
+  });
+
+  it('drafts and retired versions are not served; deprecated ones are, and say so', () => {
+    expect(servingTables([version(1, 0, 'draft')])).to.deep.equal([]);
+    expect(servingTables([version(1, 0, 'published'), version(2, 0, 'retired')]).map((t) => t.table)).to.deep.equal(['enc', 'enc_v1']);
+    const deprecated = servingTables([version(1, 0, 'deprecated'), version(2, 0, 'published')]);
+    expect(deprecated.map((t) => t.table)).to.deep.equal(['enc', 'enc_v1', 'enc_v2']);
+    expect(deprecated.find((t) => t.table === 'enc_v1')!.description).to.include('(deprecated)');
+  });
+
+  it('renders mapping files deterministically: sorted domains and bindings, trailing newline', () => {
+    const table = { table: 'enc', description: 'd', view: view('enc', ['id']), domains: ['RX1', 'RR8'], bindings: { b: { param: 'b', type: 'token' as const }, a: { param: 'a', type: 'token' as const } } };
+    const text = renderMappingFile(table);
+    expect(text).to.equal(renderMappingFile({ ...table, domains: ['RR8', 'RX1'], bindings: { a: table.bindings.a, b: table.bindings.b } }));
+    const parsed = JSON.parse(text) as { domains: string[]; bindings: Record<string, unknown> };
+    expect(parsed.domains).to.deep.equal(['RR8', 'RX1']);
+    expect(Object.keys(parsed.bindings)).to.deep.equal(['a', 'b']);
+    expect(text.endsWith('}\n')).to.equal(true);
+  });
+});

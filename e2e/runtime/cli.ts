@@ -4,7 +4,8 @@ import { ensureSyntheticData } from '../synthetic/generate';
 import { loadManifest, meshDown, meshStatus, meshUp, printReport, trinoCliJar } from './mesh';
 import { ComponentError, say } from './processes';
 import { runTests } from './test-runner';
-import { DOMAINS, fhirBaseUrl, trinoUrl } from './topology';
+import { OPS_TOKEN_FILE } from './control-plane';
+import { controlPlaneUrl, DOMAINS, fhirBaseUrl, trinoUrl } from './topology';
 
 async function up(detach: boolean): Promise<void> {
   let stopping = false;
@@ -30,6 +31,7 @@ async function up(detach: boolean): Promise<void> {
     `  Trino:        ${trinoUrl()}`,
     `  Trino CLI:    java -jar ${cli} --server ${trinoUrl()} --user alice`,
     ...DOMAINS.map((d) => `  FHIR ${d.odsCode}:     ${fhirBaseUrl(d)}   (${d.name})`),
+    `  Admin API:    ${controlPlaneUrl()}/api/v1   (OpenAPI: /api/openapi.json; ops token in ${path.relative(process.cwd(), OPS_TOKEN_FILE)})`,
     '  Status:       npm run mesh:status        Logs: .mesh/logs/',
     detach ? '  Stop with:    npm run mesh:down' : '  Stop with Ctrl-C (or npm run mesh:down from another shell).',
     '',

@@ -1,4 +1,8 @@
 import { expect } from 'chai';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import Ajv2020 from 'ajv/dist/2020';
+import addFormats from 'ajv-formats';
 import { catalogProperties, renderCatalogFile, renderMappingFile, servingTables, ProductVersionForServing } from '../src/catalogs/generation';
 
 const view = (name: string, columns: string[]): Record<string, unknown> => ({ name, resource: 'Encounter', select: [{ column: columns.map((c) => ({ name: c, path: c, type: 'string' })) }] });
@@ -55,5 +59,30 @@ describe('catalog generation', () => {
     expect(parsed.domains).to.deep.equal(['RR8', 'RX1']);
     expect(Object.keys(parsed.bindings)).to.deep.equal(['a', 'b']);
     expect(text.endsWith('}\n')).to.equal(true);
+  });
+});
+
+describe('generated files against the connector-spec contract', () => {
+  const spec = path.join(__dirname, '..', '..', 'connector-spec');
+  const ajv = addFormats(new Ajv2020({ allErrors: true, strict: false }));
+  const mappingSchema = ajv.compile(JSON.parse(fs.readFileSync(path.join(spec, 'mapping.schema.json'), 'utf8')));
+  const catalogSchema = JSON.parse(fs.readFileSync(path.join(spec, 'catalog-properties.schema.json'), 'utf8')) as { properties: Record<string, unknown>; patternProperties: Record<string, unknown> };
+
+  it('every demo table renders to a mapping file the schema accepts, with its domains', () => {
+    const dir = path.join(__dirname, '..', '..', 'sql-mappings');
+    for (const file of fs.readdirSync(dir).filter((f) => f.endsWith('.json'))) {
+      const m = JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')) as { table: string; view: Record<string, unknown>; bindings: Record<string, never> };
+      const rendered = JSON.parse(renderMappingFile({ table: `${m.table}_v1`, description: 'd', view: m.view, bindings: m.bindings, domains: ['RX1', 'RTH'] }));
+      expect(mappingSchema(rendered), `${file}: ${JSON.stringify(mappingSchema.errors)}`).to.equal(true);
+    }
+  });
+
+  it('every generated catalog key is one the connector documents', () => {
+    const properties = catalogProperties([{ odsCode: 'RX1', baseUrl: 'http://h/rx1', authSecretRef: 'env:T' }, { odsCode: 'RTH', baseUrl: 'http://h/rth', authSecretRef: 'file:/t' }],
+      '/maps', { 'fhir.page-size': '500', 'fhir.split.resources-per-split': '2000', 'fhir.max-concurrent-requests-per-endpoint': '4' });
+    for (const key of Object.keys(properties)) {
+      const known = key in catalogSchema.properties || Object.keys(catalogSchema.patternProperties).some((p) => new RegExp(p).test(key));
+      expect(known, key).to.equal(true);
+    }
   });
 });

@@ -3,17 +3,20 @@ package uk.nhs.fhirmesh.client;
 import com.fasterxml.jackson.databind.JsonNode;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.net.URI;
 import java.util.Optional;
 import java.util.OptionalLong;
 
+import static uk.nhs.fhirmesh.client.FhirRequestException.Kind.MALFORMED_RESPONSE;
+import static uk.nhs.fhirmesh.client.FhirRequestException.Kind.SPOOL;
 import static uk.nhs.fhirmesh.client.FhirRequestException.Kind.TIMEOUT;
 import static uk.nhs.fhirmesh.client.FhirRequestException.Kind.UNREACHABLE;
 
 /**
- * One Bundle page, fetched and then read resource by resource. A connection lost while reading is
- * retried by fetching the whole page again, but only while none of its resources has been returned:
- * after that, a retry would hand out duplicates.
+ * One Bundle page: fetched, received whole into a {@link PageSpool} (which frees the endpoint's request
+ * slot), then parsed resource by resource. A connection lost while the page arrives is retried by
+ * fetching it again; no resource of it has been handed out by then, so a retry cannot duplicate rows.
  */
 final class BundlePage
         implements AutoCloseable
@@ -24,6 +27,7 @@ final class BundlePage
     private final RetryPolicy.Attempts attempts;
 
     private PageFetcher.PageResponse response;
+    private InputStream received;
     private BundlePageReader reader;
     private long returned;
     private boolean complete;
@@ -37,12 +41,12 @@ final class BundlePage
         this.attempts = fetcher.startAttempts();
     }
 
-    /** The next resource of the page, or {@code null} once it has been read to its end (its slot then freed). */
+    /** The next resource of the page, or {@code null} once it has been read to its end. */
     JsonNode next()
     {
         while (!complete) {
             try {
-                if (response == null) {
+                if (reader == null) {
                     if (closed) {
                         throw closedFailure();
                     }
@@ -63,6 +67,14 @@ final class BundlePage
                 release();
                 throw scope.exception(Failure.of(e.kind(), e.getMessage()));
             }
+            catch (PageSpool.PageTooLargeException e) {
+                release();
+                throw scope.exception(Failure.of(MALFORMED_RESPONSE, e.getMessage() + " (fhir.http.max-response-size); lower fhir.page-size or raise the limit"));
+            }
+            catch (PageSpool.SpoolFailedException e) {
+                release();
+                throw scope.exception(Failure.of(SPOOL, e.getMessage() + " (the JVM's java.io.tmpdir)", e));
+            }
             catch (StallWatchdog.StalledException e) {
                 release();
                 throw scope.exception(Failure.of(TIMEOUT, "the server sent no data for longer than the request timeout while sending the page", e));
@@ -76,6 +88,7 @@ final class BundlePage
                 if (returned > 0) {
                     throw scope.exception(failure.withNote("not retried: %d resources of the page had already been returned".formatted(returned)));
                 }
+                reader = null;
                 fetcher.awaitRetry(scope, attempts, failure, Optional.empty());
             }
             catch (RuntimeException e) {
@@ -99,8 +112,8 @@ final class BundlePage
     }
 
     /**
-     * Aborts a response still being read and frees its request slot. May be called from another thread,
-     * so it leaves the parser alone: the reading thread then fails on the closed body.
+     * Aborts a response still arriving (freeing its request slot) or drops a received page. May be called
+     * from another thread, so it leaves the parser alone: the reading thread then fails on the closed body.
      */
     @Override
     public void close()
@@ -109,16 +122,35 @@ final class BundlePage
         closeResponse();
     }
 
-    /** Keeps the response for reading, unless the page was closed while it was being fetched. */
-    private synchronized void opened(PageFetcher.PageResponse fetched)
+    /**
+     * Receives the whole response, frees its request slot, and keeps what was received for parsing;
+     * unless the page was closed meanwhile. Receiving runs outside the lock so that close() can abort it.
+     */
+    private void opened(PageFetcher.PageResponse fetched)
             throws IOException
     {
-        if (closed) {
-            fetched.close();
-            throw closedFailure();
+        synchronized (this) {
+            if (closed) {
+                fetched.close();
+                throw closedFailure();
+            }
+            response = fetched;
         }
-        response = fetched;
-        reader = new BundlePageReader(fetched.body(), scope.resourceType(), scope.redactor());
+        InputStream page;
+        try {
+            page = fetcher.spool().receive(fetched.body());
+        }
+        finally {
+            closeResponse();
+        }
+        synchronized (this) {
+            if (closed) {
+                page.close();
+                throw closedFailure();
+            }
+            received = page;
+        }
+        reader = new BundlePageReader(page, scope.resourceType(), scope.redactor());
     }
 
     private FhirRequestException closedFailure()
@@ -145,6 +177,15 @@ final class BundlePage
         if (response != null) {
             response.close();
             response = null;
+        }
+        if (received != null) {
+            try {
+                received.close();
+            }
+            catch (IOException ignored) {
+                // Closing a spool only releases memory or deletes its file; the page is done either way.
+            }
+            received = null;
         }
     }
 }

@@ -25,6 +25,8 @@ public class FhirRequestException
         PAGING,
         /** The endpoint's bearer token cannot be read. */
         AUTH_CONFIGURATION,
+        /** A received page cannot be stored in the local temporary directory (full or unwritable). */
+        SPOOL,
     }
 
     private final Kind kind;

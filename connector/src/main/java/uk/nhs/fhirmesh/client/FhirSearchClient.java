@@ -5,6 +5,7 @@ import uk.nhs.fhirmesh.search.FhirSearch;
 
 import java.net.URI;
 import java.net.http.HttpClient;
+import java.nio.file.Path;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.format.DateTimeParseException;
@@ -31,12 +32,13 @@ public final class FhirSearchClient
     private final PageFetcher fetcher;
     private final int maxPages;
 
+    /** Pages larger than {@link PageSpool#DEFAULT_MEMORY_LIMIT} are spooled to the JVM's temporary directory. */
     public FhirSearchClient(HttpSettings settings)
     {
-        this(settings, MAX_PAGES);
+        this(settings, MAX_PAGES, new PageSpool(Path.of(System.getProperty("java.io.tmpdir")), PageSpool.DEFAULT_MEMORY_LIMIT, settings.maxResponseBytes()));
     }
 
-    FhirSearchClient(HttpSettings settings, int maxPages)
+    FhirSearchClient(HttpSettings settings, int maxPages, PageSpool spool)
     {
         this.http = HttpClient.newBuilder()
                 .version(HttpClient.Version.HTTP_1_1)
@@ -45,7 +47,7 @@ public final class FhirSearchClient
                 .followRedirects(HttpClient.Redirect.NEVER)
                 .build();
         this.watchdog = new StallWatchdog(settings.requestTimeout());
-        this.fetcher = new PageFetcher(http, settings, watchdog, metrics);
+        this.fetcher = new PageFetcher(http, settings, watchdog, metrics, spool);
         this.maxPages = maxPages;
     }
 

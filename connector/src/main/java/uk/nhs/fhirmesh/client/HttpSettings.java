@@ -10,8 +10,9 @@ import static java.util.Objects.requireNonNull;
  * @param maxAttempts total tries of one request when its failures are retryable (1 = no retries)
  * @param maxRetryTime time budget, from the first try, within which retries of one request may start
  * @param maxConcurrentRequestsPerEndpoint in-flight requests per endpoint, over all streams of one client
+ * @param maxResponseBytes largest Bundle page accepted; a larger one fails rather than fill the spool's disk
  */
-public record HttpSettings(Duration connectTimeout, Duration requestTimeout, int maxAttempts, Duration maxRetryTime, int maxConcurrentRequestsPerEndpoint)
+public record HttpSettings(Duration connectTimeout, Duration requestTimeout, int maxAttempts, Duration maxRetryTime, int maxConcurrentRequestsPerEndpoint, long maxResponseBytes)
 {
     public HttpSettings
     {
@@ -24,8 +25,8 @@ public record HttpSettings(Duration connectTimeout, Duration requestTimeout, int
         if (maxRetryTime.isNegative()) {
             throw new IllegalArgumentException("maxRetryTime must not be negative");
         }
-        if (maxAttempts < 1 || maxConcurrentRequestsPerEndpoint < 1) {
-            throw new IllegalArgumentException("maxAttempts and maxConcurrentRequestsPerEndpoint must be at least 1");
+        if (maxAttempts < 1 || maxConcurrentRequestsPerEndpoint < 1 || maxResponseBytes < 1) {
+            throw new IllegalArgumentException("maxAttempts, maxConcurrentRequestsPerEndpoint and maxResponseBytes must be at least 1");
         }
     }
 }

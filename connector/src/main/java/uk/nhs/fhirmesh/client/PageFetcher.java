@@ -75,8 +75,9 @@ final class PageFetcher
     private final RetryPolicy retryPolicy;
     private final StallWatchdog watchdog;
     private final RequestMetrics metrics;
+    private final PageSpool spool;
 
-    PageFetcher(HttpClient http, HttpSettings settings, StallWatchdog watchdog, RequestMetrics metrics)
+    PageFetcher(HttpClient http, HttpSettings settings, StallWatchdog watchdog, RequestMetrics metrics, PageSpool spool)
     {
         this.http = http;
         this.settings = settings;
@@ -84,6 +85,13 @@ final class PageFetcher
         this.retryPolicy = new RetryPolicy(settings.maxAttempts(), settings.maxRetryTime());
         this.watchdog = watchdog;
         this.metrics = metrics;
+        this.spool = spool;
+    }
+
+    /** Where a 2xx page is received whole before it is parsed, so that its request slot is freed early. */
+    PageSpool spool()
+    {
+        return spool;
     }
 
     RequestMetrics metrics()

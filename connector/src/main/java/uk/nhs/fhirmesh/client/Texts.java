@@ -20,6 +20,18 @@ final class Texts
         return millis % 1000 == 0 ? millis / 1000 + "s" : "%.1fs".formatted(millis / 1000.0);
     }
 
+    /** {@code 512B}, {@code 64kB}, {@code 8MB}, {@code 1GB}: the largest unit that divides exactly. */
+    static String bytes(long bytes)
+    {
+        String[] units = {"B", "kB", "MB", "GB"};
+        int unit = 0;
+        while (unit < units.length - 1 && bytes >= 1024 && bytes % 1024 == 0) {
+            bytes /= 1024;
+            unit++;
+        }
+        return bytes + units[unit];
+    }
+
     static String truncate(String text, int maxLength)
     {
         return text.length() <= maxLength ? text : text.substring(0, maxLength) + "…";

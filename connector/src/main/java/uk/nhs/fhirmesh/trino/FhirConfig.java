@@ -24,6 +24,7 @@ public record FhirConfig(
         int pageSize,
         Duration connectTimeout,
         Duration requestTimeout,
+        long maxResponseBytes,
         int retryMaxAttempts,
         Duration retryMaxTime,
         int maxConcurrentRequestsPerEndpoint,
@@ -36,7 +37,7 @@ public record FhirConfig(
 
     public static final Set<String> KEYS = Set.of(
             "connector.name", "fhir.domains", "fhir.mappings.dir", "fhir.page-size", "fhir.http.connect-timeout",
-            "fhir.http.request-timeout", "fhir.retry.max-attempts", "fhir.retry.max-time",
+            "fhir.http.request-timeout", "fhir.http.max-response-size", "fhir.retry.max-attempts", "fhir.retry.max-time",
             "fhir.max-concurrent-requests-per-endpoint", "fhir.split.resources-per-split", "fhir.split.max-per-domain",
             "fhir.pushdown.enabled");
     public static final List<String> DOMAIN_KEYS = List.of("base-url", "auth.bearer-token-env", "auth.bearer-token-file");
@@ -44,6 +45,7 @@ public record FhirConfig(
     private static final Pattern DOMAIN_KEY = Pattern.compile("fhir\\.domain\\.([A-Za-z0-9]+)\\.(.+)");
     private static final Pattern DOMAIN_CODE = Pattern.compile("[A-Za-z0-9]+");
     private static final Pattern DURATION = Pattern.compile("([0-9]+)(ms|s|m|h)");
+    private static final Pattern DATA_SIZE = Pattern.compile("([0-9]{1,12})(B|kB|MB|GB)");
     private static final Pattern ENV_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
 
     public static FhirConfig parse(Map<String, String> properties)
@@ -84,6 +86,7 @@ public record FhirConfig(
                 integer(remaining, "fhir.page-size", 500, 1, 1000),
                 duration(remaining, "fhir.http.connect-timeout", "5s"),
                 duration(remaining, "fhir.http.request-timeout", "60s"),
+                dataSize(remaining, "fhir.http.max-response-size", "1GB"),
                 integer(remaining, "fhir.retry.max-attempts", 4, 1, 99),
                 duration(remaining, "fhir.retry.max-time", "30s"),
                 integer(remaining, "fhir.max-concurrent-requests-per-endpoint", 4, 1, 1024),
@@ -168,6 +171,23 @@ public record FhirConfig(
             case "m" -> Duration.ofMinutes(amount);
             default -> Duration.ofHours(amount);
         };
+    }
+
+    /** Bytes of {@code 512B}, {@code 64kB}, {@code 8MB} or {@code 1GB} (binary units, as Trino's data sizes). */
+    static long dataSize(Map<String, String> properties, String key, String defaultValue)
+    {
+        String value = properties.remove(key);
+        Matcher matcher = DATA_SIZE.matcher(value == null ? defaultValue : value.trim());
+        if (!matcher.matches() || Long.parseLong(matcher.group(1)) == 0) {
+            throw invalid(key, "'" + value + "' is not a positive data size such as 64MB or 1GB");
+        }
+        int shift = switch (matcher.group(2)) {
+            case "B" -> 0;
+            case "kB" -> 10;
+            case "MB" -> 20;
+            default -> 30;
+        };
+        return Long.parseLong(matcher.group(1)) << shift;
     }
 
     private static boolean bool(Map<String, String> properties, String key, boolean defaultValue)

@@ -24,7 +24,7 @@ public final class FhirConnectorFactory
         FhirConfig config = FhirConfig.parse(properties);
         FhirCatalog catalog = new FhirCatalog(config);
         FhirSearchClient client = new FhirSearchClient(new HttpSettings(config.connectTimeout(), config.requestTimeout(),
-                config.retryMaxAttempts(), config.retryMaxTime(), config.maxConcurrentRequestsPerEndpoint()));
+                config.retryMaxAttempts(), config.retryMaxTime(), config.maxConcurrentRequestsPerEndpoint(), config.maxResponseBytes()));
         return new FhirConnector(catalog, client);
     }
 }

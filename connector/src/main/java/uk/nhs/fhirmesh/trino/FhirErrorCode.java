@@ -5,6 +5,7 @@ import io.trino.spi.ErrorCodeSupplier;
 import io.trino.spi.ErrorType;
 
 import static io.trino.spi.ErrorType.EXTERNAL;
+import static io.trino.spi.ErrorType.INSUFFICIENT_RESOURCES;
 import static io.trino.spi.ErrorType.USER_ERROR;
 
 /** Error codes of the fhir connector; each message also names the domain, resource type and HTTP status. */
@@ -19,7 +20,8 @@ public enum FhirErrorCode
     FHIR_AUTH_CONFIGURATION(5, EXTERNAL),
     FHIR_INVALID_MAPPING(6, USER_ERROR),
     FHIR_VIEW_EVALUATION_ERROR(7, EXTERNAL),
-    FHIR_BAD_VALUE(8, EXTERNAL);
+    FHIR_BAD_VALUE(8, EXTERNAL),
+    FHIR_SPOOL_FAILED(9, INSUFFICIENT_RESOURCES);
 
     /** Connectors own the 0x0100_0000-wide blocks above EXTERNAL's; this one is otherwise unused. */
     private static final int CODE_BASE = 0x0520_0000;

@@ -17,6 +17,7 @@ final class FhirErrors
             case MALFORMED_RESPONSE -> FhirErrorCode.FHIR_BAD_RESPONSE;
             case PAGING -> FhirErrorCode.FHIR_PAGING_ERROR;
             case AUTH_CONFIGURATION -> FhirErrorCode.FHIR_AUTH_CONFIGURATION;
+            case SPOOL -> FhirErrorCode.FHIR_SPOOL_FAILED;
         };
         return new TrinoException(code, e.getMessage(), e);
     }

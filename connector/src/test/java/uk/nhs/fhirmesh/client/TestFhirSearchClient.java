@@ -26,9 +26,9 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.Stream;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -94,9 +94,17 @@ class TestFhirSearchClient
         return client;
     }
 
+    /** A client whose pages spill to {@code temporary} beyond {@code memoryLimit} bytes. */
+    private FhirSearchClient spoolingClient(HttpSettings settings, int memoryLimit)
+    {
+        FhirSearchClient client = new FhirSearchClient(settings, FhirSearchClient.MAX_PAGES, new PageSpool(temporary, memoryLimit, settings.maxResponseBytes()));
+        closeAfterTest.add(client);
+        return client;
+    }
+
     private static HttpSettings settings(int maxAttempts, Duration maxRetryTime, int maxConcurrent, Duration requestTimeout)
     {
-        return new HttpSettings(Duration.ofSeconds(2), requestTimeout, maxAttempts, maxRetryTime, maxConcurrent);
+        return new HttpSettings(Duration.ofSeconds(2), requestTimeout, maxAttempts, maxRetryTime, maxConcurrent, 64L << 20);
     }
 
     private static FhirEndpoint endpoint(FhirTestServer server)
@@ -244,14 +252,16 @@ class TestFhirSearchClient
     }
 
     @Test
-    void streamsALargePageWithoutWaitingForItsEnd()
+    void spoolsALargePageToAnUnlinkedFileAndFreesTheSlotOnceItHasArrived()
             throws Exception
     {
         int entries = 10_000;
-        CountDownLatch firstResourceSeen = new CountDownLatch(1);
-        AtomicBoolean streamedBeforeTheEnd = new AtomicBoolean();
         AtomicInteger bytesSent = new AtomicInteger();
-        FhirTestServer server = server((exchange, _) -> {
+        FhirTestServer server = server((exchange, number) -> {
+            if (number > 1) {
+                send(exchange, 200, page(null, condition("other")));
+                return;
+            }
             exchange.getResponseHeaders().set("Content-Type", "application/fhir+json");
             exchange.sendResponseHeaders(200, 0);
             try (OutputStream out = exchange.getResponseBody()) {
@@ -259,28 +269,68 @@ class TestFhirSearchClient
                 write(out, bytesSent, "{\"resourceType\":\"Bundle\",\"type\":\"searchset\",\"total\":" + entries + ",\"entry\":[");
                 for (int i = 0; i < entries; i++) {
                     write(out, bytesSent, (i == 0 ? "" : ",") + entry(condition("c" + i), "match"));
-                    if (i == 100) {
-                        out.flush();
-                        streamedBeforeTheEnd.set(firstResourceSeen.await(20, TimeUnit.SECONDS));
-                    }
                 }
                 write(out, bytesSent, "]}");
             }
         });
-        FhirSearchClient client = client();
+        // One request slot, and a memory limit far below the page's ~2 MB, so the page goes to disk.
+        FhirSearchClient client = spoolingClient(settings(1, Duration.ZERO, 1, Duration.ofMillis(500)), 64 * 1024);
         try (ResourceStream stream = client.search(endpoint(server), CONDITIONS, entries)) {
-            long count = 0;
+            assertEquals("c0", stream.next().path("id").asText());
+            assertEquals(bytesSent.get(), client.metrics().bytes(), "the whole page has arrived before its first resource is handed out");
+            try (Stream<Path> files = Files.list(temporary)) {
+                assertEquals(List.of(), files.toList(), "the spool file is unlinked while it is read");
+            }
+            // The reader is mid-page, yet the endpoint's only slot is free for the next request.
+            assertEquals(1, client.count(endpoint(server), CONDITIONS));
+            long count = 1;
             while (stream.hasNext()) {
-                stream.next();
-                firstResourceSeen.countDown();
+                assertEquals("c" + count, stream.next().path("id").asText());
                 count++;
             }
             assertEquals(entries, count);
-            assertEquals(entries, stream.resourcesRead());
             assertEquals(1, stream.pagesRead());
         }
-        assertTrue(streamedBeforeTheEnd.get(), "the first resource must be handed out while the server is still sending the page");
-        assertEquals(bytesSent.get(), client.metrics().bytes());
+        assertTrue(bytesSent.get() > 1_000_000, "the page must be far larger than the memory limit: " + bytesSent.get());
+    }
+
+    @Test
+    void refusesAPageLargerThanTheLimit()
+            throws IOException
+    {
+        String body = page(null, condition("c1"), condition("c2"), condition("c3"));
+        FhirTestServer server = server((exchange, number) -> send(exchange, 200, number % 2 == 1 ? body : page(null, condition("small"))));
+        HttpSettings small = new HttpSettings(Duration.ofSeconds(2), Duration.ofSeconds(5), 3, Duration.ofSeconds(5), 1, body.length() - 1);
+        for (int memoryLimit : new int[] {64, 1 << 20}) {
+            FhirSearchClient client = spoolingClient(small, memoryLimit);
+            List<String> read = new ArrayList<>();
+            FhirRequestException e = failure(client.search(endpoint(server), CONDITIONS, 10), read);
+            assertEquals(List.of(), read);
+            assertEquals(MALFORMED_RESPONSE, e.kind());
+            assertEquals("FHIR domain RX1: Condition search failed: the page is larger than " + (body.length() - 1) + "B (fhir.http.max-response-size); "
+                    + "lower fhir.page-size or raise the limit", e.getMessage());
+            assertEquals(1, client.metrics().requests(), "a page too large is not retried");
+            // The slot was freed: the next search gets one at once.
+            assertEquals(1, client.count(endpoint(server), CONDITIONS));
+        }
+    }
+
+    @Test
+    void reportsASpoolThatCannotBeWritten()
+            throws IOException
+    {
+        Path missing = temporary.resolve("no-such-directory");
+        FhirTestServer server = server((exchange, _) -> send(exchange, 200, page(null, condition("c1"), condition("c2"))));
+        HttpSettings settings = settings(3, Duration.ofSeconds(5), 1, Duration.ofSeconds(5));
+        FhirSearchClient client = new FhirSearchClient(settings, FhirSearchClient.MAX_PAGES, new PageSpool(missing, 64, settings.maxResponseBytes()));
+        closeAfterTest.add(client);
+        FhirRequestException e = failure(client.search(endpoint(server), CONDITIONS, 10));
+
+        assertEquals(FhirRequestException.Kind.SPOOL, e.kind());
+        assertTrue(e.getMessage().startsWith("FHIR domain RX1: Condition search failed: cannot spool the page to " + missing + ": "), e.getMessage());
+        assertTrue(e.getMessage().endsWith("(the JVM's java.io.tmpdir)"), e.getMessage());
+        assertEquals(1, client.metrics().requests(), "a local disk problem is not the server's: not retried");
+        assertSafe(e);
     }
 
     private static void write(OutputStream out, AtomicInteger bytesSent, String text)
@@ -345,7 +395,8 @@ class TestFhirSearchClient
     {
         FhirTestServer server = server((exchange, number) ->
                 send(exchange, 200, page(FhirTestServer.base(exchange) + "?_getpages=abc&page=" + (number + 1), condition("c" + number))));
-        FhirSearchClient client = new FhirSearchClient(settings(1, Duration.ZERO, 1, Duration.ofSeconds(5)), 3);
+        HttpSettings settings = settings(1, Duration.ZERO, 1, Duration.ofSeconds(5));
+        FhirSearchClient client = new FhirSearchClient(settings, 3, new PageSpool(temporary, 1 << 20, settings.maxResponseBytes()));
         closeAfterTest.add(client);
         List<String> read = new ArrayList<>();
         FhirRequestException e = failure(client.search(endpoint(server), CONDITIONS, 1), read);
@@ -662,25 +713,41 @@ class TestFhirSearchClient
     }
 
     @Test
-    void failsAPageCutOffAfterSomeOfItsResources()
+    void neverHandsOutPartOfAPageThatWasCutOff()
             throws IOException
     {
         String body = page(null, condition("c1"), condition("c2"), condition("c3"));
-        FhirTestServer server = server((exchange, _) -> {
+        String cut = body.substring(0, body.indexOf("\"c3\""));
+        FhirTestServer flaky = server((exchange, number) -> {
+            if (number > 1) {
+                send(exchange, 200, body);
+                return;
+            }
             exchange.sendResponseHeaders(200, body.length());
-            exchange.getResponseBody().write(body.substring(0, body.indexOf("\"c3\"")).getBytes(UTF_8));
+            exchange.getResponseBody().write(cut.getBytes(UTF_8));
             exchange.getResponseBody().flush();
             throw new IOException("connection dropped on purpose");
         });
         FhirSearchClient client = client();
-        List<String> read = new ArrayList<>();
-        FhirRequestException e = failure(client.search(endpoint(server), CONDITIONS, 10), read);
+        // Two resources had arrived before the cut, but none was handed out, so the page is fetched again.
+        assertEquals(List.of("c1", "c2", "c3"), ids(client.search(endpoint(flaky), CONDITIONS, 10)));
+        assertEquals(1, client.metrics().retries());
 
-        assertEquals(List.of("c1", "c2"), read);
+        FhirTestServer broken = server((exchange, _) -> {
+            exchange.sendResponseHeaders(200, body.length());
+            exchange.getResponseBody().write(cut.getBytes(UTF_8));
+            exchange.getResponseBody().flush();
+            throw new IOException("connection dropped on purpose");
+        });
+        FhirSearchClient giveUp = client(settings(2, Duration.ofSeconds(5), 4, Duration.ofSeconds(5)));
+        List<String> read = new ArrayList<>();
+        FhirRequestException e = failure(giveUp.search(endpoint(broken), CONDITIONS, 10), read);
+
+        assertEquals(List.of(), read);
         assertEquals(UNREACHABLE, e.kind());
         assertTrue(e.getMessage().startsWith("FHIR domain RX1: Condition search failed: connection lost while reading the response: "), e.getMessage());
-        assertTrue(e.getMessage().endsWith("(not retried: 2 resources of the page had already been returned)"), e.getMessage());
-        assertEquals(1, client.metrics().requests());
+        assertTrue(e.getMessage().endsWith("(gave up after 2 attempts)"), e.getMessage());
+        assertEquals(2, giveUp.metrics().requests());
     }
 
     @Test
@@ -714,32 +781,41 @@ class TestFhirSearchClient
     }
 
     @Test
-    void holdsASlotUntilThePageIsReadOrTheStreamClosed()
-            throws IOException
+    void holdsASlotWhileAPageArrivesAndFreesItOnceItHas()
+            throws Exception
     {
-        FhirTestServer server = server((exchange, _) -> send(exchange, 200, page(null, condition("c1"), condition("c2"))));
-        FhirSearchClient client = client(settings(1, Duration.ZERO, 1, Duration.ofMillis(500)));
+        CountDownLatch finishFirstPage = new CountDownLatch(1);
+        String body = page(null, condition("c1"), condition("c2"));
+        FhirTestServer server = server((exchange, number) -> {
+            if (number == 1) {
+                exchange.sendResponseHeaders(200, body.length());
+                exchange.getResponseBody().write(body.substring(0, 30).getBytes(UTF_8));
+                exchange.getResponseBody().flush();
+                finishFirstPage.await(20, TimeUnit.SECONDS);
+                exchange.getResponseBody().write(body.substring(30).getBytes(UTF_8));
+                return;
+            }
+            send(exchange, 200, body);
+        });
+        FhirSearchClient client = client(settings(1, Duration.ZERO, 1, Duration.ofSeconds(2)));
         FhirEndpoint endpoint = endpoint(server);
 
-        ResourceStream open = client.search(endpoint, CONDITIONS, 10);
-        assertEquals("c1", open.next().path("id").asText());
-        FhirRequestException e = failure(client.search(endpoint, CONDITIONS, 10));
-        assertEquals(TIMEOUT, e.kind());
-        assertEquals("FHIR domain RX1: Condition search failed: no request slot of " + server.base() + " became free within 500ms "
-                + "(at most 1 concurrent requests per endpoint)", e.getMessage());
+        try (ExecutorService reader = Executors.newSingleThreadExecutor()) {
+            ResourceStream arriving = client.search(endpoint, CONDITIONS, 10);
+            Future<Boolean> first = reader.submit(arriving::hasNext);
+            Thread.sleep(300);
+            // The first page is still arriving: its request holds the endpoint's only slot.
+            FhirRequestException e = failure(client.search(endpoint, CONDITIONS, 10));
+            assertEquals(TIMEOUT, e.kind());
+            assertEquals("FHIR domain RX1: Condition search failed: no request slot of " + server.base() + " became free within 2s "
+                    + "(at most 1 concurrent requests per endpoint)", e.getMessage());
 
-        open.close();
-        assertFalse(open.hasNext());
-        assertEquals(List.of("c1", "c2"), ids(client.search(endpoint, CONDITIONS, 10)));
-
-        // A page read to its end frees the slot even while its stream stays open.
-        ResourceStream finished = client.search(endpoint, CONDITIONS, 10);
-        assertEquals(2, ids(finished).size());
-        try (ResourceStream unclosed = client.search(endpoint, CONDITIONS, 10)) {
-            while (unclosed.hasNext()) {
-                unclosed.next();
-            }
+            finishFirstPage.countDown();
+            assertTrue(first.get(10, TimeUnit.SECONDS));
+            assertEquals("c1", arriving.next().path("id").asText());
+            // Arrived, though not yet read to its end, and so no longer holding the slot.
             assertEquals(List.of("c1", "c2"), ids(client.search(endpoint, CONDITIONS, 10)));
+            assertEquals(List.of("c2"), ids(arriving));
         }
     }
 

@@ -47,6 +47,8 @@ class TestFhirConfig
         assertEquals(FhirConfig.duration(new HashMap<>(), "x", properties.get("fhir.http.request-timeout").get("default").asText()), config.requestTimeout());
         assertEquals(FhirConfig.duration(new HashMap<>(), "x", properties.get("fhir.http.connect-timeout").get("default").asText()), config.connectTimeout());
         assertEquals(FhirConfig.duration(new HashMap<>(), "x", properties.get("fhir.retry.max-time").get("default").asText()), config.retryMaxTime());
+        assertEquals(FhirConfig.dataSize(new HashMap<>(), "x", properties.get("fhir.http.max-response-size").get("default").asText()), config.maxResponseBytes());
+        assertEquals(1L << 30, config.maxResponseBytes());
         assertEquals(Integer.parseInt(properties.get("fhir.retry.max-attempts").get("default").asText()), config.retryMaxAttempts());
         assertEquals(Integer.parseInt(properties.get("fhir.max-concurrent-requests-per-endpoint").get("default").asText()), config.maxConcurrentRequestsPerEndpoint());
         assertEquals(Long.parseLong(properties.get("fhir.split.resources-per-split").get("default").asText()), config.resourcesPerSplit());
@@ -105,6 +107,16 @@ class TestFhirConfig
         Map<String, String> badDuration = minimal();
         badDuration.put("fhir.http.request-timeout", "10 seconds");
         assertTrue(assertThrows(IllegalArgumentException.class, () -> FhirConfig.parse(badDuration)).getMessage().contains("fhir.http.request-timeout"));
+
+        Map<String, String> badSize = minimal();
+        badSize.put("fhir.http.max-response-size", "1 gigabyte");
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> FhirConfig.parse(badSize)).getMessage().contains("fhir.http.max-response-size"));
+        Map<String, String> zeroSize = minimal();
+        zeroSize.put("fhir.http.max-response-size", "0MB");
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> FhirConfig.parse(zeroSize)).getMessage().contains("positive data size"));
+        Map<String, String> sized = minimal();
+        sized.put("fhir.http.max-response-size", "64MB");
+        assertEquals(64L << 20, FhirConfig.parse(sized).maxResponseBytes());
 
         Map<String, String> pageTooLarge = minimal();
         pageTooLarge.put("fhir.page-size", "5000");

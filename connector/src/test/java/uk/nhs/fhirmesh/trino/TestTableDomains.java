@@ -77,7 +77,7 @@ class TestTableDomains
                 "fhir.domain.rth.base-url", base + "rth",
                 "fhir.domain.RR8.base-url", base + "rr8",
                 "fhir.mappings.dir", mappings.toString())));
-        client = new FhirSearchClient(new HttpSettings(Duration.ofSeconds(5), Duration.ofSeconds(5), 1, Duration.ZERO, 4));
+        client = new FhirSearchClient(new HttpSettings(Duration.ofSeconds(5), Duration.ofSeconds(5), 1, Duration.ZERO, 4, 1L << 20));
     }
 
     @AfterEach

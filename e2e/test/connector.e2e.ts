@@ -210,6 +210,49 @@ describe('fhir connector against independent ground truth', function () {
       expect(on.rowsFetched, 'observations fetched for LIMIT 5').to.be.at.most(DOMAINS.length * PAGE_SIZE);
     });
 
+    it('ORDER BY last_updated DESC LIMIT 7 becomes _sort=-_lastUpdated&_count=7 at every trust, one page each, and agrees with a full read', async () => {
+      const sql = 'SELECT last_updated FROM fhir.default.condition ORDER BY last_updated DESC LIMIT 7';
+      expect(await explain(trino, sql)).to.include('_sort=-_lastUpdated');
+      const on = await observe(trino, sql, true);
+      const off = await observe(trino, sql, false);
+      // Only the sort key is selected, so the answer is the same whichever of tied rows is kept.
+      expect(on.result.rows).to.deep.equal(off.result.rows);
+      expect(on.result.rows.length).to.equal(7);
+      for (const domain of DOMAINS) {
+        const sent = searches(on.lines, domain.id, 'Condition');
+        const sorted = sent.filter((l) => param(l, '_sort').includes('-_lastUpdated') && param(l, '_count').includes('7'));
+        expect(sorted.length, `${domain.id}: the sorted search in\n${sent.map((l) => l.target).join('\n')}`).to.equal(1);
+        expect(sent.every((l) => param(l, '_sort').includes('-_lastUpdated')), `${domain.id}: every search sorted (the probe too)`).to.equal(true);
+        expect(trafficFor(on.lines, domain.id, 'Condition').pages, `${domain.id}: continuation pages`).to.equal(0);
+        expect(searches(off.lines, domain.id, 'Condition').some((l) => param(l, '_sort').length > 0), `${domain.id}: no _sort with pushdown off`).to.equal(false);
+      }
+      expect(on.rowsFetched, 'rows read with the sort pushed').to.be.at.most(DOMAINS.length * 7);
+      expect(off.rowsFetched, 'rows read without').to.equal(tables.condition!.length);
+    });
+
+    it('a top-N over several rows per resource, or over one trust, stays exact', async () => {
+      const components = 'SELECT id, last_updated FROM fhir.default.observation_component ORDER BY last_updated DESC LIMIT 5';
+      const on = await trino.query(components);
+      const off = await trino.query(components, { pushdown: false });
+      expect(on.rows.map((r) => r[1])).to.deep.equal(off.rows.map((r) => r[1]));
+      const ids = [...new Set(on.rows.map((r) => String(r[0])))];
+      const actual = await trino.query(`SELECT DISTINCT id, last_updated FROM fhir.default.observation_component WHERE id IN (${strList(ids)})`);
+      const truthById = new Map(actual.rows.map((r) => [String(r[0]), r[1]]));
+      for (const [id, lastUpdated] of on.rows) expect(truthById.get(String(id)), `last_updated of ${String(id)}`).to.equal(lastUpdated);
+
+      const oneTrust = "SELECT last_updated FROM fhir.default.encounter WHERE domain = 'RTH' ORDER BY last_updated LIMIT 3";
+      expect(await explain(trino, oneTrust)).to.match(/domains=RTH search=Encounter\?_sort=_lastUpdated/);
+      const first = await observe(trino, oneTrust, true);
+      expect(first.result.rows).to.deep.equal((await trino.query(oneTrust, { pushdown: false })).rows);
+      expect(first.lines.filter((l) => l.resourceType === 'Encounter').map((l) => l.domain)).to.satisfy((d: string[]) => d.length > 0 && d.every((x) => x === 'rth'));
+    });
+
+    it('a filter keeps ORDER BY ... LIMIT in Trino, because only Trino applies it exactly', async () => {
+      const sql = `SELECT last_updated FROM fhir.default.condition WHERE code = ${str(facts.condition.topCode)} ORDER BY last_updated DESC LIMIT 3`;
+      expect(await explain(trino, sql)).not.to.include('_sort=');
+      expect((await trino.query(sql)).rows).to.deep.equal((await trino.query(sql, { pushdown: false })).rows);
+    });
+
     it('security label filters become _security and _security:not searches', async () => {
       const plan = await explain(trino, "SELECT id FROM fhir.default.encounter WHERE contains(security_labels, 'PSY')");
       expect(plan).to.match(/_security=[^&\s]*PSY/);

@@ -105,6 +105,12 @@ final class BundlePage
         return reader.nextLink();
     }
 
+    /** The page's self link, or {@code null}; known once {@link #next()} has returned {@code null}. */
+    String selfLink()
+    {
+        return reader.selfLink();
+    }
+
     /** {@code Bundle.total}; known once {@link #next()} has returned {@code null}. */
     OptionalLong total()
     {

@@ -65,6 +65,7 @@ final class BundlePageReader
     private int entryIndex = -1;
     private String bodyType;
     private String nextLink;
+    private String selfLink;
     private Long total;
     private JsonNode issues;
 
@@ -131,7 +132,11 @@ final class BundlePageReader
             switch (field) {
                 case "resourceType" -> bodyType(parser.getValueAsString());
                 case "total" -> total = value == JsonToken.VALUE_NUMBER_INT ? parser.getLongValue() : malformed("Bundle.total is not an integer");
-                case "link" -> nextLink = nextLink(parser.readValueAsTree());
+                case "link" -> {
+                    JsonNode links = parser.readValueAsTree();
+                    nextLink = link(links, "next");
+                    selfLink = link(links, "self");
+                }
                 case "entry" -> inEntries = entries(value);
                 case "issue" -> issues = outcomeIssues();
                 default -> parser.skipChildren();
@@ -198,13 +203,13 @@ final class BundlePageReader
         return true;
     }
 
-    private static String nextLink(JsonNode links)
+    private static String link(JsonNode links, String relation)
     {
         if (!links.isArray()) {
             return malformed("Bundle.link is not an array");
         }
         for (JsonNode link : links) {
-            if ("next".equals(link.path("relation").asText()) && link.path("url").isTextual()) {
+            if (relation.equals(link.path("relation").asText()) && link.path("url").isTextual()) {
                 return link.path("url").asText();
             }
         }
@@ -232,6 +237,12 @@ final class BundlePageReader
     String nextLink()
     {
         return nextLink;
+    }
+
+    /** The Bundle's self link: the search as the server ran it; valid once the page has been read to its end. */
+    String selfLink()
+    {
+        return selfLink;
     }
 
     /** {@code Bundle.total}; valid once the page has been read to its end. */

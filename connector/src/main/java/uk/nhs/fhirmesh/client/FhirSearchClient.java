@@ -4,16 +4,19 @@ import com.fasterxml.jackson.databind.JsonNode;
 import uk.nhs.fhirmesh.search.FhirSearch;
 
 import java.net.URI;
+import java.net.URLDecoder;
 import java.net.http.HttpClient;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
 
+import static java.nio.charset.StandardCharsets.UTF_8;
 import static uk.nhs.fhirmesh.client.FhirRequestException.Kind.MALFORMED_RESPONSE;
 
 /**
@@ -113,6 +116,44 @@ public final class FhirSearchClient
                 throw scope.exception(Failure.of(MALFORMED_RESPONSE, "meta.lastUpdated is not a FHIR instant"));
             }
         }
+    }
+
+    /**
+     * Whether the endpoint sorts {@code search} by {@code sort} (a {@code _sort} value): a server that does not
+     * support a sort ignores it, and FHIR then has it leave the parameter out of the Bundle's self link, which
+     * names the parameters the search actually used. Asks for one resource id.
+     */
+    public boolean appliesSort(FhirEndpoint endpoint, FhirSearch search, String sort)
+    {
+        FhirSearch probe = replacing(search, Set.of("_sort", "_count", "_elements", "_summary"))
+                .with("_sort", sort)
+                .with("_count", "1")
+                .with("_elements", "id");
+        RequestScope scope = RequestScope.of(endpoint, search, "_sort support check");
+        try (BundlePage page = new BundlePage(fetcher, scope, endpoint.resolve(probe.relativeUrl()))) {
+            while (page.next() != null) {
+                // The self link is known once the page has been read to its end.
+            }
+            return page.selfLink() != null && queryParameters(page.selfLink(), "_sort").equals(List.of(sort));
+        }
+    }
+
+    /** The decoded values of parameter {@code name} in the query of {@code url}; empty when it has none. */
+    static List<String> queryParameters(String url, String name)
+    {
+        int query = url.indexOf('?');
+        if (query < 0) {
+            return List.of();
+        }
+        List<String> values = new ArrayList<>();
+        for (String pair : url.substring(query + 1).split("&")) {
+            int equals = pair.indexOf('=');
+            String key = URLDecoder.decode(equals < 0 ? pair : pair.substring(0, equals), UTF_8);
+            if (key.equals(name)) {
+                values.add(equals < 0 ? "" : URLDecoder.decode(pair.substring(equals + 1), UTF_8));
+            }
+        }
+        return values;
     }
 
     public RequestMetrics metrics()

@@ -45,6 +45,12 @@ public record FhirSearch(String resourceType, List<Parameter> parameters)
         return new FhirSearch(resourceType, next);
     }
 
+    /** This search without any parameter named {@code name}. */
+    public FhirSearch without(String name)
+    {
+        return new FhirSearch(resourceType, parameters.stream().filter(parameter -> !parameter.name().equals(name)).toList());
+    }
+
     /** URL-encoded query string without the leading {@code ?}; FHIR's {@code ,} and {@code :} stay readable in logs. */
     public String queryString()
     {

@@ -15,6 +15,8 @@ import io.trino.spi.connector.LimitApplicationResult;
 import io.trino.spi.connector.ProjectionApplicationResult;
 import io.trino.spi.connector.RelationColumnsMetadata;
 import io.trino.spi.connector.SchemaTableName;
+import io.trino.spi.connector.SortItem;
+import io.trino.spi.connector.TopNApplicationResult;
 import io.trino.spi.expression.ConnectorExpression;
 import io.trino.spi.expression.Variable;
 import io.trino.spi.predicate.Domain;
@@ -123,7 +125,8 @@ final class FhirMetadata
     public Optional<ConstraintApplicationResult<ConnectorTableHandle>> applyFilter(ConnectorSession session, ConnectorTableHandle table, Constraint constraint)
     {
         FhirTableHandle handle = (FhirTableHandle) table;
-        if (!pushdownEnabled(session)) {
+        // A filter above a top-N is not a filter of the table: narrowing the search would change the answer.
+        if (!pushdownEnabled(session) || handle.sort().isPresent()) {
             return Optional.empty();
         }
         TableMapping mapping = catalog.mapping(handle.tableName());
@@ -154,6 +157,28 @@ final class FhirMetadata
         }
         // Each split stops after `limit` rows; Trino still applies the limit across splits.
         return Optional.of(new LimitApplicationResult<>(handle.withLimit(limit), false, false));
+    }
+
+    /**
+     * {@code ORDER BY last_updated [DESC] LIMIT n} straight over a scan: each split asks for {@code _sort} and
+     * stops after n rows, which then hold the split's first n (ties aside); Trino still merges the splits. Only
+     * Trino decides whether a filter would sit between the two, so this is reached with none left to apply.
+     */
+    @Override
+    public Optional<TopNApplicationResult<ConnectorTableHandle>> applyTopN(ConnectorSession session, ConnectorTableHandle table, long topNCount, List<SortItem> sortItems, Map<String, ColumnHandle> assignments)
+    {
+        FhirTableHandle handle = (FhirTableHandle) table;
+        // A LIMIT already in the handle picked arbitrary rows; sorting those is not a top-N of the table.
+        if (!pushdownEnabled(session) || sortItems.size() != 1 || handle.limit().isPresent() || handle.sort().isPresent()) {
+            return Optional.empty();
+        }
+        SortItem item = sortItems.getFirst();
+        ColumnHandle column = assignments.get(item.getName());
+        if (!(column instanceof FhirColumnHandle fhirColumn)) {
+            return Optional.empty();
+        }
+        return FhirSort.of(catalog.mapping(handle.tableName()), fhirColumn, item.getSortOrder())
+                .map(sort -> new TopNApplicationResult<>(handle.withTopN(sort, topNCount), false, false));
     }
 
     @Override

@@ -16,6 +16,7 @@ import uk.nhs.fhirmesh.view.ViewEvaluationException;
 import java.math.BigDecimal;
 import java.util.ArrayDeque;
 import java.util.List;
+import java.util.OptionalInt;
 import java.util.OptionalLong;
 import java.util.function.Supplier;
 
@@ -47,17 +48,24 @@ final class FhirRecordCursor
     private final int[] viewIndexes;
     private final Supplier<ResourceStream> opener;
     private final OptionalLong rowLimit;
+    private final OptionalInt limitKey;
     private final boolean subsetted;
     private final ArrayDeque<Object[]> pending = new ArrayDeque<>();
 
     private ResourceStream resources;
     private Object[] row;
     private String resourceId;
-    private long rowsReturned;
+    private long rowsCounted;
     private long readTimeNanos;
     private boolean closed;
 
-    FhirRecordCursor(String table, String domain, ViewDefinition view, List<String> names, List<Type> types, int[] viewIndexes, Supplier<ResourceStream> opener, OptionalLong rowLimit, boolean subsetted)
+    /**
+     * @param rowLimit rows after which the split stops
+     * @param limitKey the view slot of a top-N's sort column: only rows with a value there count towards
+     * {@code rowLimit}, since rows without one sort after every row that has one
+     */
+    FhirRecordCursor(String table, String domain, ViewDefinition view, List<String> names, List<Type> types, int[] viewIndexes, Supplier<ResourceStream> opener,
+            OptionalLong rowLimit, OptionalInt limitKey, boolean subsetted)
     {
         this.table = table;
         this.domain = domain;
@@ -68,13 +76,14 @@ final class FhirRecordCursor
         this.viewIndexes = viewIndexes;
         this.opener = opener;
         this.rowLimit = rowLimit;
+        this.limitKey = limitKey;
         this.subsetted = subsetted;
     }
 
     @Override
     public boolean advanceNextPosition()
     {
-        if (closed || (rowLimit.isPresent() && rowsReturned >= rowLimit.getAsLong())) {
+        if (closed || (rowLimit.isPresent() && rowsCounted >= rowLimit.getAsLong())) {
             close();
             return false;
         }
@@ -108,7 +117,9 @@ final class FhirRecordCursor
             readTimeNanos += System.nanoTime() - start;
         }
         row = pending.poll();
-        rowsReturned++;
+        if (limitKey.isEmpty() || row[limitKey.getAsInt()] != null) {
+            rowsCounted++;
+        }
         return true;
     }
 

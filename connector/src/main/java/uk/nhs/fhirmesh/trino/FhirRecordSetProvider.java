@@ -15,6 +15,7 @@ import uk.nhs.fhirmesh.mapping.TableMapping;
 import uk.nhs.fhirmesh.view.ViewColumn;
 
 import java.util.List;
+import java.util.OptionalInt;
 
 /** Opens a cursor over one split: a streamed FHIR search flattened by the table's ViewDefinition. */
 final class FhirRecordSetProvider
@@ -52,6 +53,7 @@ final class FhirRecordSetProvider
         }
         List<String> names = fhirColumns.stream().map(FhirColumnHandle::name).toList();
         List<Type> types = fhirColumns.stream().map(FhirColumnHandle::type).toList();
+        OptionalInt limitKey = handle.sort().map(sort -> OptionalInt.of(indexOf(viewColumns, sort.column()))).orElse(OptionalInt.empty());
         int pageSize = (int) Math.min(catalog.config().pageSize(), fhirSplit.rowLimit().orElse(Long.MAX_VALUE));
         return new RecordSet()
         {
@@ -65,7 +67,7 @@ final class FhirRecordSetProvider
             public RecordCursor cursor()
             {
                 return new FhirRecordCursor(handle.tableName().getTableName(), fhirSplit.domain(), mapping.view(), names, types, viewIndexes,
-                        () -> client.search(catalog.endpoint(fhirSplit.domain()), fhirSplit.search(), Math.max(pageSize, 1)), fhirSplit.rowLimit(),
+                        () -> client.search(catalog.endpoint(fhirSplit.domain()), fhirSplit.search(), Math.max(pageSize, 1)), fhirSplit.rowLimit(), limitKey,
                         fhirSplit.search().parameters().stream().anyMatch(parameter -> parameter.name().equals("_elements")));
             }
         };

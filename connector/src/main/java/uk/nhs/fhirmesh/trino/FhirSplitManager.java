@@ -19,6 +19,7 @@ import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalLong;
 
 /**
  * One split per domain the table reads from (its mapping's {@code domains}, else all of the catalog's),
@@ -65,6 +66,10 @@ final class FhirSplitManager
     private List<FhirSplit> domainSplits(FhirTableHandle handle, String domain)
     {
         FhirSearch search = handle.searchWithElements();
+        if (handle.sort().isPresent() && !client.appliesSort(catalog.endpoint(domain), handle.search(), handle.sort().get().parameter())) {
+            // The server ignores the sort, so its first rows are not the first in order: read them all.
+            return List.of(new FhirSplit(domain, search.without("_sort"), OptionalLong.empty()));
+        }
         if (handle.limit().isPresent()) {
             // A LIMIT reads the first page or two; slicing would only add requests.
             return List.of(new FhirSplit(domain, search, handle.limit()));

@@ -17,8 +17,8 @@ import static java.util.Objects.requireNonNull;
 
 /**
  * A table scan as planned so far: which domains to ask, the constraint Trino offered (kept to detect
- * when a new offer changes nothing), the FHIR search it translated to, the row limit, and the elements
- * to request. {@link #toString()} is what EXPLAIN shows.
+ * when a new offer changes nothing), the FHIR search it translated to, the row limit, the sort that makes
+ * the limit a top-N, and the elements to request. {@link #toString()} is what EXPLAIN shows.
  */
 public record FhirTableHandle(
         SchemaTableName tableName,
@@ -27,6 +27,7 @@ public record FhirTableHandle(
         List<ElementCondition> elementConditions,
         FhirSearch search,
         OptionalLong limit,
+        Optional<FhirSort> sort,
         Optional<List<String>> elements)
         implements ConnectorTableHandle
 {
@@ -38,6 +39,7 @@ public record FhirTableHandle(
             @JsonProperty("elementConditions") List<ElementCondition> elementConditions,
             @JsonProperty("search") FhirSearch search,
             @JsonProperty("limit") OptionalLong limit,
+            @JsonProperty("sort") Optional<FhirSort> sort,
             @JsonProperty("elements") Optional<List<String>> elements)
     {
         this.tableName = requireNonNull(tableName, "tableName");
@@ -46,27 +48,34 @@ public record FhirTableHandle(
         this.elementConditions = List.copyOf(elementConditions);
         this.search = requireNonNull(search, "search");
         this.limit = requireNonNull(limit, "limit");
+        this.sort = requireNonNull(sort, "sort");
         this.elements = requireNonNull(elements, "elements").map(List::copyOf);
     }
 
     public static FhirTableHandle scanAll(SchemaTableName tableName, List<String> domains, String resourceType)
     {
-        return new FhirTableHandle(tableName, domains, TupleDomain.all(), List.of(), FhirSearch.of(resourceType), OptionalLong.empty(), Optional.empty());
+        return new FhirTableHandle(tableName, domains, TupleDomain.all(), List.of(), FhirSearch.of(resourceType), OptionalLong.empty(), Optional.empty(), Optional.empty());
     }
 
     public FhirTableHandle withFilter(List<String> domains, TupleDomain<ColumnHandle> constraint, List<ElementCondition> elementConditions, FhirSearch search)
     {
-        return new FhirTableHandle(tableName, domains, constraint, elementConditions, search, limit, elements);
+        return new FhirTableHandle(tableName, domains, constraint, elementConditions, search, limit, sort, elements);
     }
 
     public FhirTableHandle withLimit(long limit)
     {
-        return new FhirTableHandle(tableName, domains, constraint, elementConditions, search, OptionalLong.of(limit), elements);
+        return new FhirTableHandle(tableName, domains, constraint, elementConditions, search, OptionalLong.of(limit), sort, elements);
+    }
+
+    /** The first {@code count} rows in {@code sort}'s order: the search gains {@code _sort}. */
+    public FhirTableHandle withTopN(FhirSort sort, long count)
+    {
+        return new FhirTableHandle(tableName, domains, constraint, elementConditions, search.with("_sort", sort.parameter()), OptionalLong.of(count), Optional.of(sort), elements);
     }
 
     public FhirTableHandle withElements(List<String> elements)
     {
-        return new FhirTableHandle(tableName, domains, constraint, elementConditions, search, limit, Optional.of(elements));
+        return new FhirTableHandle(tableName, domains, constraint, elementConditions, search, limit, sort, Optional.of(elements));
     }
 
     /** The search each split starts from (before page size and _lastUpdated slicing). */

@@ -40,6 +40,6 @@ record Select(
         }
     }
 
-    /** A column with its compiled path and its position in the output row. */
-    record CompiledColumn(String name, int slot, Expression path, boolean collection, boolean isRowIndex) {}
+    /** A column with its FHIRPath as written (trimmed) and compiled, and its position in the output row. */
+    record CompiledColumn(String name, int slot, String pathText, Expression path, boolean collection, boolean isRowIndex) {}
 }

@@ -111,6 +111,29 @@ public final class ViewDefinition
     }
 
     /**
+     * Whether column {@code name} is a single value read with exactly the FHIRPath {@code path} from the
+     * resource itself: no forEach, forEachOrNull, repeat or unionAll above it, so that every row of a
+     * resource carries that resource's value. Row order then follows resource order on that value.
+     */
+    public boolean readsFromResource(String name, String path)
+    {
+        return readsFromResource(root, name, path);
+    }
+
+    private static boolean readsFromResource(Select select, String name, String path)
+    {
+        if (select.iteration() != Select.Iteration.NONE) {
+            return false;
+        }
+        for (Select.CompiledColumn column : select.columns()) {
+            if (column.name().equals(name)) {
+                return !column.collection() && column.pathText().equals(path);
+            }
+        }
+        return select.selects().stream().anyMatch(nested -> readsFromResource(nested, name, path));
+    }
+
+    /**
      * The top-level elements of the resource that the given columns read, together with everything that decides
      * which rows exist (all where clauses, and every forEach/forEachOrNull/repeat path in the view): the safe
      * content of a FHIR {@code _elements} parameter. Choice elements appear by their base name ({@code value}).

@@ -168,7 +168,7 @@ final class ViewParser
         boolean isCollection = collection != null && collection.booleanValue();
         int slot = base + out.size();
         out.add(new ViewColumn(name, type == null ? null : type.textValue(), isCollection, tags));
-        return new CompiledColumn(name, slot, compile(path, where), isCollection, path.trim().equals(ROW_INDEX));
+        return new CompiledColumn(name, slot, path.trim(), compile(path, where), isCollection, path.trim().equals(ROW_INDEX));
     }
 
     /** Every branch is compiled into the same slots; they must agree on names, order, types and collection. */

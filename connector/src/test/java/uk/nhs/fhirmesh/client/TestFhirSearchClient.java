@@ -852,6 +852,27 @@ class TestFhirSearchClient
     }
 
     @Test
+    void trustsASortOnlyWhenTheSelfLinkShowsItWasApplied()
+            throws IOException
+    {
+        AtomicReference<String> selfQuery = new AtomicReference<>();
+        FhirTestServer server = server((exchange, _) -> send(exchange, 200,
+                "{\"resourceType\":\"Bundle\",\"type\":\"searchset\",\"link\":[{\"relation\":\"self\",\"url\":\"" + FhirTestServer.base(exchange) + "/Condition?" + selfQuery.get() + "\"}],\"entry\":[]}"));
+        FhirSearchClient client = client();
+        FhirEndpoint endpoint = endpoint(server);
+
+        selfQuery.set("code=x&_sort=%2D_lastUpdated&_count=1");
+        assertTrue(client.appliesSort(endpoint, CONDITIONS, "-_lastUpdated"));
+        selfQuery.set("code=x&_sort=_lastUpdated&_count=1");
+        assertFalse(client.appliesSort(endpoint, CONDITIONS, "-_lastUpdated"), "the other direction");
+        selfQuery.set("code=x&_count=1");
+        assertFalse(client.appliesSort(endpoint, CONDITIONS, "-_lastUpdated"), "ignored");
+        selfQuery.set("code=x&_sort=-_lastUpdated&_sort=_id");
+        assertFalse(client.appliesSort(endpoint, CONDITIONS, "-_lastUpdated"), "sorted by something else too");
+        assertTrue(server.requests().stream().allMatch(request -> request.pathAndQuery().contains("_sort=-_lastUpdated&_count=1&_elements=id")), server.requests().toString());
+    }
+
+    @Test
     void countsWithSummaryCount()
             throws IOException
     {

@@ -71,6 +71,10 @@ final class BundlePage
                 release();
                 throw scope.exception(Failure.of(MALFORMED_RESPONSE, e.getMessage() + " (fhir.http.max-response-size); lower fhir.page-size or raise the limit"));
             }
+            catch (ContentDecoding.CorruptEncodingException e) {
+                release();
+                throw scope.exception(Failure.of(MALFORMED_RESPONSE, e.getMessage(), e));
+            }
             catch (PageSpool.SpoolFailedException e) {
                 release();
                 throw scope.exception(Failure.of(SPOOL, e.getMessage() + " (the JVM's java.io.tmpdir)", e));
@@ -148,6 +152,9 @@ final class BundlePage
         }
         finally {
             closeResponse();
+        }
+        if (fetched.gzip()) {
+            page = ContentDecoding.gunzip(page, fetcher.spool().maxPageBytes());
         }
         synchronized (this) {
             if (closed) {

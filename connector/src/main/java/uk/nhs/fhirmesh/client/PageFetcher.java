@@ -35,8 +35,11 @@ final class PageFetcher
     /** Enough for any OperationOutcome worth quoting; the rest of an error body is dropped. */
     private static final int MAX_ERROR_BODY = 64 * 1024;
 
-    /** A 2xx response whose body is to be read; holds the endpoint's request slot until closed. */
-    record PageResponse(InputStream body, EndpointPermits.Permit permit)
+    /**
+     * A 2xx response whose body is to be read (as received: gzip-compressed when {@code gzip}); holds the
+     * endpoint's request slot until closed.
+     */
+    record PageResponse(InputStream body, boolean gzip, EndpointPermits.Permit permit)
             implements AutoCloseable
     {
         @Override
@@ -162,18 +165,27 @@ final class PageFetcher
         }
         InputStream body = watchdog.watch(response.body(), metrics.bytes);
         int status = response.statusCode();
+        Optional<Boolean> gzip = ContentDecoding.isGzip(response.headers().firstValue("Content-Encoding"));
         if (status / 100 == 2) {
-            PageResponse page = new PageResponse(body, permit);
+            PageResponse page = new PageResponse(body, gzip.orElse(false), permit);
             Optional<String> contentType = response.headers().firstValue("Content-Type");
             if (contentType.isPresent() && !contentType.get().toLowerCase(Locale.ROOT).contains("json")) {
                 page.close();
                 throw scope.exception(Failure.of(MALFORMED_RESPONSE, "the response is %s, not FHIR JSON".formatted(mediaType(contentType.get()))));
             }
+            if (gzip.isEmpty()) {
+                page.close();
+                throw scope.exception(Failure.of(MALFORMED_RESPONSE, "the response has a Content-Encoding other than the gzip or identity asked for"));
+            }
             return page;
         }
         String outcome;
-        try (PageResponse ignored = new PageResponse(body, permit)) {
-            outcome = errorBodySummary(body, scope.redactor().with(token));
+        try (PageResponse ignored = new PageResponse(body, false, permit)) {
+            outcome = gzip.isEmpty() ? "" : errorBodySummary(gzip.get() ? ContentDecoding.gunzip(body, MAX_ERROR_BODY) : body, scope.redactor().with(token));
+        }
+        catch (IOException e) {
+            // An error body that cannot be decoded: the status alone is reported.
+            outcome = "";
         }
         Failure failure = new Failure(HTTP_STATUS, OptionalInt.of(status), statusLine(status) + (outcome.isEmpty() ? "" : ": " + outcome) + hint(scope, status), null);
         if (RETRYABLE_STATUSES.contains(status)) {
@@ -188,6 +200,7 @@ final class PageFetcher
                 .GET()
                 .timeout(settings.requestTimeout())
                 .header("Accept", "application/fhir+json")
+                .header("Accept-Encoding", ContentDecoding.ACCEPTED)
                 .header("User-Agent", USER_AGENT);
         if (token != null) {
             request.header("Authorization", "Bearer " + token);

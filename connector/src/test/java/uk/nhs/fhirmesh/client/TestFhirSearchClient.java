@@ -7,6 +7,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import uk.nhs.fhirmesh.search.FhirSearch;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.math.BigDecimal;
@@ -29,6 +30,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Stream;
+import java.util.zip.GZIPOutputStream;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -292,6 +294,94 @@ class TestFhirSearchClient
             assertEquals(1, stream.pagesRead());
         }
         assertTrue(bytesSent.get() > 1_000_000, "the page must be far larger than the memory limit: " + bytesSent.get());
+    }
+
+    private static byte[] gzip(byte[] bytes)
+            throws IOException
+    {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        try (GZIPOutputStream zip = new GZIPOutputStream(out)) {
+            zip.write(bytes);
+        }
+        return out.toByteArray();
+    }
+
+    private static void sendEncoded(HttpExchange exchange, int status, String encoding, byte[] body)
+            throws IOException
+    {
+        exchange.getResponseHeaders().set("Content-Type", "application/fhir+json");
+        exchange.getResponseHeaders().set("Content-Encoding", encoding);
+        exchange.sendResponseHeaders(status, body.length);
+        exchange.getResponseBody().write(body);
+    }
+
+    @Test
+    void asksForGzipAndReadsIt()
+            throws IOException
+    {
+        List<String> ids = new ArrayList<>();
+        List<String> resources = new ArrayList<>();
+        for (int i = 0; i < 200; i++) {
+            ids.add("c" + i);
+            resources.add(condition("c" + i));
+        }
+        byte[] compressed = gzip(page(null, resources.toArray(String[]::new)).getBytes(UTF_8));
+        AtomicReference<String> acceptEncoding = new AtomicReference<>();
+        FhirTestServer server = server((exchange, _) -> {
+            acceptEncoding.set(exchange.getRequestHeaders().getFirst("Accept-Encoding"));
+            sendEncoded(exchange, 200, "gzip", compressed);
+        });
+        FhirSearchClient client = client();
+
+        assertEquals(ids, ids(client.search(endpoint(server), CONDITIONS, 200)));
+        assertEquals("gzip", acceptEncoding.get());
+        assertEquals(compressed.length, client.metrics().bytes(), "bytes on the wire, compressed");
+    }
+
+    @Test
+    void refusesBadEncodingsWithoutRetrying()
+            throws IOException
+    {
+        byte[] plain = page(null, condition("c1")).getBytes(UTF_8);
+        byte[] corrupt = gzip(plain);
+        corrupt[corrupt.length / 2] ^= 0x5a;
+        corrupt[corrupt.length / 2 + 1] ^= 0x5a;
+        Map<String, byte[]> bodies = Map.of("gzip", corrupt, "br", plain);
+        for (Map.Entry<String, byte[]> body : bodies.entrySet()) {
+            FhirTestServer server = server((exchange, _) -> sendEncoded(exchange, 200, body.getKey(), body.getValue()));
+            FhirSearchClient client = client();
+            FhirRequestException e = failure(client.search(endpoint(server), CONDITIONS, 10));
+            assertEquals(MALFORMED_RESPONSE, e.kind(), e.getMessage());
+            assertTrue(e.getMessage().contains(body.getKey().equals("br") ? "Content-Encoding other than the gzip or identity asked for" : "gzip-encoded page cannot be decoded"), e.getMessage());
+            assertEquals(1, client.metrics().requests());
+        }
+    }
+
+    @Test
+    void capsWhatACompressedPageExpandsTo()
+            throws IOException
+    {
+        // 4 MB of spaces is valid JSON whitespace and compresses to a few kB: a small page on the wire.
+        byte[] bomb = gzip(("{\"resourceType\":\"Bundle\",\"type\":\"searchset\"" + " ".repeat(4 << 20) + "}").getBytes(UTF_8));
+        FhirTestServer server = server((exchange, _) -> sendEncoded(exchange, 200, "gzip", bomb));
+        HttpSettings settings = new HttpSettings(Duration.ofSeconds(2), Duration.ofSeconds(5), 3, Duration.ofSeconds(5), 4, 1L << 20);
+        FhirSearchClient client = client(settings);
+        FhirRequestException e = failure(client.search(endpoint(server), CONDITIONS, 10));
+
+        assertTrue(bomb.length < 64 * 1024, "compressed: " + bomb.length);
+        assertEquals(MALFORMED_RESPONSE, e.kind());
+        assertEquals("FHIR domain RX1: Condition search failed: the page is larger than 1MB (fhir.http.max-response-size); lower fhir.page-size or raise the limit", e.getMessage());
+    }
+
+    @Test
+    void decodesACompressedOperationOutcome()
+            throws IOException
+    {
+        byte[] outcome = gzip(operationOutcome("Unknown search parameter").getBytes(UTF_8));
+        FhirTestServer server = server((exchange, _) -> sendEncoded(exchange, 400, "gzip", outcome));
+        FhirRequestException e = failure(client().search(endpoint(server), CONDITIONS, 10));
+        assertEquals(HTTP_STATUS, e.kind());
+        assertTrue(e.getMessage().contains("HTTP 400 Bad Request: ") && e.getMessage().contains("Unknown search parameter"), e.getMessage());
     }
 
     @Test

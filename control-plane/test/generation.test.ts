@@ -64,7 +64,8 @@ describe('catalog generation', () => {
 
 describe('generated files against the connector-spec contract', () => {
   const spec = path.join(__dirname, '..', '..', 'connector-spec');
-  const ajv = addFormats(new Ajv2020({ allErrors: true, strict: false }));
+  const ajv = addFormats(new Ajv2020({ allErrors: true, strict: false }))
+    .addSchema(JSON.parse(fs.readFileSync(path.join(spec, 'view-definition.schema.json'), 'utf8')) as object);
   const mappingSchema = ajv.compile(JSON.parse(fs.readFileSync(path.join(spec, 'mapping.schema.json'), 'utf8')));
   const catalogSchema = JSON.parse(fs.readFileSync(path.join(spec, 'catalog-properties.schema.json'), 'utf8')) as { properties: Record<string, unknown>; patternProperties: Record<string, unknown> };
 

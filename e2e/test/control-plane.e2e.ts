@@ -243,6 +243,10 @@ describe('control plane: registry, publishing and generation over the real mesh'
       const noName = await api('POST', '/data-products', { ...publication('1.0.0', encountersView('gp_bad'), { name: 'gp_bad' }), version: 'one' }, ownerToken);
       expect(noName.status).to.equal(400);
       expect(noName.body.message).to.include('/version');
+      // Structure is checked against connector-spec/view-definition.schema.json before anything else.
+      const misspelt = await api('POST', '/data-products', publication('1.0.0', { ...encountersView('gp_bad'), selct: [] }, { name: 'gp_bad' }), ownerToken);
+      expect(misspelt.status).to.equal(400);
+      expect(misspelt.body.message).to.include('/views/0/selct is not a known field');
     });
 
     it('unknown resource types are refused', async () => {

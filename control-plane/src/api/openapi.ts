@@ -36,6 +36,32 @@ const ROUTES: Route[] = [
   { method: 'get', path: '/api/v1/audit/verify', summary: 'Verify the audit hash chain', roles: 'ops' },
 ];
 
+/**
+ * The API schemas and the schemas they share, as components. References by $id and a shared schema's own
+ * `#/$defs/...` are rewritten to component pointers, so the document resolves in tools that ignore $id.
+ */
+function componentSchemas(schemas: SchemaValidator): Record<string, unknown> {
+  const byId = new Map<string, string>();
+  for (const [component, schema] of schemas.sharedSchemas()) byId.set(String(schema.$id), component);
+  const rebase = (value: unknown, component?: string): unknown => {
+    if (Array.isArray(value)) return value.map((v) => rebase(v, component));
+    if (value === null || typeof value !== 'object') return value;
+    return Object.fromEntries(Object.entries(value as Record<string, unknown>).flatMap(([key, v]) => {
+      if (key === '$id' && component) return [];
+      if (key === '$ref' && typeof v === 'string') {
+        const target = byId.get(v);
+        if (target) return [[key, `#/components/schemas/${target}`]];
+        if (component && v.startsWith('#/')) return [[key, `#/components/schemas/${component}/${v.slice(2)}`]];
+      }
+      return [[key, rebase(v, component)]];
+    }));
+  };
+  return {
+    ...Object.fromEntries(API_SCHEMAS.map((name) => [name, rebase(schemas.schema(name))])),
+    ...Object.fromEntries([...schemas.sharedSchemas()].map(([component, schema]) => [component, rebase(schema, component)])),
+  };
+}
+
 export function openApiDocument(schemas: SchemaValidator): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const r of ROUTES) {
@@ -61,7 +87,7 @@ export function openApiDocument(schemas: SchemaValidator): Record<string, unknow
     paths,
     components: {
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
-      schemas: Object.fromEntries(API_SCHEMAS.map((name) => [name, schemas.schema(name)])),
+      schemas: componentSchemas(schemas),
       responses: {
         Error: {
           description: 'Error: statusCode, error, message (naming the field, column or resource at fault), and details where useful.',

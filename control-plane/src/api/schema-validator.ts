@@ -1,5 +1,6 @@
-// Request bodies are validated with ajv against the JSON Schemas in connector-spec/api/: the same
-// documents the OpenAPI description embeds, so the contract is written once.
+// Request bodies are validated with ajv against the JSON Schemas in connector-spec/api/ (publications refer
+// to connector-spec/view-definition.schema.json for their views): the same documents the OpenAPI
+// description embeds, so the contract is written once.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { BadRequestException } from '@nestjs/common';
@@ -8,30 +9,45 @@ import addFormats from 'ajv-formats';
 
 export const API_SCHEMAS = ['domain', 'endpoint', 'consumer', 'data-product', 'lifecycle-change'] as const;
 export type ApiSchema = (typeof API_SCHEMAS)[number];
+/** Schemas the API schemas refer to by $id, and the OpenAPI component each becomes. */
+export const SHARED_SCHEMAS = [{ file: 'view-definition.schema.json', component: 'view-definition' }] as const;
 
 export interface Problem { path: string; message: string }
 
 export class SchemaValidator {
   private readonly schemas = new Map<string, Record<string, unknown>>();
+  private readonly shared = new Map<string, Record<string, unknown>>();
   private readonly full = new Map<ApiSchema, ValidateFunction>();
   private readonly partial = new Map<ApiSchema, ValidateFunction>();
 
   constructor(specDir: string) {
     const ajv = new Ajv2020({ allErrors: true, strict: true, useDefaults: true });
     addFormats(ajv);
+    const partialAjv = new Ajv2020({ allErrors: true, strict: true }).addFormat('email', true).addFormat('uri', true);
+    for (const { file, component } of SHARED_SCHEMAS) {
+      const schema = JSON.parse(fs.readFileSync(path.join(specDir, file), 'utf8')) as Record<string, unknown>;
+      this.shared.set(component, schema);
+      ajv.addSchema(schema);
+      partialAjv.addSchema(schema);
+    }
     for (const name of API_SCHEMAS) {
       const schema = JSON.parse(fs.readFileSync(path.join(specDir, 'api', `${name}.schema.json`), 'utf8')) as Record<string, unknown>;
       this.schemas.set(name, schema);
       this.full.set(name, ajv.compile(schema));
       // PATCH bodies: the same properties, none required, and no defaults filled in.
       const { required: _required, $id, ...rest } = schema;
-      this.partial.set(name, new Ajv2020({ allErrors: true, strict: true }).addFormat('email', true).addFormat('uri', true)
+      this.partial.set(name, partialAjv
         .compile({ ...rest, $id: String($id).replace(/\.schema\.json$/, ".partial.schema.json"), properties: withoutDefaults(rest.properties) }));
     }
   }
 
   schema(name: ApiSchema): Record<string, unknown> {
     return this.schemas.get(name)!;
+  }
+
+  /** The schemas API schemas refer to, by OpenAPI component name. */
+  sharedSchemas(): Map<string, Record<string, unknown>> {
+    return this.shared;
   }
 
   /** Returns the body (with defaults filled in) or throws 400 listing every problem, each naming its field. */
@@ -60,7 +76,10 @@ export function describe(errors: ErrorObject[]): Problem[] {
       const message = e.keyword === 'required' ? 'is required'
         : e.keyword === 'additionalProperties' ? 'is not a known field'
           : e.keyword === 'enum' ? `must be one of ${(e.params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`
-            : e.message ?? 'is invalid';
+            // view-definition.schema.json: a property set to `false` under dependentSchemas, and a constant's size.
+            : e.keyword === 'false schema' ? 'cannot be combined with forEach, forEachOrNull or repeat on the same select'
+              : (e.keyword === 'minProperties' || e.keyword === 'maxProperties') && /\/constant\/\d+$/.test(e.instancePath) ? 'needs a name and exactly one value[x] (valueString, valueInteger, ...)'
+                : e.message ?? 'is invalid';
       return { path: field, message };
     });
 }

@@ -37,29 +37,34 @@ const ROUTES: Route[] = [
 ];
 
 /**
- * The API schemas and the schemas they share, as components. References by $id and a shared schema's own
- * `#/$defs/...` are rewritten to component pointers, so the document resolves in tools that ignore $id.
+ * The API schemas and the schemas they share, as components. Each loses its `$id` (and `$schema`: OpenAPI
+ * 3.1's dialect is 2020-12 already), since a `$ref` under an `$id` resolves against that `$id` rather than
+ * against this document; references by `$id` and a schema's own `#/...` pointers are rewritten to component
+ * pointers, so the document is self-contained whether or not a tool honours `$id`.
  */
 function componentSchemas(schemas: SchemaValidator): Record<string, unknown> {
   const byId = new Map<string, string>();
   for (const [component, schema] of schemas.sharedSchemas()) byId.set(String(schema.$id), component);
-  const rebase = (value: unknown, component?: string): unknown => {
+  const rebase = (value: unknown, component: string): unknown => {
     if (Array.isArray(value)) return value.map((v) => rebase(v, component));
     if (value === null || typeof value !== 'object') return value;
-    return Object.fromEntries(Object.entries(value as Record<string, unknown>).flatMap(([key, v]) => {
-      if (key === '$id' && component) return [];
+    return Object.fromEntries(Object.entries(value as Record<string, unknown>).map(([key, v]) => {
       if (key === '$ref' && typeof v === 'string') {
         const target = byId.get(v);
-        if (target) return [[key, `#/components/schemas/${target}`]];
-        if (component && v.startsWith('#/')) return [[key, `#/components/schemas/${component}/${v.slice(2)}`]];
+        if (target) return [key, `#/components/schemas/${target}`];
+        if (v.startsWith('#/')) return [key, `#/components/schemas/${component}/${v.slice(2)}`];
       }
-      return [[key, rebase(v, component)]];
+      return [key, rebase(v, component)];
     }));
   };
-  return {
-    ...Object.fromEntries(API_SCHEMAS.map((name) => [name, rebase(schemas.schema(name))])),
-    ...Object.fromEntries([...schemas.sharedSchemas()].map(([component, schema]) => [component, rebase(schema, component)])),
+  const component = (name: string, schema: Record<string, unknown>): [string, unknown] => {
+    const { $id: _id, $schema: _schema, ...rest } = schema;
+    return [name, rebase(rest, name)];
   };
+  return Object.fromEntries([
+    ...API_SCHEMAS.map((name) => component(name, schemas.schema(name))),
+    ...[...schemas.sharedSchemas()].map(([name, schema]) => component(name, schema)),
+  ]);
 }
 
 export function openApiDocument(schemas: SchemaValidator): Record<string, unknown> {

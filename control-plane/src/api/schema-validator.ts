@@ -21,9 +21,10 @@ export class SchemaValidator {
   private readonly partial = new Map<ApiSchema, ValidateFunction>();
 
   constructor(specDir: string) {
-    const ajv = new Ajv2020({ allErrors: true, strict: true, useDefaults: true });
+    // verbose: errors carry their schema, which describe() reads to word oneOf failures.
+    const ajv = new Ajv2020({ allErrors: true, strict: true, verbose: true, useDefaults: true });
     addFormats(ajv);
-    const partialAjv = new Ajv2020({ allErrors: true, strict: true }).addFormat('email', true).addFormat('uri', true);
+    const partialAjv = new Ajv2020({ allErrors: true, strict: true, verbose: true }).addFormat('email', true).addFormat('uri', true);
     for (const { file, component } of SHARED_SCHEMAS) {
       const schema = JSON.parse(fs.readFileSync(path.join(specDir, file), 'utf8')) as Record<string, unknown>;
       this.shared.set(component, schema);
@@ -67,19 +68,46 @@ function withoutDefaults(properties: unknown): unknown {
     .map(([key, { default: _default, ...rest }]) => [key, rest]));
 }
 
+/**
+ * The names a oneOf chooses between when each of its branches requires one property (a FHIR choice element
+ * such as a constant's value[x]); undefined for any other keyword or oneOf.
+ */
+function choiceNames(e: ErrorObject): string[] | undefined {
+  if (e.keyword !== 'oneOf' || !Array.isArray(e.schema)) return undefined;
+  const names = (e.schema as { required?: unknown }[]).map((branch) => (Array.isArray(branch.required) && branch.required.length === 1 ? String(branch.required[0]) : undefined));
+  return names.length > 0 && names.every((n) => n !== undefined) ? names as string[] : undefined;
+}
+
+/** `has valueString and valueInteger; exactly one value[x] is allowed` or `needs exactly one value[x] (valueBase64Binary, ...)`. */
+function choiceMessage(e: ErrorObject, names: string[]): string {
+  const prefix = /^[a-z]+/.exec(names[0]!)?.[0] ?? '';
+  const fhirChoice = prefix !== '' && names.every((n) => n.startsWith(prefix) && /^[A-Z]/.test(n.slice(prefix.length)));
+  const what = fhirChoice ? `one ${prefix}[x]` : `one of ${names.join(', ')}`;
+  const passing = (e.params as { passingSchemas?: number[] | null }).passingSchemas;
+  return Array.isArray(passing) ? `has ${passing.map((i) => names[i]).join(' and ')}; exactly ${what} is allowed`
+    : `needs exactly ${what}${fhirChoice ? ` (${names.join(', ')})` : ''}`;
+}
+
 export function describe(errors: ErrorObject[]): Problem[] {
+  // A choice is reported once, by its oneOf, rather than as one "is required" per branch.
+  const choices = errors.filter((e) => choiceNames(e) !== undefined);
+  const insideChoice = (e: ErrorObject): boolean => choices.some((c) => c.instancePath === e.instancePath && e.schemaPath.startsWith(`${c.schemaPath}/`));
   return errors
-    .filter((e) => e.keyword !== 'if' && e.keyword !== 'oneOf')
+    .filter((e) => e.keyword !== 'if' && (e.keyword !== 'oneOf' || choices.includes(e)) && !insideChoice(e))
     .map((e) => {
       const field = e.keyword === 'required' ? `${e.instancePath}/${String(e.params.missingProperty)}`
         : e.keyword === 'additionalProperties' ? `${e.instancePath}/${String(e.params.additionalProperty)}` : e.instancePath;
+      // view-definition.schema.json forbids forEachOrNull and repeat next to forEach (and so on) by setting
+      // them to `false` under dependentSchemas.
+      const dependent = e.keyword === 'false schema' ? /\/dependentSchemas\/([^/]+)\/properties\/[^/]+\/false schema$/.exec(e.schemaPath) : null;
+      const choice = choiceNames(e);
       const message = e.keyword === 'required' ? 'is required'
         : e.keyword === 'additionalProperties' ? 'is not a known field'
           : e.keyword === 'enum' ? `must be one of ${(e.params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`
-            // view-definition.schema.json: a property set to `false` under dependentSchemas, and a constant's size.
-            : e.keyword === 'false schema' ? 'cannot be combined with forEach, forEachOrNull or repeat on the same select'
-              : (e.keyword === 'minProperties' || e.keyword === 'maxProperties') && /\/constant\/\d+$/.test(e.instancePath) ? 'needs a name and exactly one value[x] (valueString, valueInteger, ...)'
-                : e.message ?? 'is invalid';
+            : choice ? choiceMessage(e, choice)
+              : dependent ? `cannot be combined with ${dependent[1]!}`
+                : e.keyword === 'false schema' ? 'is not allowed'
+                  : e.message ?? 'is invalid';
       return { path: field, message };
     });
 }

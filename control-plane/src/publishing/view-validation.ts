@@ -1,6 +1,7 @@
-// Static checks of a ViewDefinition before any server is asked: structure, resource type, FHIRPath
-// syntax and the function subset the connector's evaluator implements, constants, column names, and
-// unionAll branches that agree.
+// Static checks of a ViewDefinition before any server is asked: resource type, FHIRPath syntax and the
+// function subset the connector's evaluator implements, constants, column names and types, and unionAll
+// branches that agree. Structure is connector-spec/view-definition.schema.json's, applied to every
+// publication first; the few structural tests left here only keep this function safe on its own.
 import fhirpath from 'fhirpath';
 import r4 from 'fhirpath/fhir-context/r4';
 

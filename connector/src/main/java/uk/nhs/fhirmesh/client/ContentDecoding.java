@@ -1,11 +1,13 @@
 package uk.nhs.fhirmesh.client;
 
+import java.io.EOFException;
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.zip.GZIPInputStream;
+import java.util.zip.ZipException;
 
 /**
  * The response encodings the client asks for ({@code Accept-Encoding: gzip}; FHIR JSON shrinks about 8×)
@@ -72,7 +74,7 @@ final class ContentDecoding
                 try {
                     read = super.read(buffer, offset, length);
                 }
-                catch (java.util.zip.ZipException | java.io.EOFException e) {
+                catch (ZipException | EOFException e) {
                     throw new CorruptEncodingException("gzip", e);
                 }
                 if (read > 0) {

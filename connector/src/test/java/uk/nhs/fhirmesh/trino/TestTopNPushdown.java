@@ -2,6 +2,7 @@ package uk.nhs.fhirmesh.trino;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpServer;
 import io.trino.spi.connector.ConnectorSplit;
@@ -147,7 +148,7 @@ class TestTopNPushdown
             }
         }
         top.putArray("column").addAll(kept);
-        ((com.fasterxml.jackson.databind.node.ArrayNode) perComponent.get("column")).add(lastUpdated);
+        ((ArrayNode) perComponent.get("column")).add(lastUpdated);
         moved.put("table", "moved");
         JSON.writeValue(mappings.resolve("moved.json").toFile(), moved);
         assertEquals(Optional.empty(), sort(mapping("moved"), "last_updated", SortOrder.ASC_NULLS_LAST));

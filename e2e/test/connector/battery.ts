@@ -109,6 +109,8 @@ export function battery(f: Facts): BatteryQuery[] {
     { sql: `SELECT code, unit, count(*), avg(value), min(value), max(value) FROM ${O} WHERE category = 'vital-signs' AND value IS NOT NULL GROUP BY code, unit` },
     { sql: `SELECT id, value_string FROM ${O} WHERE category IN ('survey', 'social-history') AND value_string IS NOT NULL` },
     { sql: `SELECT id, issued FROM ${O} WHERE code = ${str(o.code)} AND issued >= ${ts(o.effectiveValue)}` },
+    // Observation is read in _lastUpdated slices at every trust: the slices' bounds meet the filter's.
+    { sql: `SELECT domain, count(*) FROM ${O} WHERE last_updated > TIMESTAMP '2025-07-01 00:00:00 UTC' AND last_updated < TIMESTAMP '2100-01-01 00:00:00 UTC' GROUP BY domain` },
 
     // ---- observation_component (forEach component) ----
     { sql: `SELECT ${columnsOf('observation_component')} FROM ${OC} WHERE component_code = ${str(f.component.code)} AND component_value >= ${f.component.value}`, unorderedArrays: true },
@@ -122,6 +124,9 @@ export function battery(f: Facts): BatteryQuery[] {
     { sql: `SELECT domain, count(*) FROM ${E} WHERE type_code = ${str(e.typeCode)} AND status = 'finished' GROUP BY domain` },
     { sql: `SELECT id, start, "end" FROM ${E} WHERE start >= ${ts(e.startLow)} AND start <= ${ts(e.startHigh)}` },
     { sql: `SELECT id, "end" FROM ${E} WHERE "end" < ${ts(e.endValue)}` },
+    // start and end both bind to Encounter's date: one lower and one upper bound reach the server (HAPI-1923, HAPI-1924).
+    { sql: `SELECT id, start, "end" FROM ${E} WHERE start BETWEEN ${ts(e.startLow)} AND ${ts(e.startHigh)} AND "end" BETWEEN ${ts(e.startLow)} AND TIMESTAMP '2100-01-01 00:00:00 UTC'` },
+    { sql: `SELECT count(*) FROM ${E} WHERE start = ${ts(e.startValue)} AND "end" < ${ts(e.endValue)}` },
     { sql: `SELECT count(*) FROM ${E} WHERE start > ${ts(e.startValue)} AND service_provider_id = ${str(e.provider)}` },
     { sql: `SELECT id, patient_id, class_code FROM ${E} WHERE patient_id IN (${strList(e.patients)}) AND class_code <> 'AMB'` },
     { sql: `SELECT id, security_labels FROM ${E} WHERE id = ${str(e.id)} OR contains(security_labels, 'V')`, unorderedArrays: true },

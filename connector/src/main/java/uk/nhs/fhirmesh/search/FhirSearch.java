@@ -51,6 +51,19 @@ public record FhirSearch(String resourceType, List<Parameter> parameters)
         return new FhirSearch(resourceType, parameters.stream().filter(parameter -> !parameter.name().equals(name)).toList());
     }
 
+    /**
+     * This search without the lower ({@code ge}/{@code gt}) or upper ({@code le}/{@code lt}) bounds on the
+     * date parameter {@code name}, so that a tighter bound can take their place: servers refuse two bounds
+     * in one direction on one date parameter (HAPI-1923, HAPI-1924).
+     */
+    public FhirSearch withoutBound(String name, boolean upper)
+    {
+        List<String> prefixes = upper ? List.of("le", "lt") : List.of("ge", "gt");
+        return new FhirSearch(resourceType, parameters.stream()
+                .filter(parameter -> !(parameter.name().equals(name) && prefixes.stream().anyMatch(parameter.value()::startsWith)))
+                .toList());
+    }
+
     /** URL-encoded query string without the leading {@code ?}; FHIR's {@code ,} and {@code :} stay readable in logs. */
     public String queryString()
     {

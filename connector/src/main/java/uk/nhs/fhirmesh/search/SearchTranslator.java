@@ -19,6 +19,7 @@ import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -54,6 +55,7 @@ public final class SearchTranslator
     public static FhirSearch translate(TableMapping mapping, TupleDomain<String> columns, Map<String, Type> types, List<ElementCondition> elementConditions)
     {
         FhirSearch search = FhirSearch.of(mapping.view().resource());
+        Map<String, Bound> bounds = new LinkedHashMap<>();
         Optional<Map<String, Domain>> domains = columns.getDomains();
         if (domains.isPresent()) {
             for (Map.Entry<String, Domain> entry : domains.get().entrySet()) {
@@ -63,8 +65,14 @@ public final class SearchTranslator
                     for (FhirSearch.Parameter parameter : parameters(binding.get(), type, entry.getValue())) {
                         search = search.with(parameter.name(), parameter.value());
                     }
+                    for (Bound bound : bounds(binding.get(), type, entry.getValue())) {
+                        bounds.merge(bound.param() + (bound.upper() ? " upper" : " lower"), bound, Bound::tighter);
+                    }
                 }
             }
+        }
+        for (Bound bound : bounds.values()) {
+            search = search.with(bound.param(), (bound.upper() ? "le" : "ge") + bound.text());
         }
         for (ElementCondition condition : elementConditions) {
             Optional<ColumnBinding> binding = mapping.binding(condition.column());
@@ -87,8 +95,40 @@ public final class SearchTranslator
             case TOKEN -> discrete(domain, type).map(values -> tokens(binding, values)).orElse(List.of());
             case REFERENCE -> discrete(domain, type).map(values -> references(binding, values)).orElse(List.of());
             case STRING -> discrete(domain, type).map(values -> exactStrings(binding, values)).orElse(List.of());
+            case DATE, QUANTITY -> List.of();
+        };
+    }
+
+    /**
+     * One inclusive bound on a range parameter. Several columns may bind to one parameter (an Encounter's
+     * {@code start} and {@code end} both to {@code date}), and servers refuse two lower or two upper bounds
+     * on one date parameter (HAPI-1923, HAPI-1924), so bounds are merged: the tighter of two is exactly their
+     * conjunction, because {@code ge}/{@code le} on one parameter are monotone in the value.
+     */
+    record Bound(String param, boolean upper, Comparable<?> key, String text)
+    {
+        Bound tighter(Bound other)
+        {
+            if (key.getClass() != other.key.getClass()) {
+                // A DATE and a TIMESTAMP on one parameter: which is tighter depends on the server's time
+                // zone, so keep the first; dropping a bound only widens the search.
+                return this;
+            }
+            @SuppressWarnings("unchecked")
+            int order = ((Comparable<Object>) key).compareTo(other.key);
+            return (upper ? order <= 0 : order >= 0) ? this : other;
+        }
+    }
+
+    static List<Bound> bounds(ColumnBinding binding, Type type, Domain domain)
+    {
+        if (domain.isNullAllowed() || domain.isNone() || domain.isAll()) {
+            return List.of();
+        }
+        return switch (binding.kind()) {
             case DATE -> dateRange(binding, type, domain);
             case QUANTITY -> quantityRange(binding, type, domain);
+            case TOKEN, REFERENCE, STRING -> List.of();
         };
     }
 
@@ -135,23 +175,24 @@ public final class SearchTranslator
      * The span of the domain as inclusive {@code ge}/{@code le} bounds. Timestamps are widened to whole
      * seconds in UTC so that server-side precision and time-zone handling can only add rows.
      */
-    private static List<FhirSearch.Parameter> dateRange(ColumnBinding binding, Type type, Domain domain)
+    private static List<Bound> dateRange(ColumnBinding binding, Type type, Domain domain)
     {
         Range span = domain.getValues().getRanges().getSpan();
-        List<FhirSearch.Parameter> parameters = new ArrayList<>();
+        List<Bound> bounds = new ArrayList<>();
         if (!span.isLowUnbounded()) {
-            formatDate(type, span.getLowBoundedValue(), false).ifPresent(value -> parameters.add(new FhirSearch.Parameter(binding.param(), "ge" + value)));
+            dateBound(binding, type, span.getLowBoundedValue(), false).ifPresent(bounds::add);
         }
         if (!span.isHighUnbounded()) {
-            formatDate(type, span.getHighBoundedValue(), true).ifPresent(value -> parameters.add(new FhirSearch.Parameter(binding.param(), "le" + value)));
+            dateBound(binding, type, span.getHighBoundedValue(), true).ifPresent(bounds::add);
         }
-        return parameters;
+        return bounds;
     }
 
-    private static Optional<String> formatDate(Type type, Object value, boolean upper)
+    private static Optional<Bound> dateBound(ColumnBinding binding, Type type, Object value, boolean upper)
     {
         if (type instanceof DateType) {
-            return Optional.of(LocalDate.ofEpochDay((Long) value).toString());
+            LocalDate date = LocalDate.ofEpochDay((Long) value);
+            return Optional.of(new Bound(binding.param(), upper, date, date.toString()));
         }
         if (type instanceof TimestampWithTimeZoneType timestampType && !timestampType.isShort()) {
             return Optional.empty();
@@ -162,30 +203,31 @@ public final class SearchTranslator
             if (upper && !second.equals(instant)) {
                 second = second.plusSeconds(1);
             }
-            return Optional.of(SECONDS.format(second));
+            return Optional.of(new Bound(binding.param(), upper, second, SECONDS.format(second)));
         }
         return Optional.empty();
     }
 
-    private static List<FhirSearch.Parameter> quantityRange(ColumnBinding binding, Type type, Domain domain)
+    private static List<Bound> quantityRange(ColumnBinding binding, Type type, Domain domain)
     {
         if (!(type instanceof DoubleType)) {
             return List.of();
         }
         Range span = domain.getValues().getRanges().getSpan();
-        List<FhirSearch.Parameter> parameters = new ArrayList<>();
+        List<Bound> bounds = new ArrayList<>();
         if (!span.isLowUnbounded() && Double.isFinite((Double) span.getLowBoundedValue())) {
-            parameters.add(new FhirSearch.Parameter(binding.param(), "ge" + decimal((Double) span.getLowBoundedValue())));
+            bounds.add(quantityBound(binding, (Double) span.getLowBoundedValue(), false));
         }
         if (!span.isHighUnbounded() && Double.isFinite((Double) span.getHighBoundedValue())) {
-            parameters.add(new FhirSearch.Parameter(binding.param(), "le" + decimal((Double) span.getHighBoundedValue())));
+            bounds.add(quantityBound(binding, (Double) span.getHighBoundedValue(), true));
         }
-        return parameters;
+        return bounds;
     }
 
-    private static String decimal(double value)
+    private static Bound quantityBound(ColumnBinding binding, double value, boolean upper)
     {
-        return BigDecimal.valueOf(value).stripTrailingZeros().toPlainString();
+        BigDecimal decimal = BigDecimal.valueOf(value).stripTrailingZeros();
+        return new Bound(binding.param(), upper, decimal, decimal.toPlainString());
     }
 
     /** FHIR search escaping of the characters that separate values: {@code \ , | $}. */

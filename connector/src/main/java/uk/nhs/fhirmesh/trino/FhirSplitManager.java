@@ -94,12 +94,14 @@ final class FhirSplitManager
         Instant previous = null;
         for (long i = 1; i <= slices; i++) {
             Instant boundary = i == slices ? null : Instant.ofEpochMilli(from + span * i / slices);
+            // Every slice bound lies between the lowest and highest _lastUpdated of the search's own
+            // matches, so it replaces a pushed-down last_updated bound in its direction without widening.
             FhirSearch slice = search;
             if (previous != null) {
-                slice = slice.with("_lastUpdated", "ge" + INSTANT.format(previous));
+                slice = slice.withoutBound("_lastUpdated", false).with("_lastUpdated", "ge" + INSTANT.format(previous));
             }
             if (boundary != null) {
-                slice = slice.with("_lastUpdated", "lt" + INSTANT.format(boundary));
+                slice = slice.withoutBound("_lastUpdated", true).with("_lastUpdated", "lt" + INSTANT.format(boundary));
             }
             splits.add(new FhirSplit(domain, slice, handle.limit()));
             previous = boundary;

@@ -88,6 +88,51 @@ class TestSearchTranslator
     }
 
     @Test
+    void columnsBoundToOneDateParameterShareOneLowerAndOneUpperBound()
+            throws IOException
+    {
+        // start and end both bind to Encounter's date; HAPI refuses two upper bounds (HAPI-1924), and the
+        // tighter bound in each direction is exactly the conjunction of the two.
+        String search = translate("encounter", Map.of(
+                        "start", Domain.singleValue(TIMESTAMP_TZ_MILLIS, instant("2024-07-04T11:15:24Z")),
+                        "end", Domain.create(ValueSet.ofRanges(Range.lessThan(TIMESTAMP_TZ_MILLIS, instant("2015-06-01T16:34:34Z"))), false)),
+                Map.of("start", TIMESTAMP_TZ_MILLIS, "end", TIMESTAMP_TZ_MILLIS));
+        assertEquals(List.of("date=ge2024-07-04T11:15:24Z", "date=le2015-06-01T16:34:34Z"), List.of(search.substring(search.indexOf('?') + 1).split("&")).stream().sorted().toList());
+        search = translate("encounter", Map.of(
+                        "start", Domain.create(ValueSet.ofRanges(Range.range(TIMESTAMP_TZ_MILLIS, instant("2020-01-01T00:00:00Z"), true, instant("2022-01-01T00:00:00Z"), true)), false),
+                        "end", Domain.create(ValueSet.ofRanges(Range.range(TIMESTAMP_TZ_MILLIS, instant("2021-01-01T00:00:00Z"), true, instant("2023-01-01T00:00:00Z"), true)), false)),
+                Map.of("start", TIMESTAMP_TZ_MILLIS, "end", TIMESTAMP_TZ_MILLIS));
+        assertEquals(List.of("date=ge2021-01-01T00:00:00Z", "date=le2022-01-01T00:00:00Z"), List.of(search.substring(search.indexOf('?') + 1).split("&")).stream().sorted().toList());
+    }
+
+    @Test
+    void theTighterOfTwoBoundsWinsAndIncomparableBoundsKeepTheFirst()
+    {
+        SearchTranslator.Bound low = new SearchTranslator.Bound("p", false, new java.math.BigDecimal("1"), "1");
+        SearchTranslator.Bound high = new SearchTranslator.Bound("p", false, new java.math.BigDecimal("2.5"), "2.5");
+        assertEquals(high, low.tighter(high));
+        assertEquals(high, high.tighter(low));
+        SearchTranslator.Bound upperLow = new SearchTranslator.Bound("p", true, new java.math.BigDecimal("1"), "1");
+        SearchTranslator.Bound upperHigh = new SearchTranslator.Bound("p", true, new java.math.BigDecimal("2.5"), "2.5");
+        assertEquals(upperLow, upperHigh.tighter(upperLow));
+        // A DATE against a TIMESTAMP: which is tighter depends on the server's zone; one is dropped, which only widens.
+        SearchTranslator.Bound date = new SearchTranslator.Bound("p", true, LocalDate.parse("2020-01-01"), "2020-01-01");
+        SearchTranslator.Bound timestamp = new SearchTranslator.Bound("p", true, java.time.Instant.parse("2019-01-01T00:00:00Z"), "2019-01-01T00:00:00Z");
+        assertEquals(date, date.tighter(timestamp));
+    }
+
+    @Test
+    void aTighterBoundReplacesTheBoundsInItsDirection()
+    {
+        FhirSearch search = FhirSearch.of("Condition").with("_lastUpdated", "ge2020-01-01").with("code", "general").with("_lastUpdated", "le2025-01-01");
+        assertEquals("Condition?code=general&_lastUpdated=le2025-01-01&_lastUpdated=ge2021-01-01",
+                search.withoutBound("_lastUpdated", false).with("_lastUpdated", "ge2021-01-01").toString());
+        assertEquals("Condition?_lastUpdated=ge2020-01-01&code=general", search.withoutBound("_lastUpdated", true).toString());
+        // Only the named date parameter: a token whose value starts with "ge" is another parameter and stays.
+        assertEquals("Condition?code=general", search.withoutBound("_lastUpdated", false).withoutBound("_lastUpdated", true).toString());
+    }
+
+    @Test
     void whatFhirCannotNarrowSafelyStaysWithTrino()
             throws IOException
     {

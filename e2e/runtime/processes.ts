@@ -1,6 +1,6 @@
 // Starting, watching and stopping the mesh's long-running processes: each component gets a log file
 // under .mesh/logs and a pid file under .mesh/run, so `mesh:down` and `mesh:status` work from any shell.
-import { spawn, spawnSync, SpawnSyncOptions } from 'node:child_process';
+import { spawn, SpawnOptions, spawnSync, SpawnSyncOptions } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
@@ -146,6 +146,23 @@ export function run(component: string, command: string, args: string[], options:
     throw new ComponentError(component, `${command} ${args.join(' ')} failed (exit ${result.status}):\n${output}`);
   }
   return String(result.stdout ?? '');
+}
+
+/**
+ * Runs a command to completion without blocking the event loop, for tests that call CLIs between HTTP
+ * requests. spawnSync would stall the loop while a server closes an idle keep-alive socket; the next
+ * fetch then reuses the dead socket and fails with "other side closed".
+ */
+export function runCaptured(command: string, args: string[], options: SpawnOptions = {}): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { ...options, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => { stdout += chunk; });
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => { stderr += chunk; });
+    child.on('error', reject);
+    child.on('close', (status) => resolve({ status, stdout, stderr }));
+  });
 }
 
 /** Resident memory of a process in MiB (Linux /proc), or undefined when it is not running. */

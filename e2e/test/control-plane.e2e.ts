@@ -3,7 +3,6 @@
 // bad input and other domains' owners are refused with nothing half-written; the registry survives
 // restarts of the control plane and of PostgreSQL; the audit log is append-only and chained.
 import { expect } from 'chai';
-import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Client } from 'pg';
@@ -13,7 +12,7 @@ import { applyRetention } from '../../control-plane/src/scheduler/jobs';
 import { ControlPlane } from '../runtime/control-plane';
 import { api } from '../runtime/demo-registry';
 import { connectionString, Postgres } from '../runtime/postgres';
-import { readPid } from '../runtime/processes';
+import { readPid, runCaptured } from '../runtime/processes';
 import { controlPlaneUrl, MESH_HOME, ONBOARDING_TENANT, postgres, tenantBaseUrl } from '../runtime/topology';
 import { closedPort } from './closed-port';
 import { TrinoEngine } from './connector/engines';
@@ -414,7 +413,7 @@ describe('control plane: registry, publishing and generation over the real mesh'
     const file = path.join(MESH_HOME, 'tmp-gp-encounters-2.1.0.json');
     const view = encountersView('gp_encounters', [{ name: 'status', path: 'status', type: 'code' }, { name: 'end', path: 'period.end', type: 'dateTime' }]);
     fs.writeFileSync(file, JSON.stringify(publication('2.1.0', view, { privacy: { gp_encounters: { ...TAGS, end: 'quasi-identifier' } } })));
-    const cli = spawnSync('node', [path.join('control-plane', 'bin', 'mesh.js'), 'publish', file], { encoding: 'utf8', env: { ...process.env, MESH_TOKEN: ownerToken } });
+    const cli = await runCaptured('node', [path.join('control-plane', 'bin', 'mesh.js'), 'publish', file], { env: { ...process.env, MESH_TOKEN: ownerToken } });
     fs.rmSync(file);
     expect(cli.status, cli.stderr).to.equal(0);
     expect(cli.stdout).to.include('published: gp_encounters 2.1.0').and.include('gp_encounters_v2');
@@ -424,7 +423,7 @@ describe('control plane: registry, publishing and generation over the real mesh'
     expect(hook.body).to.deep.include({ product: 'gp_encounters', version: '2.2.0', created: true, problems: [] });
     const hookForOther = await api('POST', '/webhooks/publish', publication('2.3.0', view, { privacy: { gp_encounters: { ...TAGS, end: 'quasi-identifier' } } }), otherOwnerToken);
     expect(hookForOther.status).to.equal(403);
-    const denied = spawnSync('node', [path.join('control-plane', 'bin', 'mesh.js'), 'publish', '/nonexistent.json'], { encoding: 'utf8', env: { ...process.env, MESH_TOKEN: ownerToken } });
+    const denied = await runCaptured('node', [path.join('control-plane', 'bin', 'mesh.js'), 'publish', '/nonexistent.json'], { env: { ...process.env, MESH_TOKEN: ownerToken } });
     expect(denied.status).to.equal(1);
     expect(denied.stderr).to.include('/nonexistent.json');
   });

@@ -1,10 +1,10 @@
 // The running mesh against its ground truth: what each trust's FHIR API serves must be exactly the
 // synthetic NDJSON that was generated for it, and Trino must run with the project's plugin.
 import { expect } from 'chai';
-import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Trino as TrinoClient } from 'trino-client';
+import { runCaptured } from '../runtime/processes';
 import { SERVER_LOG } from '../runtime/trino';
 import { DOMAINS, fhirBaseUrl, paths, ROOT, trinoUrl, versions } from '../runtime/topology';
 import { read, searchAll, searchTotal } from './fhir-client';
@@ -15,9 +15,8 @@ const ACT_CODE = 'http://terminology.hl7.org/CodeSystem/v3-ActCode';
 
 describe('mesh runtime', () => {
   describe('mesh:status --json', () => {
-    it('lists PostgreSQL, every FHIR domain, Trino and the control plane, all healthy, with name, kind, url and healthy', () => {
-      const result = spawnSync(path.join(ROOT, 'node_modules', '.bin', 'tsx'), ['e2e/runtime/cli.ts', 'status', '--json'],
-        { cwd: ROOT, encoding: 'utf8' });
+    it('lists PostgreSQL, every FHIR domain, Trino and the control plane, all healthy, with name, kind, url and healthy', async () => {
+      const result = await runCaptured(path.join(ROOT, 'node_modules', '.bin', 'tsx'), ['e2e/runtime/cli.ts', 'status', '--json'], { cwd: ROOT });
       expect(result.status, result.stderr).to.equal(0);
       const rows = JSON.parse(result.stdout) as { name: string; kind: string; url: string; healthy: boolean }[];
       expect(rows.map((r) => r.kind).sort()).to.deep.equal([...DOMAINS.map(() => 'fhir'), 'postgres', 'trino', 'control-plane'].sort());

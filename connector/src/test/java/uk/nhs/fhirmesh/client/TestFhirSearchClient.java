@@ -125,6 +125,16 @@ class TestFhirSearchClient
         return ids;
     }
 
+    /** Waits, for a bounded time, until the thread has started and blocks, as it does reading a stalled body. */
+    private static void awaitBlocked(AtomicReference<Thread> thread)
+            throws InterruptedException
+    {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while ((thread.get() == null || thread.get().getState() == Thread.State.RUNNABLE) && System.nanoTime() < deadline) {
+            Thread.sleep(5);
+        }
+    }
+
     /** Reads {@code stream} until it fails; the ids read before are added to {@code read}. */
     private static FhirRequestException failure(ResourceStream stream, List<String> read)
     {
@@ -874,15 +884,25 @@ class TestFhirSearchClient
     void holdsASlotWhileAPageArrivesAndFreesItOnceItHas()
             throws Exception
     {
+        CountDownLatch firstPageStarted = new CountDownLatch(1);
         CountDownLatch finishFirstPage = new CountDownLatch(1);
         String body = page(null, condition("c1"), condition("c2"));
+        int split = body.indexOf("\"entry\":[") + "\"entry\":[".length();
         FhirTestServer server = server((exchange, number) -> {
             if (number == 1) {
-                exchange.sendResponseHeaders(200, body.length());
-                exchange.getResponseBody().write(body.substring(0, 30).getBytes(UTF_8));
-                exchange.getResponseBody().flush();
-                finishFirstPage.await(20, TimeUnit.SECONDS);
-                exchange.getResponseBody().write(body.substring(30).getBytes(UTF_8));
+                exchange.sendResponseHeaders(200, 0);
+                OutputStream out = exchange.getResponseBody();
+                out.write(body.substring(0, split).getBytes(UTF_8));
+                out.flush();
+                firstPageStarted.countDown();
+                // Whitespace between JSON tokens keeps the page arriving, so the stall watchdog
+                // (whose limit equals the slot wait) cannot end it and free the slot early.
+                while (!finishFirstPage.await(100, TimeUnit.MILLISECONDS)) {
+                    out.write(' ');
+                    out.flush();
+                }
+                out.write(body.substring(split).getBytes(UTF_8));
+                out.close();
                 return;
             }
             send(exchange, 200, body);
@@ -893,7 +913,7 @@ class TestFhirSearchClient
         try (ExecutorService reader = Executors.newSingleThreadExecutor()) {
             ResourceStream arriving = client.search(endpoint, CONDITIONS, 10);
             Future<Boolean> first = reader.submit(arriving::hasNext);
-            Thread.sleep(300);
+            assertTrue(firstPageStarted.await(10, TimeUnit.SECONDS));
             // The first page is still arriving: its request holds the endpoint's only slot.
             FhirRequestException e = failure(client.search(endpoint, CONDITIONS, 10));
             assertEquals(TIMEOUT, e.kind());
@@ -907,18 +927,23 @@ class TestFhirSearchClient
             assertEquals(List.of("c1", "c2"), ids(client.search(endpoint, CONDITIONS, 10)));
             assertEquals(List.of("c2"), ids(arriving));
         }
+        finally {
+            finishFirstPage.countDown();
+        }
     }
 
     @Test
     void closingFromAnotherThreadAbortsTheReadAndFreesTheSlot()
             throws Exception
     {
+        CountDownLatch reading = new CountDownLatch(1);
         CountDownLatch release = new CountDownLatch(1);
         FhirTestServer server = server((exchange, number) -> {
             if (number == 1) {
                 exchange.sendResponseHeaders(200, 0);
                 exchange.getResponseBody().write("{\"resourceType\":\"Bundle\",\"entry\":[".getBytes(UTF_8));
                 exchange.getResponseBody().flush();
+                reading.countDown();
                 release.await(20, TimeUnit.SECONDS);
                 return;
             }
@@ -927,12 +952,20 @@ class TestFhirSearchClient
         FhirSearchClient client = client(settings(3, Duration.ofSeconds(10), 1, Duration.ofSeconds(10)));
         ResourceStream stalled = client.search(endpoint(server), CONDITIONS, 10);
         try (ExecutorService reader = Executors.newSingleThreadExecutor()) {
-            Future<?> reading = reader.submit(stalled::hasNext);
-            Thread.sleep(300);
+            AtomicReference<Thread> readingThread = new AtomicReference<>();
+            Future<?> read = reader.submit(() -> {
+                readingThread.set(Thread.currentThread());
+                return stalled.hasNext();
+            });
+            assertTrue(reading.await(10, TimeUnit.SECONDS));
+            awaitBlocked(readingThread);
             stalled.close();
-            Exception e = assertThrows(Exception.class, () -> reading.get(5, TimeUnit.SECONDS));
+            Exception e = assertThrows(Exception.class, () -> read.get(5, TimeUnit.SECONDS));
             FhirRequestException failure = assertInstanceOf(FhirRequestException.class, e.getCause());
-            assertTrue(failure.getMessage().endsWith("(the stream was closed)"), failure.getMessage());
+            // Usually the close aborts a read blocked mid-body; on a slow machine it may come while the
+            // client still waits for the headers. Either way the reader fails and the slot is freed.
+            assertTrue(failure.getMessage().startsWith("FHIR domain RX1: Condition search failed: "), failure.getMessage());
+            assertTrue(failure.getMessage().contains("the stream was closed"), failure.getMessage());
         }
         finally {
             release.countDown();

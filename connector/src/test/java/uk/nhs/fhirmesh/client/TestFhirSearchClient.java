@@ -910,7 +910,8 @@ class TestFhirSearchClient
         FhirSearchClient client = client(settings(1, Duration.ZERO, 1, Duration.ofSeconds(2)));
         FhirEndpoint endpoint = endpoint(server);
 
-        try (ExecutorService reader = Executors.newSingleThreadExecutor()) {
+        // The server is released before the executor's close() waits for the reader, so a failed assertion fails, not hangs.
+        try (ExecutorService reader = Executors.newSingleThreadExecutor(); AutoCloseable _ = finishFirstPage::countDown) {
             ResourceStream arriving = client.search(endpoint, CONDITIONS, 10);
             Future<Boolean> first = reader.submit(arriving::hasNext);
             assertTrue(firstPageStarted.await(10, TimeUnit.SECONDS));
@@ -926,9 +927,6 @@ class TestFhirSearchClient
             // Arrived, though not yet read to its end, and so no longer holding the slot.
             assertEquals(List.of("c1", "c2"), ids(client.search(endpoint, CONDITIONS, 10)));
             assertEquals(List.of("c2"), ids(arriving));
-        }
-        finally {
-            finishFirstPage.countDown();
         }
     }
 
@@ -951,7 +949,8 @@ class TestFhirSearchClient
         });
         FhirSearchClient client = client(settings(3, Duration.ofSeconds(10), 1, Duration.ofSeconds(10)));
         ResourceStream stalled = client.search(endpoint(server), CONDITIONS, 10);
-        try (ExecutorService reader = Executors.newSingleThreadExecutor()) {
+        // Resources close in reverse order: the server is released before close() waits for the reader.
+        try (ExecutorService reader = Executors.newSingleThreadExecutor(); AutoCloseable _ = release::countDown) {
             AtomicReference<Thread> readingThread = new AtomicReference<>();
             Future<?> read = reader.submit(() -> {
                 readingThread.set(Thread.currentThread());
@@ -966,9 +965,6 @@ class TestFhirSearchClient
             // client still waits for the headers. Either way the reader fails and the slot is freed.
             assertTrue(failure.getMessage().startsWith("FHIR domain RX1: Condition search failed: "), failure.getMessage());
             assertTrue(failure.getMessage().contains("the stream was closed"), failure.getMessage());
-        }
-        finally {
-            release.countDown();
         }
         assertEquals(List.of("c1"), ids(client.search(endpoint(server), CONDITIONS, 10)));
         assertEquals(0, client.metrics().retries());

@@ -11,6 +11,10 @@ export interface ControlPlaneConfig {
   trinoUrl: string;
   /** The Trino user the control plane's own statements run as (catalog management, dry runs). */
   trinoUser: string;
+  /** File holding that user's Trino password (Trino authenticates every caller, over HTTPS only). */
+  trinoPasswordFile: string;
+  /** PEM file of the certificate authority Trino's HTTPS certificate is issued by (the mesh's own CA). */
+  trinoCaFile: string;
   /** Name of the catalog generated from the registry. */
   catalogName: string;
   /** Where generated catalog files and mapping files are written (`catalogs/`, `sql-mappings/` beneath). */
@@ -40,8 +44,10 @@ export function loadConfig(): ControlPlaneConfig {
     host: env('MESH_CP_HOST') ?? HOST,
     port: ports.controlPlane,
     registryUrl: env('MESH_REGISTRY_URL') ?? `postgresql://${postgres.user}@${HOST}:${ports.postgres}/${postgres.registryDatabase}`,
-    trinoUrl: env('MESH_TRINO_URL') ?? `http://${HOST}:${ports.trino}`,
+    trinoUrl: env('MESH_TRINO_URL') ?? `https://${HOST}:${ports.trino}`,
     trinoUser: env('MESH_CP_TRINO_USER') ?? 'mesh-control-plane',
+    trinoPasswordFile: env('MESH_CP_TRINO_PASSWORD_FILE') ?? path.join(MESH_HOME, 'secrets', 'control-plane', 'trino.password'),
+    trinoCaFile: env('MESH_TRINO_CA_FILE') ?? path.join(MESH_HOME, 'run', 'mesh-ca.pem'),
     catalogName: 'fhir',
     generatedDir,
     catalogSettings: {

@@ -10,6 +10,7 @@ import { mavenEnv } from '../runtime/toolchain';
 import { DOMAINS, fhirBaseUrl, paths, ROOT, trinoUrl } from '../runtime/topology';
 import { battery, str, ts } from '../test/connector/battery';
 import { TrinoEngine } from '../test/connector/engines';
+import { trinoRest } from '../runtime/trino-clients';
 import { computeFacts } from '../test/connector/facts';
 import { observe, trafficFor } from '../test/connector/pushdown-proofs';
 import { truthTables } from '../test/connector/truth';
@@ -35,7 +36,7 @@ async function reachable(url: string, headers: Record<string, string> = {}): Pro
 /** Says what is missing; the bench measures a mesh, it does not start one. */
 async function meshProblems(trino: TrinoEngine): Promise<string[]> {
   const problems: string[] = [];
-  if (!(await reachable(`${trinoUrl()}/v1/info`))) problems.push(`Trino is not answering at ${trinoUrl()}`);
+  if ((await trinoRest('/v1/info').catch(() => ({ status: 0 }))).status !== 200) problems.push(`Trino is not answering at ${trinoUrl()}`);
   for (const domain of DOMAINS) {
     if (!(await reachable(`${fhirBaseUrl(domain)}/metadata`, { accept: 'application/fhir+json' }))) {
       problems.push(`FHIR ${domain.id} is not answering at ${fhirBaseUrl(domain)}`);

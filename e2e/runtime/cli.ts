@@ -5,6 +5,8 @@ import { loadManifest, meshDown, meshStatus, meshUp, printReport, trinoCliJar } 
 import { ComponentError, say } from './processes';
 import { runTests } from './test-runner';
 import { OPS_TOKEN_FILE } from './control-plane';
+import { MESH_CA_CERT, SECRETS } from './secrets';
+import { TRINO_USERS } from './trino-security';
 import { controlPlaneUrl, DOMAINS, fhirBaseUrl, trinoUrl } from './topology';
 
 async function up(detach: boolean): Promise<void> {
@@ -29,7 +31,7 @@ async function up(detach: boolean): Promise<void> {
     '',
     'FHIR mesh is up.',
     `  Trino:        ${trinoUrl()}`,
-    `  Trino CLI:    java -jar ${cli} --server ${trinoUrl()} --user alice`,
+    `  Trino CLI:    TRINO_PASSWORD=$(cat ${path.relative(process.cwd(), SECRETS.userPassword(TRINO_USERS.analyst))}) java -jar ${cli} --server ${trinoUrl()} --truststore-path ${path.relative(process.cwd(), MESH_CA_CERT)} --user ${TRINO_USERS.analyst} --password`,
     ...DOMAINS.map((d) => `  FHIR ${d.odsCode}:     ${fhirBaseUrl(d)}   (${d.name})`),
     `  Admin API:    ${controlPlaneUrl()}/api/v1   (OpenAPI: /api/openapi.json; ops token in ${path.relative(process.cwd(), OPS_TOKEN_FILE)})`,
     '  Status:       npm run mesh:status        Logs: .mesh/logs/',

@@ -2,6 +2,7 @@
 // under .mesh/logs and a pid file under .mesh/run, so `mesh:down` and `mesh:status` work from any shell.
 import { spawn, SpawnOptions, spawnSync, SpawnSyncOptions } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as https from 'node:https';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { paths } from './topology';
@@ -180,4 +181,18 @@ export async function httpOk(url: string, timeoutMs = 5000): Promise<boolean> {
   const response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
   await response.arrayBuffer();
   return response.ok;
+}
+
+/** A GET over HTTPS trusting the given CA (fetch cannot be given a CA without an extra dispatcher). */
+export function httpsGet(url: string, options: { ca: Buffer | string; headers?: Record<string, string>; timeoutMs?: number }): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const request = https.get(url, { ca: options.ca, headers: options.headers, timeout: options.timeoutMs ?? 5000 }, (response) => {
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => chunks.push(chunk));
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+      response.on('error', reject);
+    });
+    request.on('timeout', () => request.destroy(new Error(`GET ${url} timed out`)));
+    request.on('error', reject);
+  });
 }

@@ -13,7 +13,12 @@ export const paths = {
   pgData: path.join(MESH_HOME, 'pgdata'),
   trinoHome: path.join(MESH_HOME, 'trino'),
   synthetic: path.join(MESH_HOME, 'synthetic'),
+  /** Credentials and keys (mode 0700): one subfolder per reader, so each process sees only its own. */
+  secrets: path.join(MESH_HOME, 'secrets'),
 };
+
+/** The only folder the fhir connector takes bearer-token files from (Trino's -Dfhir.secrets-dir). */
+export const FHIR_TOKEN_DIR = path.join(paths.secrets, 'fhir-tokens');
 
 export type DomainKind = 'trust' | 'gp-federation' | 'ics';
 
@@ -47,7 +52,10 @@ export const DEFAULT_PORTS = { postgres: 55432, fhir: 8190, trino: 8180, control
 export const ports = {
   postgres: Number(process.env.MESH_PG_PORT ?? DEFAULT_PORTS.postgres),
   fhir: Number(process.env.MESH_FHIR_PORT ?? DEFAULT_PORTS.fhir),
+  /** Trino's client port: HTTPS with passwords. */
   trino: Number(process.env.MESH_TRINO_PORT ?? DEFAULT_PORTS.trino),
+  /** Trino's plain-HTTP port, for its own nodes only (calls signed with the internal shared secret). */
+  trinoInternal: Number(process.env.MESH_TRINO_INTERNAL_PORT ?? Number(process.env.MESH_TRINO_PORT ?? DEFAULT_PORTS.trino) + 1),
   controlPlane: Number(process.env.MESH_CP_PORT ?? DEFAULT_PORTS.controlPlane),
 };
 
@@ -75,7 +83,12 @@ export function tenantBaseUrl(tenant: string): string {
 }
 
 export function trinoUrl(): string {
-  return `http://${HOST}:${ports.trino}`;
+  return `https://${HOST}:${ports.trino}`;
+}
+
+/** Where Trino's nodes find each other; refuses every caller without the internal shared secret. */
+export function trinoInternalUrl(): string {
+  return `http://${HOST}:${ports.trinoInternal}`;
 }
 
 export function controlPlaneUrl(): string {

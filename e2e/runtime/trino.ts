@@ -4,9 +4,13 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Component, ComponentStatus } from './component';
 import { cachedArtefact } from './maven-central';
-import { assertPortFree, ComponentError, httpOk, run, runningPid, rssMiB, say, startDaemon, stopDaemon, waitUntil } from './processes';
+import { assertPortFree, ComponentError, httpsGet, run, runningPid, rssMiB, say, startDaemon, stopDaemon, waitUntil } from './processes';
 import { javaBin, mavenPackage } from './toolchain';
-import { HOST, paths, ports, ROOT, trinoUrl, versions } from './topology';
+import { FHIR_CATALOG } from './fhir-catalog';
+import { ensureSecret, MESH_CA_CERT, SECRETS } from './secrets';
+import { ensureServerPem } from './tls';
+import { trinoAccessRules, trinoPasswordFile } from './trino-security';
+import { HOST, paths, ports, ROOT, trinoInternalUrl, trinoUrl, versions } from './topology';
 
 const NAME = 'trino';
 const CONNECTOR_DIR = path.join(ROOT, 'connector');
@@ -63,8 +67,16 @@ function configProperties(): string {
   return [
     'coordinator=true',
     'node-scheduler.include-coordinator=true',
-    `http-server.http.port=${ports.trino}`,
-    `discovery.uri=${trinoUrl()}`,
+    // Clients: HTTPS only, every caller authenticated by password (see trino-security.ts). Plain HTTP is
+    // kept for Trino's own nodes, whose calls carry a token signed with the internal shared secret;
+    // anyone else gets 403 there.
+    `http-server.http.port=${ports.trinoInternal}`,
+    'http-server.https.enabled=true',
+    `http-server.https.port=${ports.trino}`,
+    `http-server.https.keystore.path=${SECRETS.trinoHttps}`,
+    'http-server.authentication.type=PASSWORD',
+    `internal-communication.shared-secret=${ensureSecret(SECRETS.trinoSharedSecret)}`,
+    `discovery.uri=${trinoInternalUrl()}`,
     `plugin.dir=${path.join(paths.trinoHome, 'plugin')}`,
     // Catalogs are files the control plane writes; dynamic management lets it add them without a restart.
     'catalog.management=dynamic',
@@ -107,7 +119,16 @@ export class Trino implements Component {
     for (const dir of [etc, CATALOG_DIR, path.join(paths.trinoHome, 'data'), path.join(paths.trinoHome, 'tmp')]) {
       fs.mkdirSync(dir, { recursive: true });
     }
-    fs.writeFileSync(path.join(etc, 'config.properties'), configProperties());
+    // etc holds the internal shared secret and password hashes: the Trino process's eyes only.
+    fs.chmodSync(etc, 0o700);
+    ensureServerPem(SECRETS.trinoHttps, 'trino');
+    fs.writeFileSync(path.join(etc, 'config.properties'), configProperties(), { mode: 0o600 });
+    fs.writeFileSync(path.join(etc, 'password-authenticator.properties'),
+      `password-authenticator.name=file\nfile.password-file=${path.join(etc, 'password.db')}\n`, { mode: 0o600 });
+    fs.writeFileSync(path.join(etc, 'password.db'), trinoPasswordFile(), { mode: 0o600 });
+    fs.writeFileSync(path.join(etc, 'rules.json'), `${JSON.stringify(trinoAccessRules(FHIR_CATALOG), null, 2)}\n`, { mode: 0o600 });
+    fs.writeFileSync(path.join(etc, 'access-control.properties'),
+      `access-control.name=file\nsecurity.config-file=${path.join(etc, 'rules.json')}\nsecurity.refresh-period=5s\n`, { mode: 0o600 });
     fs.writeFileSync(path.join(etc, 'log.properties'), 'io.trino=INFO\n');
     // Trino 476 reads the file catalog store's settings from etc/catalog-store.properties (relative to
     // its working directory), not from config.properties.
@@ -118,6 +139,7 @@ export class Trino implements Component {
     if (runningPid(NAME) !== undefined && (await isReady())) return false;
     await stopDaemon(NAME); // a process left over from a failed start
     await assertPortFree(NAME, ports.trino);
+    await assertPortFree(NAME, ports.trinoInternal);
     installPluginDir();
     say(NAME, `starting Trino ${versions.trino} on ${trinoUrl()} (heap ${HEAP})`);
     const pid = startDaemon(NAME, javaBin(), jvmArgs(), process.env, paths.trinoHome);
@@ -148,12 +170,13 @@ export class Trino implements Component {
 
 interface ServerInfo { starting: boolean; nodeVersion: { version: string } }
 
+/** GET /v1/info over HTTPS, trusting the mesh CA: public in Trino, so no password is sent. */
 async function serverInfo(): Promise<ServerInfo> {
-  const response = await fetch(`${trinoUrl()}/v1/info`, { signal: AbortSignal.timeout(3000) });
-  if (!response.ok) throw new Error(`GET /v1/info answered HTTP ${response.status}`);
-  return (await response.json()) as ServerInfo;
+  const { status, body } = await httpsGet(`${trinoUrl()}/v1/info`, { ca: fs.readFileSync(MESH_CA_CERT), timeoutMs: 3000 });
+  if (status !== 200) throw new Error(`GET /v1/info answered HTTP ${status}`);
+  return JSON.parse(body) as ServerInfo;
 }
 
 async function isReady(): Promise<boolean> {
-  return (await serverInfo()).starting === false && (await httpOk(`${trinoUrl()}/v1/status`));
+  return (await serverInfo()).starting === false;
 }

@@ -3,10 +3,10 @@
 import { expect } from 'chai';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Trino as TrinoClient } from 'trino-client';
 import { runCaptured } from '../runtime/processes';
 import { SERVER_LOG } from '../runtime/trino';
-import { DOMAINS, fhirBaseUrl, paths, ROOT, trinoUrl, versions } from '../runtime/topology';
+import { trinoClient } from '../runtime/trino-clients';
+import { DOMAINS, fhirBaseUrl, paths, ROOT, versions } from '../runtime/topology';
 import { read, searchAll, searchTotal } from './fhir-client';
 import { isValidNhsNumber, nhsNumberOf, NHS_NUMBER_SYSTEM, readResources, resourceTypes, securityCodes } from './ground-truth';
 
@@ -118,7 +118,7 @@ describe('mesh runtime', () => {
 
   describe('Trino', () => {
     it(`runs version ${versions.trino} and answers SQL`, async () => {
-      const trino = TrinoClient.create({ server: trinoUrl(), source: 'fhir-mesh-e2e', extraHeaders: { 'X-Trino-User': 'fhir-mesh-e2e' } });
+      const trino = trinoClient('fhir-mesh-e2e');
       const iterator = await trino.query('SELECT node_version, coordinator FROM system.runtime.nodes');
       const rows: unknown[][] = [];
       for await (const result of iterator) {

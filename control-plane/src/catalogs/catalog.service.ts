@@ -35,7 +35,7 @@ export class CatalogService {
   private queue: Promise<unknown> = Promise.resolve();
 
   constructor(@Inject(DataSource) private readonly db: DataSource, @Inject(CONFIG) private readonly config: ControlPlaneConfig) {
-    this.trino = new TrinoAdmin(config.trinoUrl, config.trinoUser);
+    this.trino = new TrinoAdmin(config);
   }
 
   get mappingsDir(): string {

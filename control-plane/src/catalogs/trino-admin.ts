@@ -1,4 +1,6 @@
-// The control plane's own statements to Trino (catalog management, dry runs), over trino-client.
+// The control plane's own statements to Trino (catalog management, dry runs), over trino-client: HTTPS
+// trusting the configured CA, authenticated as the control plane's own Trino principal.
+import * as fs from 'node:fs';
 import { BasicAuth, Trino } from 'trino-client';
 
 export class TrinoUnavailableError extends Error {}
@@ -10,17 +12,34 @@ export class TrinoStatementError extends Error {
   }
 }
 
-export class TrinoAdmin {
-  private readonly client: Trino;
+export interface TrinoConnection { trinoUrl: string; trinoUser: string; trinoPasswordFile: string; trinoCaFile: string }
 
-  constructor(private readonly url: string, user: string) {
-    this.client = Trino.create({ server: url, source: 'fhir-mesh-control-plane', auth: new BasicAuth(user) });
+function readFileOrExplain(file: string, what: string): string {
+  try {
+    return fs.readFileSync(file, 'utf8').trim();
+  } catch (e) {
+    throw new TrinoUnavailableError(`cannot read ${what} from ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+}
+
+export class TrinoAdmin {
+  private readonly url: string;
+
+  constructor(private readonly settings: TrinoConnection) {
+    this.url = settings.trinoUrl;
+  }
+
+  /** A client per statement: credentials are read when used (the mesh creates them before Trino starts). */
+  private client(): Trino {
+    const password = readFileOrExplain(this.settings.trinoPasswordFile, "the control plane's Trino password");
+    const ca = readFileOrExplain(this.settings.trinoCaFile, "the CA certificate of Trino's HTTPS");
+    return Trino.create({ server: this.url, source: 'fhir-mesh-control-plane', auth: new BasicAuth(this.settings.trinoUser, password), ssl: { ca } });
   }
 
   async query(sql: string): Promise<unknown[][]> {
     let iterator;
     try {
-      iterator = await this.client.query(sql);
+      iterator = await this.client().query(sql);
     } catch (e) {
       throw new TrinoUnavailableError(`Trino at ${this.url} is not reachable: ${(e as Error).message}`);
     }

@@ -45,7 +45,7 @@ export class PublishingService {
     @Inject(CatalogService) private readonly catalogs: CatalogService,
     @Inject(CONFIG) private readonly config: ControlPlaneConfig,
   ) {
-    this.trino = new TrinoAdmin(config.trinoUrl, config.trinoUser);
+    this.trino = new TrinoAdmin(config);
   }
 
   async publish(p: Publication, actor: Principal, via: 'api' | 'webhook' | 'demo' = 'api'): Promise<PublishResult> {

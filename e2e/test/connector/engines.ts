@@ -1,8 +1,8 @@
 // The two engines a battery query runs on: Trino over the `fhir` connector (pushdown on or off) and
 // PostgreSQL over the ground truth, plus the small rewrite from the shared SQL dialect to PostgreSQL's.
 import { Client, types } from 'pg';
-import { Trino } from 'trino-client';
-import { trinoUrl } from '../../runtime/topology';
+import { trinoClient, trinoRest } from '../../runtime/trino-clients';
+import { TRINO_USERS } from '../../runtime/trino-security';
 import { truthConnectionString } from './truth';
 
 export interface Column { name: string; type: string }
@@ -15,7 +15,6 @@ export interface ResultSet {
   queryId?: string;
 }
 
-const USER = 'e2e';
 
 /**
  * Battery SQL is written for Trino; PostgreSQL gets the same text with the catalog prefix dropped and the
@@ -29,12 +28,17 @@ export function toPostgres(sql: string): string {
 }
 
 export class TrinoEngine {
-  private readonly client = Trino.create({ server: trinoUrl(), source: 'fhir-mesh-connector-e2e', extraHeaders: { 'X-Trino-User': USER } });
+  private readonly client;
+
+  /** As the operator by default (catalog set-up needs it); pass TRINO_USERS.analyst to act as an analyst. */
+  constructor(readonly user: string = TRINO_USERS.ops) {
+    this.client = trinoClient('fhir-mesh-connector-e2e', user);
+  }
 
   async query(sql: string, options: { pushdown?: boolean } = {}): Promise<ResultSet> {
     const started = Date.now();
     const session: Record<string, string> = options.pushdown === false ? { 'fhir.pushdown_enabled': 'false' } : {};
-    const iterator = await this.client.query({ query: sql, user: USER, session });
+    const iterator = await this.client.query({ query: sql, session });
     let columns: Column[] | undefined;
     const rows: unknown[][] = [];
     let queryId: string | undefined;
@@ -52,9 +56,9 @@ export class TrinoEngine {
 
   /** The query's statistics from the coordinator's REST API (kept for a while after it finishes). */
   async queryStats(queryId: string): Promise<Record<string, unknown>> {
-    const response = await fetch(`${trinoUrl()}/v1/query/${queryId}`, { headers: { 'X-Trino-User': USER } });
-    if (!response.ok) throw new Error(`GET /v1/query/${queryId}: HTTP ${response.status}`);
-    const info = (await response.json()) as { queryStats?: Record<string, unknown> };
+    const response = await trinoRest(`/v1/query/${queryId}`, this.user);
+    if (response.status !== 200) throw new Error(`GET /v1/query/${queryId}: HTTP ${response.status}`);
+    const info = JSON.parse(response.body) as { queryStats?: Record<string, unknown> };
     return info.queryStats ?? {};
   }
 

@@ -14,18 +14,18 @@ function version(major: number, minor: number, lifecycle: string, views = [view(
 describe('catalog generation', () => {
   it('renders the same catalog whatever order the registry returns domains in, with secrets by reference only', () => {
     const a = catalogProperties([
-      { odsCode: 'RTH', baseUrl: 'http://h/rth', authSecretRef: 'env:RTH_TOKEN' },
+      { odsCode: 'RTH', baseUrl: 'http://h/rth', authSecretRef: 'env:FHIR_MESH_TOKEN_RTH' },
       { odsCode: 'RX1', baseUrl: 'http://h/rx1', authSecretRef: 'file:/run/secrets/rx1' },
       { odsCode: 'RR8', baseUrl: 'http://h/rr8', authSecretRef: null },
     ], '/maps', { 'fhir.page-size': '500', 'fhir.max-concurrent-requests-per-endpoint': '4' });
     const b = catalogProperties([
       { odsCode: 'RR8', baseUrl: 'http://h/rr8', authSecretRef: null },
       { odsCode: 'RX1', baseUrl: 'http://h/rx1', authSecretRef: 'file:/run/secrets/rx1' },
-      { odsCode: 'RTH', baseUrl: 'http://h/rth', authSecretRef: 'env:RTH_TOKEN' },
+      { odsCode: 'RTH', baseUrl: 'http://h/rth', authSecretRef: 'env:FHIR_MESH_TOKEN_RTH' },
     ], '/maps', { 'fhir.max-concurrent-requests-per-endpoint': '4', 'fhir.page-size': '500' });
     expect(renderCatalogFile(a)).to.equal(renderCatalogFile(b));
     expect(a['fhir.domains']).to.equal('RR8,RTH,RX1');
-    expect(a['fhir.domain.RTH.auth.bearer-token-env']).to.equal('RTH_TOKEN');
+    expect(a['fhir.domain.RTH.auth.bearer-token-env']).to.equal('FHIR_MESH_TOKEN_RTH');
     expect(a['fhir.domain.RX1.auth.bearer-token-file']).to.equal('/run/secrets/rx1');
     expect(Object.keys(a).filter((k) => k.startsWith('fhir.domain.RR8.auth'))).to.deep.equal([]);
   });
@@ -79,7 +79,7 @@ describe('generated files against the connector-spec contract', () => {
   });
 
   it('every generated catalog key is one the connector documents', () => {
-    const properties = catalogProperties([{ odsCode: 'RX1', baseUrl: 'http://h/rx1', authSecretRef: 'env:T' }, { odsCode: 'RTH', baseUrl: 'http://h/rth', authSecretRef: 'file:/t' }],
+    const properties = catalogProperties([{ odsCode: 'RX1', baseUrl: 'http://h/rx1', authSecretRef: 'env:FHIR_MESH_TOKEN_T' }, { odsCode: 'RTH', baseUrl: 'http://h/rth', authSecretRef: 'file:/t' }],
       '/maps', { 'fhir.page-size': '500', 'fhir.split.resources-per-split': '2000', 'fhir.max-concurrent-requests-per-endpoint': '4' });
     for (const key of Object.keys(properties)) {
       const known = key in catalogSchema.properties || Object.keys(catalogSchema.patternProperties).some((p) => new RegExp(p).test(key));

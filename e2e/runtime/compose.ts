@@ -11,9 +11,13 @@ export const COMPOSE_FILE = path.join(ROOT, 'compose.yaml');
 /** The catalog the Docker Trino mounts: service names instead of loopback, mappings mounted read-only. */
 export const COMPOSE_CATALOG_FILE = path.join(ROOT, 'catalogs', `${FHIR_CATALOG}.properties`);
 const COMPOSE_MAPPINGS_DIR = '/etc/trino/sql-mappings';
+/** The secrets `npm run mesh` generated, mounted read-only: each container gets only its own folder. */
+const COMPOSE_FHIR_SECRETS = '/run/secrets/fhir-server';
+const COMPOSE_TOKEN_DIR = '/run/secrets/fhir-tokens';
 
 export function renderComposeCatalog(): string {
-  return renderFhirCatalog(DOMAINS, COMPOSE_MAPPINGS_DIR, (d) => `http://fhir:${ports.fhir}/fhir/${d.id}`);
+  return renderFhirCatalog(DOMAINS, COMPOSE_MAPPINGS_DIR, (d) => `http://fhir:${ports.fhir}/fhir/${d.id}`,
+    (d) => `${COMPOSE_TOKEN_DIR}/${d.id}.token`);
 }
 
 export function renderCompose(): string {
@@ -39,11 +43,13 @@ export function renderCompose(): string {
         image: 'eclipse-temurin:25-jre',
         depends_on: { postgres: { condition: 'service_healthy' } },
         // The jar is the one `npm run mesh` builds (e2e/fhir-server/target).
-        volumes: ['./e2e/fhir-server/target/fhir-mesh-hapi.jar:/app/fhir-mesh-hapi.jar:ro'],
+        volumes: ['./e2e/fhir-server/target/fhir-mesh-hapi.jar:/app/fhir-mesh-hapi.jar:ro',
+          `./.mesh/secrets/fhir-server:${COMPOSE_FHIR_SECRETS}:ro`],
         command: ['java', '-Xmx1536m', '-XX:+UseG1GC', '-jar', '/app/fhir-mesh-hapi.jar',
           '--server.address=0.0.0.0', `--server.port=${ports.fhir}`,
           `--spring.datasource.url=jdbc:postgresql://postgres:5432/${postgres.fhirDatabase}`,
-          `--spring.datasource.username=${postgres.user}`, `--mesh.tenants=${tenants}`, '--mesh.access-log-dir=/tmp'],
+          `--spring.datasource.username=${postgres.user}`, `--mesh.tenants=${tenants}`,
+          `--mesh.callers-file=${COMPOSE_FHIR_SECRETS}/callers.tsv`],
         ports: [`127.0.0.1:${ports.fhir}:${ports.fhir}`],
         healthcheck: {
           test: ['CMD-SHELL', `curl -sf http://127.0.0.1:${ports.fhir}/fhir/${DOMAINS[0]?.id}/metadata > /dev/null`],
@@ -54,7 +60,9 @@ export function renderCompose(): string {
         image: `trinodb/trino:${versions.trino}`,
         depends_on: { fhir: { condition: 'service_healthy' } },
         volumes: ['./connector/target/plugin/fhir:/usr/lib/trino/plugin/fhir:ro', './catalogs:/etc/trino/catalog:ro',
-          `./sql-mappings:${COMPOSE_MAPPINGS_DIR}:ro`],
+          `./sql-mappings:${COMPOSE_MAPPINGS_DIR}:ro`, `./.mesh/secrets/fhir-tokens:${COMPOSE_TOKEN_DIR}:ro`],
+        // The connector reads token files from this folder only.
+        environment: { JAVA_TOOL_OPTIONS: `-Dfhir.secrets-dir=${COMPOSE_TOKEN_DIR}` },
         ports: [`127.0.0.1:${ports.trino}:8080`],
       },
     },

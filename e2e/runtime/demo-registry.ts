@@ -5,6 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { opsToken } from './control-plane';
 import { say } from './processes';
+import { SECRETS } from './secrets';
 import { controlPlaneUrl, DOMAINS, fhirBaseUrl, ROOT } from './topology';
 
 export const NATIONAL = { odsCode: 'X26', name: 'NHS England', kind: 'national', region: 'England', ownerContact: 'fhir-mesh@england.example.nhs.uk' };
@@ -43,15 +44,18 @@ export function demoPublications(): Record<string, unknown>[] {
 export async function registerDemo(): Promise<void> {
   const started = Date.now();
   await ensure(`domain ${NATIONAL.odsCode}`, `/domains/${NATIONAL.odsCode}`, () => api('POST', '/domains', NATIONAL));
-  const endpoints = (await api('GET', '/endpoints')).body as { baseUrl: string }[];
+  const endpoints = (await api('GET', '/endpoints')).body as { id: string; baseUrl: string; authSecretRef: string | null }[];
   for (const d of DOMAINS) {
     await ensure(`domain ${d.odsCode}`, `/domains/${d.odsCode}`, () => api('POST', '/domains', {
       odsCode: d.odsCode, name: d.name, kind: d.kind, region: d.region, ownerContact: `data-protection@${d.id}.example.nhs.uk`,
     }));
-    if (!endpoints.some((e) => e.baseUrl === fhirBaseUrl(d))) {
-      const created = await api('POST', '/endpoints', { domain: d.odsCode, baseUrl: fhirBaseUrl(d) });
-      if (created.status >= 300) throw new Error(`registering the endpoint of ${d.odsCode}: HTTP ${created.status} ${JSON.stringify(created.body)}`);
-    }
+    // The trust's reader token, by reference: the connector reads the file, the registry never sees the value.
+    const authSecretRef = `file:${SECRETS.fhirReaderToken(d.id)}`;
+    const existing = endpoints.find((e) => e.baseUrl === fhirBaseUrl(d));
+    const registered = existing === undefined
+      ? await api('POST', '/endpoints', { domain: d.odsCode, baseUrl: fhirBaseUrl(d), authSecretRef })
+      : existing.authSecretRef === authSecretRef ? undefined : await api('PATCH', `/endpoints/${existing.id}`, { authSecretRef });
+    if (registered && registered.status >= 300) throw new Error(`registering the endpoint of ${d.odsCode}: HTTP ${registered.status} ${JSON.stringify(registered.body)}`);
   }
   let published = 0;
   for (const publication of demoPublications()) {

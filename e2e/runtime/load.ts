@@ -4,6 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
 import { ComponentError, say } from './processes';
+import { readSecret, SECRETS } from './secrets';
 import { DOMAINS, DomainSpec, fhirBaseUrl } from './topology';
 
 const BATCH = Number(process.env.MESH_LOAD_BATCH ?? 500);
@@ -23,9 +24,14 @@ export interface LoadReport {
   resourcesPerSecond: number;
 }
 
+/** The loader's write token (the servers refuse anonymous writes and reads). */
+export function loaderAuthorization(): { authorization: string } {
+  return { authorization: `Bearer ${readSecret(SECRETS.fhirLoaderToken)}` };
+}
+
 async function countOnServer(domain: DomainSpec, resourceType: string): Promise<number> {
   const response = await fetch(`${fhirBaseUrl(domain)}/${resourceType}?_summary=count&_total=accurate`,
-    { headers: { accept: 'application/fhir+json' }, signal: AbortSignal.timeout(60_000) });
+    { headers: { accept: 'application/fhir+json', ...loaderAuthorization() }, signal: AbortSignal.timeout(60_000) });
   if (!response.ok) throw new ComponentError('load', `${domain.id}: counting ${resourceType} answered HTTP ${response.status}`);
   const bundle = (await response.json()) as { total?: number };
   return bundle.total ?? 0;
@@ -59,7 +65,7 @@ async function postTransaction(domain: DomainSpec, resourceType: string, resourc
   };
   const response = await fetch(fhirBaseUrl(domain), {
     method: 'POST',
-    headers: { 'content-type': 'application/fhir+json', accept: 'application/fhir+json' },
+    headers: { 'content-type': 'application/fhir+json', accept: 'application/fhir+json', ...loaderAuthorization() },
     body: JSON.stringify(bundle),
     signal: AbortSignal.timeout(300_000),
   });

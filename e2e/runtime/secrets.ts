@@ -16,6 +16,8 @@ export const SECRETS = {
   fhirDatabase: path.join(dir('fhir-server'), 'db.password'),
   /** Who may call the FHIR server: SHA-256 of each caller's token, its scope and tenants (no tokens). */
   fhirCallers: path.join(dir('fhir-server'), 'callers.tsv'),
+  /** HMAC key the FHIR server's access log hashes search values with (the test harness reads it too). */
+  fhirAccessLogKey: path.join(dir('fhir-server'), 'access-log.key'),
   /** Bearer token the data loader writes with (scope write, every tenant). */
   fhirLoaderToken: path.join(dir('fhir-loader'), 'token'),
   /** The control plane's database roles: the migration owner, the application, the audit retention job. */
@@ -31,8 +33,8 @@ export const SECRETS = {
   caKey: path.join(dir('ca'), 'ca.key'),
   /** Trino passwords of people: the operator (break-glass, the test harness) and the demo analyst. */
   userPassword: (user: string): string => path.join(dir('users'), `${user}.password`),
-  /** One reader token per FHIR domain, in the only folder the connector takes token files from. */
-  fhirReaderToken: (odsCode: string): string => path.join(FHIR_TOKEN_DIR, `${odsCode}.token`),
+  /** One reader token per FHIR tenant (domain), in the only folder the connector takes token files from. */
+  fhirReaderToken: (tenant: string): string => path.join(FHIR_TOKEN_DIR, `${tenant}.token`),
 };
 
 /** The CA certificate clients trust to reach Trino (and later the gateway) over HTTPS. */

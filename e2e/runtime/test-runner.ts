@@ -52,6 +52,7 @@ export async function runTests(): Promise<number> {
   const results: SuiteResult[] = [];
   results.push(await suite('typecheck', TSC, ['--noEmit', '-p', 'tsconfig.json']));
   results.push(await suite('connector (Java)', 'mvn', ['-B', 'test'], path.join(ROOT, 'connector'), mavenEnv()));
+  results.push(await suite('FHIR server (Java)', 'mvn', ['-B', 'test'], path.join(ROOT, 'e2e', 'fhir-server'), mavenEnv()));
   results.push(await suite('unit (TypeScript)', MOCHA, ['--require', 'tsx', 'e2e/**/*.test.ts', 'control-plane/test/**/*.test.ts']));
 
   let started: string[] = [];

@@ -68,10 +68,21 @@ export const versions = {
 };
 
 export const postgres = {
+  /** The cluster's superuser: the runtime (roles, databases) and the test harness, never a service. */
   user: 'mesh',
-  /** Loopback-only, trust auth on a socket in MESH_HOME: no password is needed or stored. */
   registryDatabase: 'mesh_registry',
   fhirDatabase: 'mesh_fhir',
+  /** Least-privilege login roles, each with its own password (scram-sha-256, loopback only). */
+  roles: {
+    /** Owns the FHIR server's database; HAPI creates its own schema. */
+    fhir: 'mesh_fhir',
+    /** Owns the registry's schema: the control plane's migrations run as it, and nothing else does. */
+    registryOwner: 'mesh_registry_owner',
+    /** The control plane at run time: reads and writes the registry, may only append to audit_log. */
+    registryApp: 'mesh_registry_app',
+    /** The audit retention job: may delete audit entries, and only ones past the retention floor. */
+    auditRetention: 'mesh_audit_retention',
+  },
 };
 
 export function fhirBaseUrl(domain: DomainSpec): string {

@@ -1,4 +1,6 @@
-// Test support: plain FHIR REST reads against the trusts, following `next` links exactly as given.
+// Test support: plain FHIR REST reads against the trusts, following `next` links exactly as given, with
+// the domain's own reader token (the servers refuse anonymous reads).
+import { readSecret, SECRETS } from '../runtime/secrets';
 import { DomainSpec, fhirBaseUrl } from '../runtime/topology';
 import { Resource } from './ground-truth';
 
@@ -8,13 +10,18 @@ interface Bundle {
   link?: { relation: string; url: string }[];
 }
 
-async function getJson<T>(url: string): Promise<{ status: number; body: T }> {
-  const response = await fetch(url, { headers: { accept: 'application/fhir+json' }, signal: AbortSignal.timeout(120_000) });
+/** Headers of a read at a tenant: its reader token. */
+export function readerHeaders(tenant: string): Record<string, string> {
+  return { accept: 'application/fhir+json', authorization: `Bearer ${readSecret(SECRETS.fhirReaderToken(tenant))}` };
+}
+
+async function getJson<T>(domain: DomainSpec, url: string): Promise<{ status: number; body: T }> {
+  const response = await fetch(url, { headers: readerHeaders(domain.id), signal: AbortSignal.timeout(120_000) });
   return { status: response.status, body: (await response.json()) as T };
 }
 
 export async function searchTotal(domain: DomainSpec, query: string): Promise<number> {
-  const { status, body } = await getJson<Bundle>(`${fhirBaseUrl(domain)}/${query}${query.includes('?') ? '&' : '?'}_summary=count`);
+  const { status, body } = await getJson<Bundle>(domain, `${fhirBaseUrl(domain)}/${query}${query.includes('?') ? '&' : '?'}_summary=count`);
   if (status !== 200) throw new Error(`${domain.id} ${query}: HTTP ${status}`);
   if (body.total === undefined) throw new Error(`${domain.id} ${query}: Bundle.total missing`);
   return body.total;
@@ -26,7 +33,7 @@ export async function searchAll(domain: DomainSpec, query: string): Promise<{ re
   const resources: Resource[] = [];
   let pages = 0;
   while (url) {
-    const { status, body }: { status: number; body: Bundle } = await getJson<Bundle>(url);
+    const { status, body }: { status: number; body: Bundle } = await getJson<Bundle>(domain, url);
     if (status !== 200) throw new Error(`${url}: HTTP ${status}`);
     pages += 1;
     resources.push(...(body.entry ?? []).map((e) => e.resource));
@@ -37,7 +44,7 @@ export async function searchAll(domain: DomainSpec, query: string): Promise<{ re
 }
 
 export async function read(domain: DomainSpec, resourceType: string, id: string): Promise<number> {
-  const response = await fetch(`${fhirBaseUrl(domain)}/${resourceType}/${id}`, { headers: { accept: 'application/fhir+json' } });
+  const response = await fetch(`${fhirBaseUrl(domain)}/${resourceType}/${id}`, { headers: readerHeaders(domain.id) });
   await response.arrayBuffer();
   return response.status;
 }

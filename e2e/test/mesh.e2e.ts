@@ -22,7 +22,8 @@ describe('mesh runtime', () => {
       expect(rows.map((r) => r.kind).sort()).to.deep.equal([...DOMAINS.map(() => 'fhir'), 'postgres', 'trino', 'control-plane'].sort());
       for (const row of rows) {
         expect(row.healthy, `${row.name} healthy`).to.equal(true);
-        expect(row.url).to.match(/^(http|postgresql):\/\/([a-z]+@)?127\.0\.0\.1:\d+/);
+        // No credentials in a status line: scheme, loopback host and port only.
+        expect(row.url).to.match(/^(https?|postgresql):\/\/127\.0\.0\.1:\d+/);
       }
       expect(rows.filter((r) => r.kind === 'fhir').map((r) => r.url)).to.deep.equal(DOMAINS.map(fhirBaseUrl));
     });

@@ -1,24 +1,52 @@
 // The registry's TypeORM settings, shared by the application and the migration tooling. Schema changes
 // go through migrations only: `synchronize` stays off everywhere.
+import * as fs from 'node:fs';
 import { DataSourceOptions } from 'typeorm';
 import { AuditEntry } from '../audit/audit-entry.entity';
 import { CatalogState } from '../catalogs/catalog-state.entity';
+import type { DbConnection } from '../config';
 import { DataProduct, DataProductVersion, ProductTable } from '../registry/data-product.entity';
 import { BudgetPeriod, Consumer } from '../registry/consumer.entity';
 import { Domain } from '../registry/domain.entity';
 import { Endpoint, EndpointHealthCheck } from '../registry/endpoint.entity';
 import { Registry1763800000000 } from './migrations/1763800000000-registry';
+import { AuditRetentionRole1764950000000 } from './migrations/1764950000000-audit-retention-role';
+import { EndpointTokenReference1764950100000 } from './migrations/1764950100000-endpoint-token-reference';
 
 export const ENTITIES = [Domain, Endpoint, EndpointHealthCheck, DataProduct, DataProductVersion, ProductTable, Consumer, BudgetPeriod,
   AuditEntry, CatalogState];
 
-export function dataSourceOptions(url: string): DataSourceOptions {
+export const MIGRATIONS = [Registry1763800000000, AuditRetentionRole1764950000000, EndpointTokenReference1764950100000];
+
+/** Host, port, role and database from the URL; the password from its file, read at each new connection. */
+export function connectionOptions(connection: DbConnection): { host: string; port: number; username: string; database: string; password?: string | (() => string) } {
+  const url = new URL(connection.url);
+  const file = connection.passwordFile;
+  return {
+    host: url.hostname,
+    port: Number(url.port || 5432),
+    username: decodeURIComponent(url.username),
+    database: decodeURIComponent(url.pathname.replace(/^\//, '')),
+    password: file ? () => readPassword(file) : url.password ? decodeURIComponent(url.password) : undefined,
+  };
+}
+
+function readPassword(file: string): string {
+  try {
+    return fs.readFileSync(file, 'utf8').trim();
+  } catch (e) {
+    throw new Error(`cannot read the registry database password from ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+}
+
+/** The application's data source: it never runs migrations (its role may not change the schema). */
+export function dataSourceOptions(connection: DbConnection, options: { runMigrations?: boolean } = {}): DataSourceOptions {
   return {
     type: 'postgres',
-    url,
+    ...connectionOptions(connection),
     entities: ENTITIES,
-    migrations: [Registry1763800000000],
-    migrationsRun: true,
+    migrations: MIGRATIONS,
+    migrationsRun: options.runMigrations ?? false,
     migrationsTransactionMode: 'each',
     synchronize: false,
     logging: ['error', 'migration'],

@@ -66,12 +66,14 @@ export async function openBudgetPeriods(db: DataSource, now = new Date()): Promi
   return opened;
 }
 
-/** Prunes audit entries and health history past retention. The audit trigger allows this job only. */
+/**
+ * Prunes audit entries and health history past retention. Runs as the retention role (`db`), the only
+ * one the audit trigger lets delete, and only entries older than 30 days.
+ */
 export async function applyRetention(db: DataSource, auditDays: number, now = new Date()): Promise<{ audit: number; health: number }> {
   const auditCutoff = new Date(now.getTime() - auditDays * 86_400_000);
   const healthCutoff = new Date(now.getTime() - 30 * 86_400_000);
   return db.transaction(async (tx) => {
-    await tx.query(`set local mesh.audit_retention = 'on'`);
     const audit = await tx.query('delete from audit_log where at < $1', [auditCutoff]);
     const health = await tx.query('delete from endpoint_health where checked_at < $1', [healthCutoff]);
     return { audit: (audit as [unknown, number])[1] ?? 0, health: (health as [unknown, number])[1] ?? 0 };

@@ -1,9 +1,20 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import cron, { ScheduledTask } from 'node-cron';
-import { DataSource } from 'typeorm';
+import { DataSource, DataSourceOptions } from 'typeorm';
 import { CatalogService } from '../catalogs/catalog.service';
 import { CONFIG, ControlPlaneConfig } from '../config';
+import { dataSourceOptions } from '../database/data-source';
 import { applyRetention, checkEndpoints, openBudgetPeriods } from './jobs';
+
+/** A short-lived connection as another role (the retention job's), closed whatever happens. */
+async function withDataSource<T>(options: DataSourceOptions, work: (db: DataSource) => Promise<T>): Promise<T> {
+  const db = await new DataSource(options).initialize();
+  try {
+    return await work(db);
+  } finally {
+    await db.destroy();
+  }
+}
 
 /** Times the background jobs (node-cron); overlapping runs of one job are skipped, failures logged. */
 @Injectable()
@@ -32,7 +43,8 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
     });
     this.every('budgets', s.budgets, async () => { await openBudgetPeriods(this.db); });
     this.every('retention', s.retention, async () => {
-      const pruned = await applyRetention(this.db, this.config.auditRetentionDays);
+      const pruned = await withDataSource(dataSourceOptions(this.config.registry.auditRetention),
+        (retention) => applyRetention(retention, this.config.auditRetentionDays));
       if (pruned.audit || pruned.health) this.log.log(`retention: ${pruned.audit} audit entries, ${pruned.health} health checks pruned`);
     });
   }

@@ -1,13 +1,19 @@
 // HAPI's access log (.mesh/logs/fhir-access.log, one line per request, never rotated) as evidence of
 // which FHIR searches the connector sent: remember the file's length before a query, read what was
 // appended after it. Other clients of the same servers can add lines too; callers filter by path.
+// Search values and resource ids are logged as keyed hashes (e2e/fhir-server AccessLogRedactor):
+// compare them with redacted(value).
+import { createHmac } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { readSecret, SECRETS } from '../../runtime/secrets';
 import { paths } from '../../runtime/topology';
 
 export const ACCESS_LOG = path.join(paths.logs, 'fhir-access.log');
 
 export interface AccessLine {
+  /** The whole line as written. */
+  raw: string;
   time: string;
   method: string;
   /** Domain slug from /fhir/<domain>/… */
@@ -43,7 +49,7 @@ export function parseAccessLine(line: string): AccessLine | undefined {
   }) : [];
   const resourceType = /^[A-Z][A-Za-z]+/.exec(pathPart)?.[0];
   return {
-    time: m[1] ?? '', method: m[2] ?? '', domain: m[3] ?? '', resourceType, target, params,
+    raw: line, time: m[1] ?? '', method: m[2] ?? '', domain: m[3] ?? '', resourceType, target, params,
     status: Number(m[5]), bytes: m[6] === '-' ? 0 : Number(m[6]), millis: Number(m[7]),
   };
 }
@@ -72,6 +78,17 @@ export async function withAccessLog<T>(action: () => Promise<T>): Promise<{ resu
   // The valve is unbuffered, but a request still in flight when Trino finished would log a moment later.
   await new Promise((resolve) => setTimeout(resolve, 300));
   return { result, lines: linesSince(offset) };
+}
+
+let accessLogKey: Buffer | undefined;
+
+/**
+ * How the access log shows one search value (one element of a comma list, after a comparator prefix
+ * such as `ge`): `h:` + 16 hex digits of HMAC-SHA-256 with the server's key over the value's UTF-8 bytes.
+ */
+export function redacted(value: string): string {
+  accessLogKey ??= Buffer.from(readSecret(SECRETS.fhirAccessLogKey), 'hex');
+  return `h:${createHmac('sha256', accessLogKey).update(value, 'utf8').digest('hex').slice(0, 16)}`;
 }
 
 export function param(line: AccessLine, name: string): string[] {

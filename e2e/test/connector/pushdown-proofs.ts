@@ -1,6 +1,6 @@
 // What the connector sent to the trusts, read from HAPI's access log, and what EXPLAIN says it will send:
 // helpers for the pushdown-proof tests and the bench.
-import { AccessLine, isSearchOrPage, param, withAccessLog } from './access-log';
+import { AccessLine, isSearchOrPage, param, redacted, withAccessLog } from './access-log';
 import { ResultSet, TrinoEngine } from './engines';
 
 export interface ObservedQuery {
@@ -36,7 +36,7 @@ export async function explain(trino: TrinoEngine, sql: string): Promise<string> 
   return rows.map((r) => String(r[0])).join('\n');
 }
 
-/** `system|code` as the log shows it once percent-decoded (`%7C` and `|` both decode to `|`). */
+/** `system|code` is in the list searched (the log holds its keyed hash; `%7C` and `|` hash alike). */
 export function hasToken(line: AccessLine, name: string, system: string, code: string): boolean {
-  return param(line, name).some((v) => v.split(',').includes(`${system}|${code}`));
+  return param(line, name).some((v) => v.split(',').includes(redacted(`${system}|${code}`)));
 }

@@ -37,6 +37,7 @@ public class FhirServerConfig {
 			ISearchParamRegistry searchParamRegistry,
 			IValidationSupport validationSupport,
 			TenantGuardInterceptor tenantGuard,
+			CallerAuthenticationInterceptor callerAuthentication,
 			MeshProperties mesh) {
 		RestfulServer server = new RestfulServer(systemDao.getContext());
 		// No narrative generation (saves CPU on every write; the mesh never reads narratives).
@@ -55,6 +56,8 @@ public class FhirServerConfig {
 		server.registerInterceptor(partitionInterceptor);
 		// Unknown tenants get a clear 404 instead of HAPI's generic partition error.
 		server.registerInterceptor(tenantGuard);
+		// Every request but /metadata carries a known bearer token with the right tenant and scope.
+		server.registerInterceptor(callerAuthentication);
 
 		// Searches are paged through the database; next links are absolute URLs built from
 		// the incoming request (same scheme/host/port), with the tenant segment kept.

@@ -1,7 +1,10 @@
 package uk.nhs.fhirmesh.hapi;
 
 import java.io.File;
-import org.apache.catalina.valves.AccessLogValve;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.boot.web.embedded.tomcat.TomcatServletWebServerFactory;
@@ -15,7 +18,9 @@ import org.springframework.stereotype.Component;
  *
  * <pre>2025-01-31T12:00:00.123+0000 127.0.0.1 "GET /fhir/rx1/Patient?code=http://loinc.org|1234-5 HTTP/1.1" 200 5123 17</pre>
  *
- * i.e. time, client, request line with the full raw query string, status, bytes, duration ms.
+ * i.e. time, client, request line, status, bytes, duration ms; in the request line every search value
+ * and resource id is a keyed hash ({@link AccessLogRedactor}): {@code code=h:3f2a9c0d1e4b5a67}.
+ * The file is 0600: even hashed, which searches ran is nobody else's business.
  */
 @Component
 public class WebServerConfig implements WebServerFactoryCustomizer<TomcatServletWebServerFactory> {
@@ -37,11 +42,23 @@ public class WebServerConfig implements WebServerFactoryCustomizer<TomcatServlet
 			log.info("No mesh.access-log-dir given: access log disabled");
 			return;
 		}
-		File d = new File(dir).getAbsoluteFile();
-		if (!d.isDirectory() && !d.mkdirs()) {
-			throw new IllegalStateException("mesh.access-log-dir: cannot create " + d);
+		String keyFile = mesh.accessLogKeyFile();
+		if (keyFile == null || keyFile.isBlank()) {
+			throw new IllegalStateException("mesh.access-log-key-file is required with mesh.access-log-dir: the access log"
+					+ " hashes search values with that key and never writes them in clear");
 		}
-		AccessLogValve valve = new AccessLogValve();
+		File d = new File(dir).getAbsoluteFile();
+		if (!d.isDirectory()) {
+			try { // a folder we create is ours alone (an existing one's mode is left to whoever made it)
+				Files.createDirectories(d.toPath(), PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+			} catch (IOException e) {
+				throw new IllegalStateException("mesh.access-log-dir: cannot create " + d + ": " + e, e);
+			}
+		}
+		AccessLogRedactor redactor = new AccessLogRedactor(
+				AccessLogRedactor.readKeyFile(Path.of(keyFile)), TenantBootstrap.normalise(mesh.tenants()));
+		RedactingAccessLogValve.prepareLogFile(new File(d, "fhir-access.log").toPath());
+		RedactingAccessLogValve valve = new RedactingAccessLogValve(redactor);
 		valve.setDirectory(d.getPath());
 		valve.setPrefix("fhir-access");
 		valve.setSuffix(".log");
@@ -50,6 +67,6 @@ public class WebServerConfig implements WebServerFactoryCustomizer<TomcatServlet
 		valve.setPattern(ACCESS_LOG_PATTERN);
 		valve.setEncoding("UTF-8");
 		factory.addEngineValves(valve);
-		log.info("Access log: {}", new File(d, "fhir-access.log"));
+		log.info("Access log (search values hashed): {}", new File(d, "fhir-access.log"));
 	}
 }

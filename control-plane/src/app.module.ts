@@ -9,12 +9,14 @@ import { SchemaValidator } from './api/schema-validator';
 import { SystemController } from './api/system.controller';
 import { AuditController } from './audit/audit.controller';
 import { AuditService } from './audit/audit.service';
+import { RefusalAudit } from './audit/refusals';
 import { AuthGuard } from './auth/auth.guard';
 import { bootstrapOps } from './auth/ops-bootstrap';
 import { CatalogService } from './catalogs/catalog.service';
 import { CatalogsController } from './catalogs/catalogs.controller';
 import { CONFIG, ControlPlaneConfig } from './config';
 import { dataSourceOptions } from './database/data-source';
+import { migrateRegistry } from './database/migrate';
 import { PublishingController } from './publishing/publishing.controller';
 import { PublishingService } from './publishing/publishing.service';
 import { ConsumersService } from './registry/consumers.service';
@@ -38,7 +40,7 @@ class ConfigModule {
 }
 
 @Global()
-@Module({ providers: [AuditService], controllers: [AuditController], exports: [AuditService] })
+@Module({ providers: [AuditService, RefusalAudit], controllers: [AuditController], exports: [AuditService, RefusalAudit] })
 class AuditModule {}
 
 @Module({
@@ -74,7 +76,13 @@ export class AppModule implements OnApplicationBootstrap {
       module: AppModule,
       imports: [
         ConfigModule.with(config),
-        TypeOrmModule.forRoot({ ...dataSourceOptions(config.registryUrl), retryAttempts: 10, retryDelay: 2000 }),
+        // Migrations first, as the schema owner; then the service connects as its least-privilege role.
+        TypeOrmModule.forRootAsync({
+          useFactory: async () => {
+            await migrateRegistry(config);
+            return { ...dataSourceOptions(config.registry.app), retryAttempts: 10, retryDelay: 2000 };
+          },
+        }),
         AuditModule, RegistryModule, CatalogsModule, PublishingModule, SchedulerModule,
       ],
       controllers: [SystemController],

@@ -6,8 +6,12 @@ import { HOST, MESH_HOME, ports, postgres, ROOT } from '../../e2e/runtime/topolo
 export interface ControlPlaneConfig {
   host: string;
   port: number;
-  /** PostgreSQL connection string of the registry database. */
-  registryUrl: string;
+  /**
+   * The registry database as three PostgreSQL roles: migrations run as the schema owner, the service as an
+   * application role that may only append to the audit log, the retention job as the one role allowed to
+   * prune it. Passwords come from files (never from the URL in a process listing or a log).
+   */
+  registry: { app: DbConnection; owner: DbConnection; auditRetention: DbConnection };
   trinoUrl: string;
   /** The Trino user the control plane's own statements run as (catalog management, dry runs). */
   trinoUser: string;
@@ -31,11 +35,29 @@ export interface ControlPlaneConfig {
   auditRetentionDays: number;
   /** JSON Schemas of the API and mapping files. */
   specDir: string;
+  /** Refused requests audited one by one per source and minute; the rest of the minute is one summary entry. */
+  auditRefusalsPerMinute: number;
+  /** Append-only file, outside PostgreSQL, of HMAC-signed audit heads {seq, hash, at}: truncation shows. */
+  auditAnchorFile: string;
+  /** HMAC key of the anchors (created 0600 if missing); never stored in the database. */
+  auditAnchorKeyFile: string;
 }
+
+export interface DbConnection { url: string; passwordFile?: string }
 
 function env(name: string): string | undefined {
   const value = process.env[name];
   return value === undefined || value === '' ? undefined : value;
+}
+
+/** `<PREFIX>_URL` and `<PREFIX>_PASSWORD_FILE` override the mesh defaults for one role. */
+function registryConnection(prefix: string, role: string, passwordFile: string): DbConnection {
+  const url = env(`${prefix}_URL`);
+  if (url !== undefined) return { url, passwordFile: env(`${prefix}_PASSWORD_FILE`) };
+  return {
+    url: `postgresql://${role}@${HOST}:${ports.postgres}/${postgres.registryDatabase}`,
+    passwordFile: env(`${prefix}_PASSWORD_FILE`) ?? path.join(MESH_HOME, 'secrets', 'control-plane', passwordFile),
+  };
 }
 
 export function loadConfig(): ControlPlaneConfig {
@@ -43,7 +65,11 @@ export function loadConfig(): ControlPlaneConfig {
   return {
     host: env('MESH_CP_HOST') ?? HOST,
     port: ports.controlPlane,
-    registryUrl: env('MESH_REGISTRY_URL') ?? `postgresql://${postgres.user}@${HOST}:${ports.postgres}/${postgres.registryDatabase}`,
+    registry: {
+      app: registryConnection('MESH_REGISTRY', postgres.roles.registryApp, 'registry-app.password'),
+      owner: registryConnection('MESH_REGISTRY_OWNER', postgres.roles.registryOwner, 'registry-owner.password'),
+      auditRetention: registryConnection('MESH_AUDIT_RETENTION', postgres.roles.auditRetention, 'audit-retention.password'),
+    },
     trinoUrl: env('MESH_TRINO_URL') ?? `https://${HOST}:${ports.trino}`,
     trinoUser: env('MESH_CP_TRINO_USER') ?? 'mesh-control-plane',
     trinoPasswordFile: env('MESH_CP_TRINO_PASSWORD_FILE') ?? path.join(MESH_HOME, 'secrets', 'control-plane', 'trino.password'),
@@ -66,6 +92,9 @@ export function loadConfig(): ControlPlaneConfig {
     },
     auditRetentionDays: Number(env('MESH_AUDIT_RETENTION_DAYS') ?? 8 * 366),
     specDir: path.join(ROOT, 'connector-spec'),
+    auditRefusalsPerMinute: Number(env('MESH_AUDIT_REFUSALS_PER_MINUTE') ?? 10),
+    auditAnchorFile: env('MESH_AUDIT_ANCHOR_FILE') ?? path.join(MESH_HOME, 'run', 'audit-anchor.jsonl'),
+    auditAnchorKeyFile: env('MESH_AUDIT_ANCHOR_KEY_FILE') ?? path.join(MESH_HOME, 'secrets', 'control-plane', 'audit-anchor.key'),
   };
 }
 

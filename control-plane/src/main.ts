@@ -4,14 +4,19 @@ import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
+import { refuseMalformedRequests } from './api/request-checks';
 import { AppModule } from './app.module';
 import { loadConfig } from './config';
 
 async function main(): Promise<void> {
   const config = loadConfig();
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.with(config), { logger: ['log', 'warn', 'error'] });
+  // bodyParser off: the API takes JSON only, parsed once below (no form parser building nested objects).
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.with(config), { logger: ['log', 'warn', 'error'], bodyParser: false });
   app.enableShutdownHooks();
+  // Strings, or arrays for repeated names (refused below); never qs's nested objects from `a[b]=c`.
+  app.set('query parser', 'simple');
   app.useBodyParser('json', { limit: '5mb' });
+  app.use(refuseMalformedRequests);
   await app.listen(config.port, config.host);
   new Logger('control-plane').log(`admin API on http://${config.host}:${config.port}/api/v1 (OpenAPI: /api/openapi.json)`);
 }

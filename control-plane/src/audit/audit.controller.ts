@@ -1,6 +1,9 @@
-import { Controller, Get, Inject, Query } from '@nestjs/common';
+import { Controller, Get, Inject } from '@nestjs/common';
+import { QueryParams } from '../api/query-params';
 import { Roles } from '../auth/roles';
 import { AuditService } from './audit.service';
+
+const AUDIT_QUERY = { entity: { kind: 'text' }, entityId: { kind: 'text' }, limit: { kind: 'integer', min: 1, max: 1000, default: 100 } } as const;
 
 @Controller('api/v1/audit')
 @Roles('ops')
@@ -8,8 +11,8 @@ export class AuditController {
   constructor(@Inject(AuditService) private readonly audit: AuditService) {}
 
   @Get()
-  list(@Query('entity') entity?: string, @Query('entityId') entityId?: string, @Query('limit') limit?: string) {
-    return this.audit.list({ entity, entityId, limit: Math.min(Number(limit ?? 100) || 100, 1000) });
+  list(@QueryParams(AUDIT_QUERY) query: { entity?: string; entityId?: string; limit: number }) {
+    return this.audit.list(query);
   }
 
   @Get('verify')

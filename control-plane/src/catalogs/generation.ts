@@ -1,5 +1,6 @@
 // Pure rendering of what Trino serves from the registry: the catalog properties and one mapping file
 // per table. Deterministic (sorted keys and names, fixed formatting) so generated files diff cleanly.
+import { ownValue } from '../own-property';
 import { Binding } from './search-bindings';
 
 export interface CatalogDomain { odsCode: string; baseUrl: string; authSecretRef: string | null }
@@ -82,7 +83,7 @@ export function servingTables(versions: ProductVersionForServing[]): ServingTabl
       const label = `${v.product} ${v.version.major}.${v.version.minor}.${v.version.patch}${v.version.lifecycle === 'deprecated' ? ' (deprecated)' : ''}`;
       const description = [String(view.description ?? v.description ?? '').trim(), `Data product ${label}.`].filter(Boolean).join(' ');
       for (const suffix of names) {
-        tables.push({ table: `${viewName}${suffix}`, description, view, bindings: v.bindings[viewName] ?? {}, domains: v.sources });
+        tables.push({ table: `${viewName}${suffix}`, description, view, bindings: ownValue(v.bindings, viewName) ?? {}, domains: v.sources });
       }
     }
   }

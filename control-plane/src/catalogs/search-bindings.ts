@@ -11,6 +11,7 @@
 //     every type cast or filter of the branch also present on the column's path;
 //   - the column's SQL type fits the parameter type.
 // Anything else stays unbound, with a note saying why; Trino then filters that column alone.
+import { ownValue } from '../own-property';
 
 export type BindingType = 'token' | 'date' | 'reference' | 'string' | 'quantity';
 
@@ -592,7 +593,7 @@ export function deriveBindings(view: ViewDefinitionLike, searchParams: readonly 
     .filter((sp) => sp.base.includes(view.resource) || sp.base.some((b) => GENERIC_BASES.includes(b)))
     .map((sp) => ({ sp, branches: branchesFor(sp, view.resource) }))
     .filter((p) => p.branches.length > 0);
-  const bindings: Record<string, Binding> = {};
+  const bound: [string, Binding][] = [];
   const notes: string[] = [];
   for (const [name, occurrences] of collectColumns(view)) {
     const results = occurrences.map((o) => bindOne(view.resource, o.read, o.column.type, params));
@@ -606,11 +607,12 @@ export function deriveBindings(view: ViewDefinitionLike, searchParams: readonly 
       notes.push(`${name}: unbound, its unionAll branches bind to different parameters (${results.map((r) => r.binding!.param).join(', ')})`);
       continue;
     }
-    bindings[name] = canonicalBinding(first.binding!);
+    bound.push([name, canonicalBinding(first.binding!)]);
     const ties = [...new Set(results.flatMap((r) => r.alsoMatched))];
     if (ties.length > 0) notes.push(`${name}: bound to ${first.binding!.param}; ${ties.join(', ')} would serve equally`);
   }
-  return { bindings, notes };
+  // fromEntries defines keys: a column named like an Object.prototype member stays an ordinary key.
+  return { bindings: Object.fromEntries(bound), notes };
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -622,8 +624,8 @@ export function diffBindings(committed: Record<string, Binding>, derived: Record
   const show = (b: Binding | undefined): string => (b ? JSON.stringify(canonicalBinding(b)) : 'unbound');
   const lines: string[] = [];
   for (const name of names) {
-    const a = committed[name];
-    const b = derived[name];
+    const a = ownValue(committed, name);
+    const b = ownValue(derived, name);
     if (a && b && sameBinding(a, b)) continue;
     if (!a && !b) continue;
     lines.push(`${name}: committed ${show(a)}, derived ${show(b)}`);
@@ -650,8 +652,7 @@ export function replaceBindings(text: string, bindings: Record<string, Binding>)
   if (!span) throw new Error('the mapping has no top-level "bindings" member');
   const lineStart = text.lastIndexOf('\n', span.keyStart) + 1;
   const indent = /^[ \t]*/.exec(text.slice(lineStart))![0];
-  const ordered: Record<string, Binding> = {};
-  for (const [k, v] of Object.entries(bindings)) ordered[k] = canonicalBinding(v);
+  const ordered = Object.fromEntries(Object.entries(bindings).map(([k, v]) => [k, canonicalBinding(v)]));
   const value = JSON.stringify(ordered, null, 2).replace(/\n/g, `\n${indent}`);
   const out = text.slice(0, span.valueStart) + value + text.slice(span.valueEnd);
   return out.endsWith('\n') ? out : `${out}\n`;

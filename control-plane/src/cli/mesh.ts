@@ -1,8 +1,9 @@
 // `mesh publish product.json`: the data product owner's CLI over the admin API.
 //   MESH_API    control plane URL (default: the local mesh's)
-//   MESH_TOKEN  the owner's API token (default: the local mesh's ops token file, for demos)
+//   MESH_TOKEN  the caller's API token (required: the CLI never falls back to the ops token, so nobody
+//               publishes as ops by forgetting to say who they are)
 import * as fs from 'node:fs';
-import { controlPlaneUrl, MESH_HOME } from '../../../e2e/runtime/topology';
+import { controlPlaneUrl } from '../../../e2e/runtime/topology';
 
 const USAGE = 'usage: mesh publish <product.json> | mesh lifecycle <product> <version> <published|deprecated|retired> | mesh products';
 
@@ -10,18 +11,17 @@ class CliError extends Error {}
 
 function token(): string {
   if (process.env.MESH_TOKEN) return process.env.MESH_TOKEN;
-  const file = `${MESH_HOME}/run/ops-token`;
-  if (fs.existsSync(file)) return fs.readFileSync(file, 'utf8').trim();
-  throw new CliError('set MESH_TOKEN to your API token');
+  throw new CliError('MESH_TOKEN is not set: set MESH_TOKEN to your own API token (ops create one with POST /api/v1/consumers); the CLI does not use the ops token file');
 }
 
 async function call(method: string, route: string, body?: unknown): Promise<unknown> {
   const base = process.env.MESH_API ?? controlPlaneUrl();
+  const bearer = token();
   let response: Response;
   try {
     response = await fetch(`${base}/api/v1${route}`, {
       method,
-      headers: { authorization: `Bearer ${token()}`, 'content-type': 'application/json' },
+      headers: { authorization: `Bearer ${bearer}`, 'content-type': 'application/json' },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
   } catch (e) {

@@ -3,6 +3,7 @@
 import { UnprocessableEntityException } from '@nestjs/common';
 import { loadServerSearchParams, ServerSearchParams } from '../catalogs/capability';
 import { Binding, deriveBindings, ViewDefinitionLike } from '../catalogs/search-bindings';
+import { ownValue } from '../own-property';
 
 export interface SourceEndpoint { odsCode: string; baseUrl: string }
 
@@ -15,7 +16,7 @@ export async function deriveProductBindings(views: Record<string, unknown>[], so
       throw new UnprocessableEntityException(`endpoint of domain ${source.odsCode} (${source.baseUrl}) could not be read: ${(e as Error).message}`);
     }
   }
-  const bindings: Record<string, Record<string, Binding>> = {};
+  const perView: [string, Record<string, Binding>][] = [];
   const notes: string[] = [];
   for (const view of views as unknown as (ViewDefinitionLike & { name: string })[]) {
     let agreed: Record<string, Binding> | undefined;
@@ -31,13 +32,14 @@ export async function deriveProductBindings(views: Record<string, unknown>[], so
         continue;
       }
       for (const column of Object.keys(agreed)) {
-        if (JSON.stringify(agreed[column]) !== JSON.stringify(derived[column])) {
+        if (JSON.stringify(ownValue(agreed, column)) !== JSON.stringify(ownValue(derived, column))) {
           notes.push(`${view.name}.${column}: unbound, ${source.odsCode} does not support the same search parameter`);
           delete agreed[column];
         }
       }
     }
-    bindings[view.name] = agreed ?? {};
+    perView.push([view.name, agreed ?? {}]);
   }
-  return { bindings, notes };
+  // fromEntries defines keys, so a view name is never taken for a prototype setter.
+  return { bindings: Object.fromEntries(perView), notes };
 }

@@ -8,6 +8,7 @@ import { ServiceUnavailableException, UnprocessableEntityException } from '@nest
 import { catalogProperties, CatalogDomain, renderMappingFile } from '../catalogs/generation';
 import { Binding } from '../catalogs/search-bindings';
 import { TrinoAdmin, TrinoStatementError, TrinoUnavailableError } from '../catalogs/trino-admin';
+import { ownValue } from '../own-property';
 
 export interface DryRunResult { view: string; rows: number }
 
@@ -23,7 +24,7 @@ export async function dryRun(
     for (const view of views) {
       const name = String(view.name);
       fs.writeFileSync(path.join(dir, `${name}.json`), renderMappingFile({
-        table: name, description: 'dry run', view, bindings: bindings[name] ?? {}, domains: sources.map((s) => s.odsCode),
+        table: name, description: 'dry run', view, bindings: ownValue(bindings, name) ?? {}, domains: sources.map((s) => s.odsCode),
       }));
     }
     const properties = catalogProperties(sources, dir, { 'fhir.page-size': String(Math.max(1, rows)), 'fhir.retry.max-attempts': '1' });

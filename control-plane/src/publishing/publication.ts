@@ -1,5 +1,6 @@
 // A data product publication as published (connector-spec/api/data-product.schema.json), and the
 // checks on it that need no server: ViewDefinitions, table names, privacy tags.
+import { hasOwnKey, ownValue } from '../own-property';
 import { PrivacyTag } from '../registry/data-product.entity';
 import { validateViewDefinition, ViewProblem } from './view-validation';
 import { viewColumns } from './breaking-changes';
@@ -43,9 +44,10 @@ export function staticProblems(p: Publication): ViewProblem[] {
   // carry an identifier nobody decided about.
   for (const view of p.views) {
     const name = String(view.name);
-    const tags = p.privacy[name] ?? {};
+    // Own properties only: a view or column named `constructor` must not find Object.prototype's.
+    const tags = ownValue(p.privacy, name) ?? {};
     const columns = viewColumns(view as never).map((c) => c.name);
-    const untagged = columns.filter((c) => !(c in tags));
+    const untagged = columns.filter((c) => !hasOwnKey(tags, c));
     if (untagged.length) problems.push({ path: `/privacy/${name}`, message: `view '${name}': column(s) ${untagged.map((c) => `'${c}'`).join(', ')} have no privacy tag (direct-identifier, quasi-identifier, sensitive or none)` });
     const unknown = Object.keys(tags).filter((c) => !columns.includes(c));
     if (unknown.length) problems.push({ path: `/privacy/${name}`, message: `view '${name}' has no column(s) ${unknown.map((c) => `'${c}'`).join(', ')} to tag` });

@@ -1,5 +1,6 @@
 import { Body, Controller, Get, Inject, Param, Patch, Post, Res } from '@nestjs/common';
 import { Response } from 'express';
+import { QueryParams } from '../api/query-params';
 import { SchemaValidator } from '../api/schema-validator';
 import { CurrentPrincipal } from '../auth/auth.guard';
 import { Principal } from '../auth/principal';
@@ -17,7 +18,7 @@ export class PublishingController {
     @Inject(SchemaValidator) private readonly schemas: SchemaValidator,
   ) {}
 
-  @Get('data-products') list() { return this.products.list(); }
+  @Get('data-products') list(@QueryParams({}) _query: object) { return this.products.list(); }
   @Get('data-products/:name') get(@Param('name') name: string) { return this.products.get(name); }
   @Get('data-products/:name/versions/:version') version(@Param('name') name: string, @Param('version') version: string) {
     return this.products.version(name, version);

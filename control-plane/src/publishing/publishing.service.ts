@@ -19,6 +19,7 @@ import { breakingChanges, compareViews } from './breaking-changes';
 import { deriveProductBindings } from './bindings';
 import { dryRun, DryRunResult } from './dry-run';
 import { parseVersion, Publication, staticProblems } from './publication';
+import { claimConflicts, heldTables, TableClaim, VersionForClaims, versionTables, WantedTable } from './table-names';
 
 export interface PublishResult {
   product: string;
@@ -34,6 +35,8 @@ export interface PublishResult {
 
 /** Products owned by these kinds may read other domains' endpoints (federated products). */
 const FEDERATING_KINDS = new Set(['ics', 'national']);
+/** Serialises table-name claims: the reservation rule reads other products' claims, not just one row. */
+const TABLE_CLAIM_LOCK = 72_002;
 
 @Injectable()
 export class PublishingService {
@@ -71,15 +74,20 @@ export class PublishingService {
     const same = versions.find((v) => v.version === p.version);
     if (same) {
       if (same.contentHash !== contentHash) throw new ConflictException(`data product '${p.name}' ${p.version} is already published with different content; publish a new version`);
-      return { product: p.name, version: p.version, lifecycle: same.lifecycle, created: false, tables: tableNames(p.views, semver.major), dryRun: [], bindingNotes: [] };
+      return { product: p.name, version: p.version, lifecycle: same.lifecycle, created: false, tables: versionTables(p.views, semver.major).map((t) => t.table), dryRun: [], bindingNotes: [] };
     }
     this.assertCompatible(p, versions);
+    // Table names first (before bindings and the dry run): a name another product holds or reserves
+    // is refused at once, even for a draft, which could otherwise never be published.
+    const newVersion = { lifecycle: p.lifecycle, major: semver.major, views: p.views };
+    const early = await planClaims(this.db.manager, product?.id ?? '', [...versions, newVersion], versionTables(p.views, semver.major));
+    if (early.problems.length) throw tableConflict(p.name, early.problems);
 
     const sources = await this.sourceEndpoints(sourceCodes, p.name);
     const { bindings, notes } = await deriveProductBindings(p.views, sources);
     const dry = await dryRun(this.trino, path.join(this.config.generatedDir, 'dry-run'), p.views, bindings, sources, this.config.dryRunRows);
 
-    const tables = tableNames(p.views, semver.major);
+    const tables = versionTables(p.views, semver.major).map((t) => t.table);
     await this.db.transaction(async (tx) => {
       const owner = product ?? await tx.getRepository(DataProduct).save(tx.getRepository(DataProduct).create({
         name: p.name, domainId: domain.id, description: p.description ?? '',
@@ -92,7 +100,7 @@ export class PublishingService {
         sources: sourceCodes, sla: { freshnessHours: p.sla?.freshnessHours ?? 24, availabilityPercent: p.sla?.availabilityPercent ?? 99 },
         contentHash, publishedBy: actor.name,
       }));
-      await reserveTables(tx, owner.id, p.views, tables);
+      await claimTables(tx, owner.id, p.name, versionTables(p.views, semver.major));
       await this.audit.record(tx, {
         actor: actor.name, action: `publish (${via})`, entity: 'data-product', entityId: `${p.name}@${p.version}`,
         after: { ...version, views: version.views.map((v) => v.name) },
@@ -111,6 +119,8 @@ export class PublishingService {
       if (!before) throw new NotFoundException(`data product '${name}' has no version ${version}`);
       if (before.lifecycle === 'retired') throw new ConflictException(`data product '${name}' ${version} is retired; publish a new version instead`);
       await tx.getRepository(DataProductVersion).update({ id: before.id }, { lifecycle });
+      // Retiring releases the version's table names; promoting a draft claims them (or is refused).
+      await claimTables(tx, product.id, name, []);
       await this.audit.record(tx, { actor: actor.name, action: `lifecycle ${before.lifecycle} -> ${lifecycle}`, entity: 'data-product', entityId: `${name}@${version}`, before: { lifecycle: before.lifecycle }, after: { lifecycle } });
     });
     return { product: name, version, lifecycle, serving: await this.catalogs.sync(`${name} ${version} ${lifecycle}`) };
@@ -150,22 +160,44 @@ export function assertMayPublishFor(actor: Principal, domain: string): void {
   if (actor.domain !== domain) throw new ForbiddenException(`${actor.name} publishes for domain ${actor.domain ?? '(none)'}, not ${domain}`);
 }
 
-function tableNames(views: Record<string, unknown>[], major: number): string[] {
-  return views.flatMap((v) => [String(v.name), `${String(v.name)}_v${major}`]).sort();
+/**
+ * Makes the product's claims match its versions (published and deprecated ones hold names; drafts and
+ * retired ones release theirs), after checking `check` (a new version's names, whatever its lifecycle)
+ * too. Refuses with 409 naming the holder; the caller's transaction then rolls everything back.
+ */
+async function claimTables(tx: EntityManager, productId: string, productName: string, check: WantedTable[]): Promise<void> {
+  await tx.query('select pg_advisory_xact_lock($1)', [TABLE_CLAIM_LOCK]);
+  const versions = await tx.getRepository(DataProductVersion).findBy({ productId });
+  const plan = await planClaims(tx, productId, versions, check);
+  if (plan.problems.length) throw tableConflict(productName, plan.problems);
+  if (plan.release.length) await tx.getRepository(ProductTable).delete({ tableName: In(plan.release) });
+  for (const t of plan.claim) await tx.getRepository(ProductTable).insert({ tableName: t.table, productId, viewName: t.view });
 }
 
-/** Claims the product's table names; a name another product owns is a conflict and rolls everything back. */
-async function reserveTables(tx: EntityManager, productId: string, views: Record<string, unknown>[], tables: string[]): Promise<void> {
-  const taken = await tx.getRepository(ProductTable).find({ where: { tableName: In(tables) } });
-  const foreign = taken.filter((t) => t.productId !== productId);
-  const mine = new Set(taken.map((t) => t.tableName));
-  // Inserted one by one: a concurrent publish claiming the same name fails on the primary key here.
-  for (const table of tables) {
-    if (mine.has(table)) continue;
-    const view = views.find((v) => table === v.name || table.startsWith(`${String(v.name)}_v`));
-    await tx.getRepository(ProductTable).insert({ tableName: table, productId, viewName: String(view?.name) });
+/**
+ * What claiming would do, without writing: names to release (the product's own that no serving version
+ * needs, and other products' claims that nothing of theirs serves any more, e.g. a retired squatter from
+ * before names were released), names to claim, and the problems that refuse it.
+ */
+async function planClaims(manager: EntityManager, productId: string, versions: VersionForClaims[], check: WantedTable[]):
+  Promise<{ problems: string[]; release: string[]; claim: WantedTable[] }> {
+  const held = heldTables(versions);
+  const wanted = [...held, ...check.filter((c) => !held.some((h) => h.table === c.table && h.view === c.view))];
+  const claims: TableClaim[] = await manager.getRepository(ProductTable).find();
+  const release = claims.filter((c) => c.productId === productId && !held.some((h) => h.table === c.tableName)).map((c) => c.tableName);
+  const names = new Map((await manager.getRepository(DataProduct).find({ select: { id: true, name: true } })).map((p) => [p.id, p.name]));
+  const nameOf = (id: string): string => names.get(id) ?? id;
+  const relevant = claims.filter((c) => c.productId !== productId && claimConflicts(productId, wanted, [c], nameOf).length > 0);
+  for (const holder of new Set(relevant.map((c) => c.productId))) {
+    const stillHeld = new Set(heldTables(await manager.getRepository(DataProductVersion).findBy({ productId: holder })).map((t) => t.table));
+    for (const c of relevant) if (c.productId === holder && !stillHeld.has(c.tableName)) release.push(c.tableName);
   }
-  if (foreign.length) {
-    throw new ConflictException(`table name(s) ${foreign.map((t) => t.tableName).join(', ')} already belong to another data product; rename the view`);
-  }
+  const kept = claims.filter((c) => !release.includes(c.tableName));
+  const problems = claimConflicts(productId, wanted, kept, nameOf);
+  const claim = held.filter((h) => !kept.some((c) => c.tableName === h.table && c.productId === productId));
+  return { problems, release, claim };
+}
+
+function tableConflict(product: string, problems: string[]): ConflictException {
+  return new ConflictException({ message: `data product '${product}': ${problems.join('; ')}`, problems });
 }

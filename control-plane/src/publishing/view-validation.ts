@@ -4,6 +4,7 @@
 // publication first; the few structural tests left here only keep this function safe on its own.
 import fhirpath from 'fhirpath';
 import r4 from 'fhirpath/fhir-context/r4';
+import { ownValue } from '../own-property';
 
 export interface ViewProblem { path: string; message: string }
 
@@ -24,7 +25,8 @@ const PARENTS = (r4 as unknown as { type2Parent: Record<string, string> }).type2
 function isResourceType(name: string): boolean {
   let type: string | undefined = name;
   for (let i = 0; type && i < 5; i++) {
-    const parent: string | undefined = PARENTS[type];
+    // `resource` is the publisher's string: `constructor` must not walk into Object.prototype.
+    const parent: string | undefined = ownValue(PARENTS, type);
     if (parent === 'DomainResource' || parent === 'Resource') return name !== 'DomainResource';
     type = parent;
   }

@@ -48,8 +48,8 @@ export class DataProductVersion {
 }
 
 /**
- * Trino table names owned by a product: `<view>_v<major>` per major version, and `<view>` for the newest
- * serving major. The primary key keeps names unique across the mesh.
+ * Trino table names held by a product: `<view>` and `<view>_v<major>` of its published and deprecated
+ * versions (publishing/table-names.ts). The primary key keeps names unique across the mesh.
  */
 @Entity({ name: 'product_tables' })
 export class ProductTable {

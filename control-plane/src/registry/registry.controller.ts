@@ -1,4 +1,5 @@
-import { Body, Controller, Delete, Get, HttpCode, Inject, Param, ParseUUIDPipe, Patch, Post, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Inject, Param, ParseUUIDPipe, Patch, Post } from '@nestjs/common';
+import { QueryParams } from '../api/query-params';
 import { SchemaValidator } from '../api/schema-validator';
 import { CurrentPrincipal } from '../auth/auth.guard';
 import { Principal } from '../auth/principal';
@@ -16,7 +17,8 @@ export class DomainsController {
     @Inject(SchemaValidator) private readonly schemas: SchemaValidator,
   ) {}
 
-  @Get('domains') listDomains() { return this.domains.list(); }
+  // List routes take no filters: a filter-like parameter is refused rather than silently ignored.
+  @Get('domains') listDomains(@QueryParams({}) _query: object) { return this.domains.list(); }
   @Get('domains/:ods') getDomain(@Param('ods') ods: string) { return this.domains.get(ods); }
 
   @Post('domains') @Roles('ops')
@@ -32,11 +34,11 @@ export class DomainsController {
   @Delete('domains/:ods') @Roles('ops') @HttpCode(204)
   removeDomain(@Param('ods') ods: string, @CurrentPrincipal() actor: Principal) { return this.domains.remove(ods, actor); }
 
-  @Get('endpoints') listEndpoints() { return this.endpoints.list(); }
+  @Get('endpoints') listEndpoints(@QueryParams({}) _query: object) { return this.endpoints.list(); }
   @Get('endpoints/:id') getEndpoint(@Param('id', ParseUUIDPipe) id: string) { return this.endpoints.get(id); }
   @Get('endpoints/:id/health')
-  endpointHealth(@Param('id', ParseUUIDPipe) id: string, @Query('limit') limit?: string) {
-    return this.endpoints.history(id, Math.min(Number(limit ?? 50) || 50, 1000));
+  endpointHealth(@Param('id', ParseUUIDPipe) id: string, @QueryParams({ limit: { kind: 'integer', min: 1, max: 1000, default: 50 } }) query: { limit: number }) {
+    return this.endpoints.history(id, query.limit);
   }
 
   @Post('endpoints') @Roles('ops')
@@ -60,7 +62,7 @@ export class ConsumersController {
 
   @Get('me') me(@CurrentPrincipal() actor: Principal) { return this.consumers.get(actor.name); }
 
-  @Get('consumers') @Roles('ops') list() { return this.consumers.list(); }
+  @Get('consumers') @Roles('ops') list(@QueryParams({}) _query: object) { return this.consumers.list(); }
   @Get('consumers/:name') @Roles('ops') get(@Param('name') name: string) { return this.consumers.get(name); }
 
   @Post('consumers') @Roles('ops')

@@ -10,7 +10,7 @@ import { FHIR_CATALOG } from './fhir-catalog';
 import { ensureSecret, MESH_CA_CERT, SECRETS } from './secrets';
 import { ensureServerPem } from './tls';
 import { trinoAccessRules, trinoPasswordFile } from './trino-security';
-import { HOST, paths, ports, ROOT, trinoInternalUrl, trinoUrl, versions } from './topology';
+import { FHIR_TOKEN_DIR, HOST, paths, ports, ROOT, trinoInternalUrl, trinoUrl, versions } from './topology';
 
 const NAME = 'trino';
 const CONNECTOR_DIR = path.join(ROOT, 'connector');
@@ -58,6 +58,9 @@ function jvmArgs(): string[] {
     '-Dnode.id=fhir-mesh-local-1',
     `-Dnode.bind-ip=${HOST}`,
     `-Dnode.internal-address=${HOST}`,
+    // The only folder the fhir connector reads bearer-token files from; set here, not in catalogs, which
+    // any user allowed CREATE CATALOG writes.
+    `-Dfhir.secrets-dir=${FHIR_TOKEN_DIR}`,
     '-cp', `${path.join(installDir(), 'lib')}/*`,
     'io.trino.server.TrinoServer',
   ];
@@ -121,6 +124,8 @@ export class Trino implements Component {
     }
     // etc holds the internal shared secret and password hashes: the Trino process's eyes only.
     fs.chmodSync(etc, 0o700);
+    fs.mkdirSync(FHIR_TOKEN_DIR, { recursive: true, mode: 0o700 });
+    fs.chmodSync(FHIR_TOKEN_DIR, 0o700);
     ensureServerPem(SECRETS.trinoHttps, 'trino');
     fs.writeFileSync(path.join(etc, 'config.properties'), configProperties(), { mode: 0o600 });
     fs.writeFileSync(path.join(etc, 'password-authenticator.properties'),

@@ -2,10 +2,13 @@
 // (dynamic catalogs) against a closed port, an unknown partition, a missing secret and a broken mapping.
 import { expect } from 'chai';
 import * as fs from 'node:fs';
+import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { OPS_TOKEN_FILE } from '../runtime/control-plane';
 import { MAPPINGS_DIR } from '../runtime/fhir-catalog';
-import { DOMAINS, fhirBaseUrl } from '../runtime/topology';
+import { SECRETS } from '../runtime/secrets';
+import { DOMAINS, FHIR_TOKEN_DIR, fhirBaseUrl } from '../runtime/topology';
 import { closedPort } from './closed-port';
 import { TrinoEngine } from './connector/engines';
 
@@ -31,6 +34,7 @@ describe('fhir connector: errors', function () {
   this.timeout(120_000);
   const created: string[] = [];
   const tempDirs: string[] = [];
+  const tempFiles: string[] = [];
 
   async function catalog(name: string, properties: Record<string, string>): Promise<void> {
     await createCatalog(name, properties);
@@ -40,12 +44,56 @@ describe('fhir connector: errors', function () {
   after(async () => {
     for (const name of created) await trino.query(`DROP CATALOG IF EXISTS ${name}`);
     for (const dir of tempDirs) fs.rmSync(dir, { recursive: true, force: true });
+    for (const file of tempFiles) fs.rmSync(file, { force: true });
+  });
+
+  it('a token file outside the secrets directory, even through a symlink, fails CREATE CATALOG and sends nothing', async () => {
+    // A listener on loopback stands in for an attacker's endpoint: it must never see a connection.
+    const connections: string[] = [];
+    const listener = net.createServer((socket) => {
+      connections.push(`connection from ${socket.remoteAddress}`);
+      socket.on('error', () => undefined);
+      socket.destroy();
+    });
+    await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
+    const { port } = listener.address() as net.AddressInfo;
+    const opsToken = fs.readFileSync(OPS_TOKEN_FILE, 'utf8').trim();
+    const link = path.join(FHIR_TOKEN_DIR, `e2e-escape-${process.pid}.token`);
+    tempFiles.push(link);
+    fs.symlinkSync(OPS_TOKEN_FILE, link);
+    try {
+      for (const [name, tokenFile] of [['fhir_stolen', OPS_TOKEN_FILE], ['fhir_stolen_link', link]] as const) {
+        const message = await failure(`CREATE CATALOG ${name} USING fhir WITH ("fhir.domains" = 'RR8', ` +
+          `"fhir.domain.RR8.base-url" = 'http://127.0.0.1:${port}/fhir', "fhir.domain.RR8.auth.bearer-token-file" = '${tokenFile}', ` +
+          `"fhir.mappings.dir" = '${MAPPINGS_DIR}')`);
+        created.push(name);
+        expect(message).to.include('fhir.domain.RR8.auth.bearer-token-file');
+        expect(message).to.include(`is outside the secrets directory ${FHIR_TOKEN_DIR} (fhir.secrets-dir)`);
+        if (tokenFile === link) expect(message).to.include(`resolves to ${fs.realpathSync(OPS_TOKEN_FILE)}`);
+        expect(message).not.to.include(opsToken);
+        // No catalog was made, so nothing can be read through it either.
+        expect(await failure(`SELECT count(*) FROM ${name}.default.condition`)).to.match(/not found|does not exist/i);
+      }
+      // Give a request that should not exist time to arrive.
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      expect(connections, 'requests that reached the listener').to.deep.equal([]);
+    } finally {
+      await new Promise<void>((resolve) => listener.close(() => resolve()));
+    }
+  });
+
+  it('a token environment variable not named FHIR_MESH_TOKEN_* is refused when the catalog is created', async () => {
+    const message = await failure(`CREATE CATALOG fhir_ops_env USING fhir WITH ("fhir.domains" = 'RX1', "fhir.domain.RX1.base-url" = '${fhirBaseUrl(DOMAINS[0]!)}', ` +
+      `"fhir.domain.RX1.auth.bearer-token-env" = 'MESH_OPS_TOKEN', "fhir.mappings.dir" = '${MAPPINGS_DIR}')`);
+    created.push('fhir_ops_env');
+    expect(message).to.include('fhir.domain.RX1.auth.bearer-token-env').and.include('FHIR_MESH_TOKEN_');
   });
 
   it('an unreachable endpoint fails quickly with the domain and resource type, and no token', async () => {
-    const tokenFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'fhir-token-')), 'token');
-    tempDirs.push(path.dirname(tokenFile));
-    fs.writeFileSync(tokenFile, SECRET);
+    // Token files are only read from the secrets directory Trino is started with (-Dfhir.secrets-dir).
+    const tokenFile = path.join(FHIR_TOKEN_DIR, `e2e-zz9-${process.pid}.token`);
+    tempFiles.push(tokenFile);
+    fs.writeFileSync(tokenFile, SECRET, { mode: 0o600 });
     await catalog('fhir_down', {
       'fhir.domains': 'ZZ9',
       'fhir.domain.ZZ9.base-url': `http://127.0.0.1:${await closedPort()}/fhir/zz9`,
@@ -105,6 +153,7 @@ describe('fhir connector: errors', function () {
     await catalog('fhir_broken', {
       'fhir.domains': 'RX1',
       'fhir.domain.RX1.base-url': fhirBaseUrl(DOMAINS[0]!),
+      'fhir.domain.RX1.auth.bearer-token-file': SECRETS.fhirReaderToken(DOMAINS[0]!.id),
       'fhir.mappings.dir': dir,
     });
     const { rows } = await trino.query('SHOW TABLES FROM fhir_broken.default');
@@ -119,7 +168,10 @@ describe('fhir connector: errors', function () {
   it('a mapping published into the directory is served without a restart', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fhir-mappings-'));
     tempDirs.push(dir);
-    await catalog('fhir_live', { 'fhir.domains': 'RX1', 'fhir.domain.RX1.base-url': fhirBaseUrl(DOMAINS[0]!), 'fhir.mappings.dir': dir });
+    await catalog('fhir_live', {
+      'fhir.domains': 'RX1', 'fhir.domain.RX1.base-url': fhirBaseUrl(DOMAINS[0]!),
+      'fhir.domain.RX1.auth.bearer-token-file': SECRETS.fhirReaderToken(DOMAINS[0]!.id), 'fhir.mappings.dir': dir,
+    });
     expect((await trino.query('SHOW TABLES FROM fhir_live.default')).rows).to.deep.equal([]);
     fs.copyFileSync(path.join(MAPPINGS_DIR, 'encounter.json'), path.join(dir, 'encounter.json'));
     expect((await trino.query('SHOW TABLES FROM fhir_live.default')).rows.flat()).to.deep.equal(['encounter']);

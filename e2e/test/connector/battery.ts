@@ -18,6 +18,14 @@ export interface BatteryQuery {
   unorderedArrays?: boolean;
   /** A deliberate edge case whose true answer is empty. */
   empty?: boolean;
+  /** Test title instead of the SQL, for SQL too long to read (thousands of IN values, long literals). */
+  title?: string;
+}
+
+/** `n` ids: the given real ones first, then made-up ones of the same shape that match nothing. */
+export function paddedIds(real: readonly string[], n: number, prefix: string): string[] {
+  const made = Array.from({ length: Math.max(0, n - real.length) }, (_, i) => `${prefix}-no-such-${String(i).padStart(31, '0')}`);
+  return [...new Set(real)].concat(made).slice(0, n);
 }
 
 /** `TIMESTAMP '2020-01-01 00:00:00.000 UTC'` for an ISO instant (rewritten to TIMESTAMPTZ for PostgreSQL). */
@@ -200,5 +208,36 @@ export function battery(f: Facts): BatteryQuery[] {
     { sql: `SELECT id FROM ${E} WHERE contains(security_labels, 'NOPE')`, empty: true },
     { sql: `SELECT id FROM ${P} WHERE nhs_number IN ('0000000000', '1111111111')`, empty: true },
     { sql: `SELECT id FROM ${C} WHERE last_updated < TIMESTAMP '2000-01-01 00:00:00 UTC'`, empty: true },
+
+    // ---- dates outside FHIR's years 0001..9999 (never pushed: year -3000 was once sent as ge3001-...) ----
+    { sql: `SELECT count(*) FROM ${C} WHERE onset > TIMESTAMP '-3000-01-01 00:00:00 UTC'` },
+    { sql: `SELECT count(*), min(onset) FROM ${C} WHERE onset < TIMESTAMP '10000-01-01 00:00:00 UTC' AND code = ${str(c.topCode)}` },
+    { sql: `SELECT id FROM ${C} WHERE onset > TIMESTAMP '10000-01-01 00:00:00 UTC'`, empty: true },
+    { sql: `SELECT id FROM ${C} WHERE onset <= TIMESTAMP '-0001-12-31 23:59:59 UTC'`, empty: true },
+    { sql: `SELECT count(*) FROM ${C} WHERE onset BETWEEN TIMESTAMP '0001-01-01 00:00:00 UTC' AND TIMESTAMP '9999-12-31 23:59:59.999 UTC'` },
+    { sql: `SELECT count(*) FROM ${C} WHERE last_updated > TIMESTAMP '-3000-01-01 00:00:00 UTC'` },
+    // Observation is read in _lastUpdated slices: out-of-range bounds must not reach them either.
+    { sql: `SELECT domain, count(*) FROM ${O} WHERE last_updated BETWEEN TIMESTAMP '-3000-01-01 00:00:00 UTC' AND TIMESTAMP '10000-01-01 00:00:00 UTC' GROUP BY domain` },
+    { sql: `SELECT id FROM ${C} WHERE last_updated > TIMESTAMP '10000-01-01 00:00:00 UTC'`, empty: true },
+    { sql: `SELECT count(*) FROM ${E} WHERE start > TIMESTAMP '-3000-01-01 00:00:00 UTC' AND "end" < TIMESTAMP '10000-01-01 00:00:00 UTC'` },
+    { sql: `SELECT id, start FROM ${E} WHERE start >= ${ts(e.startHigh)} AND "end" > TIMESTAMP '-3000-01-01 00:00:00 UTC'` },
+    { sql: `SELECT id FROM ${E} WHERE "end" < TIMESTAMP '-3000-01-01 00:00:00 UTC'`, empty: true },
+    { sql: `SELECT count(*) FROM ${P} WHERE birth_date > DATE '-3000-01-01'` },
+    { sql: `SELECT count(*), min(birth_date) FROM ${P} WHERE birth_date < DATE '10000-01-01'` },
+    { sql: `SELECT id FROM ${P} WHERE birth_date >= DATE '10000-01-01'`, empty: true },
+    { sql: `SELECT id, birth_date FROM ${P} WHERE birth_date BETWEEN DATE '${p.birthLow}' AND DATE '10000-01-01'` },
+
+    // ---- searches HAPI cannot take (URL over 8 kB, values over its index lengths) are not sent whole ----
+    { title: 'condition: patient_id IN (2,000 ids) is read without it (the URL would be ~100 kB)',
+      sql: `SELECT id, patient_id FROM ${C} WHERE patient_id IN (${strList(paddedIds(c.patients, 2000, 'rx1'))})` },
+    { title: 'observation: patient_id IN (2,000 ids) AND code, only code is sent',
+      sql: `SELECT patient_id, count(*) FROM ${O} WHERE patient_id IN (${strList(paddedIds([o.patient, ...c.patients], 2000, 'rth'))}) AND code = ${str(o.code)} GROUP BY patient_id` },
+    // Three lists of 100 each passed the old 100-value cap and made a ~14 kB URL: HTTP 400.
+    { title: 'condition: three IN lists of 100 values each (patient_id, encounter_id, id) fit after dropping the longest',
+      sql: `SELECT id FROM ${C} WHERE patient_id IN (${strList(paddedIds(c.patients, 100, 'rx1'))}) ` +
+        `AND encounter_id IN (${strList(paddedIds([c.encounter], 100, 'rx1'))}) AND id IN (${strList(paddedIds(c.ids, 100, 'rx1'))})` },
+    { title: 'patient: family_name = a 9,000-character literal', sql: `SELECT id FROM ${P} WHERE family_name = ${str('x'.repeat(9000))}`, empty: true },
+    { title: 'patient: family_name = an 800-character literal (HAPI-1260 refuses string values over 768)', sql: `SELECT id FROM ${P} WHERE family_name = ${str(`${p.family}${'y'.repeat(800)}`)}`, empty: true },
+    { title: 'condition: code IN (a 9,000-character literal, a real code)', sql: `SELECT id FROM ${C} WHERE code IN (${str('9'.repeat(9000))}, ${str(c.rareCode)})` },
   ];
 }

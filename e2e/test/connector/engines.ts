@@ -23,6 +23,9 @@ export interface ResultSet {
 export function toPostgres(sql: string): string {
   return sql
     .replace(/\bfhir\.default\./g, '')
+    // Years before 0001: Trino takes the sign (-3000, astronomical), PostgreSQL wants BC (3001 BC).
+    .replace(/\b(TIMESTAMP|DATE) '-(\d{4,})(-[^']*?)( UTC)?'/g, (_, kind: string, year: string, rest: string) =>
+      `${kind === 'DATE' ? 'DATE' : 'TIMESTAMPTZ'} '${String(Number(year) + 1).padStart(4, '0')}${rest}${kind === 'DATE' ? '' : '+00'} BC'`)
     .replace(/TIMESTAMP '([^']+?) UTC'/g, "TIMESTAMPTZ '$1+00'")
     .replace(/\bcontains\(\s*([\w.]+)\s*,\s*('[^']*')\s*\)/g, '($2 = ANY($1))');
 }

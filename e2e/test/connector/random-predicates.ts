@@ -73,13 +73,24 @@ function token(column: string, values: string[], selective = false): Atom {
 
 const RANGE_OPS = ['>=', '>', '<', '<=', '=', 'BETWEEN'] as const;
 
+/**
+ * Years outside FHIR's 0001..9999 (never pushed: -3000 was once sent as ge3001-...) and the edges of that
+ * range. Spelt as literals: ts() would write JavaScript's six-digit years.
+ */
+const FAR_INSTANTS = [
+  "TIMESTAMP '-3000-01-01 00:00:00 UTC'", "TIMESTAMP '-0001-12-31 23:59:59.999 UTC'", "TIMESTAMP '0001-01-01 00:00:00 UTC'",
+  "TIMESTAMP '9999-12-31 23:59:59.999 UTC'", "TIMESTAMP '10000-01-01 00:00:00 UTC'", "TIMESTAMP '12345-06-07 08:09:10 UTC'",
+];
+const FAR_DATES = ["DATE '-3000-01-01'", "DATE '-0001-12-31'", "DATE '0001-01-01'", "DATE '9999-12-31'", "DATE '10000-01-01'", "DATE '12345-06-07'"];
+
 /** Instants at, beside (±1 ms, ±1 s), at midnight of, and far away from real values. */
 function instantEdge(r: Random, focus: Row, column: string, values: string[]): string {
   const base = Date.parse(draw(r, focus, column, values));
   const shifts = [0, 0, 0, 1, -1, 1000, -1000];
   const choice = r();
-  if (choice < 0.1) return ts(r() < 0.5 ? '1900-01-01T00:00:00Z' : '2100-01-01T00:00:00Z');
-  if (choice < 0.25) return ts(new Date(base).toISOString().slice(0, 10) + 'T00:00:00Z');
+  if (choice < 0.08) return ts(r() < 0.5 ? '1900-01-01T00:00:00Z' : '2100-01-01T00:00:00Z');
+  if (choice < 0.16) return pick(r, FAR_INSTANTS);
+  if (choice < 0.28) return ts(new Date(base).toISOString().slice(0, 10) + 'T00:00:00Z');
   return ts(new Date(base + pick(r, shifts)).toISOString());
 }
 
@@ -96,7 +107,8 @@ function instantRange(column: string, values: string[]): Atom {
 
 function dateEdge(r: Random, focus: Row, column: string, values: string[]): string {
   const choice = r();
-  if (choice < 0.1) return `DATE '${r() < 0.5 ? '1800-01-01' : '2100-12-31'}'`;
+  if (choice < 0.08) return `DATE '${r() < 0.5 ? '1800-01-01' : '2100-12-31'}'`;
+  if (choice < 0.16) return pick(r, FAR_DATES);
   const day = new Date(`${draw(r, focus, column, values)}T00:00:00Z`).getTime() + pick(r, [0, 0, 86_400_000, -86_400_000]);
   return `DATE '${new Date(day).toISOString().slice(0, 10)}'`;
 }
@@ -124,6 +136,18 @@ function quantityRange(column: string, values: number[]): Atom {
     const op = pick(r, RANGE_OPS);
     const edge = (): string => quantityEdge(r, focus, column, values);
     return op === 'BETWEEN' ? `${column} BETWEEN ${edge()} AND ${edge()}` : `${column} ${op} ${edge()}`;
+  };
+}
+
+/**
+ * last_updated against instants far from the data only: the truth holds a stand-in for it (truth.ts), so
+ * only bounds that every real and stand-in value is on the same side of are comparable.
+ */
+function farLastUpdated(): Atom {
+  const far = ["TIMESTAMP '1900-01-01 00:00:00 UTC'", "TIMESTAMP '2100-01-01 00:00:00 UTC'", ...FAR_INSTANTS];
+  return (r) => {
+    const op = pick(r, RANGE_OPS);
+    return op === 'BETWEEN' ? `last_updated BETWEEN ${pick(r, far)} AND ${pick(r, far)}` : `last_updated ${op} ${pick(r, far)}`;
   };
 }
 
@@ -178,7 +202,7 @@ function atomsFor(t: TruthTables, maidenNames: string[]): Record<RandomCase['tab
       others: [token('code', distinct(c, 'code')), token('encounter_id', sample(distinct(c, 'encounter_id'), 40)), token('icd10_code', distinct(c, 'icd10_code')),
         token('clinical_status', distinct(c, 'clinical_status')), token('verification_status', [...distinct(c, 'verification_status'), 'refuted']),
         instantRange('onset', distinct(c, 'onset')), instantRange('abatement', distinct(c, 'abatement')),
-        instantRange('recorded_date', distinct(c, 'recorded_date')), security(), domainAtom, notId, () => 'last_updated IS NOT NULL'],
+        instantRange('recorded_date', distinct(c, 'recorded_date')), security(), domainAtom, notId, () => 'last_updated IS NOT NULL', farLastUpdated()],
     },
     observation: {
       anchors: [token('code', rareCodes(o, 'code', 400), true), token('patient_id', sample(distinct(o, 'patient_id'), 40), true),
@@ -193,14 +217,14 @@ function atomsFor(t: TruthTables, maidenNames: string[]): Record<RandomCase['tab
         token('type_code', rareCodes(e, 'type_code', 200), true), token('class_code', ['EMER', 'IMP', 'HH', 'VR'], true)],
       others: [token('patient_id', sample(distinct(e, 'patient_id'), 40)), token('class_code', distinct(e, 'class_code')), token('status', [...distinct(e, 'status'), 'cancelled']), token('type_code', distinct(e, 'type_code')),
         token('service_provider_id', distinct(e, 'service_provider_id')), instantRange('start', distinct(e, 'start')),
-        instantRange('"end"', distinct(e, 'end')), security(), domainAtom, notId],
+        instantRange('"end"', distinct(e, 'end')), security(), domainAtom, notId, farLastUpdated()],
     },
     patient: {
       anchors: [],
       others: [token('nhs_number', distinct(p, 'nhs_number')), exactString('family_name', distinct(p, 'family_name'), maidenNames),
         exactString('given_name', distinct(p, 'given_name')), exactString('postcode', distinct(p, 'postcode')), token('gender', ['male', 'female', 'other']),
         dateRange('birth_date', distinct(p, 'birth_date')), token('managing_organization_id', distinct(p, 'managing_organization_id')),
-        token('id', distinct(p, 'id')), () => 'deceased_at IS NULL', security(), domainAtom],
+        token('id', distinct(p, 'id')), () => 'deceased_at IS NULL', security(), domainAtom, farLastUpdated()],
     },
   };
 }

@@ -15,8 +15,6 @@ import uk.nhs.fhirmesh.mapping.TableMapping;
 import java.math.BigDecimal;
 import java.time.Instant;
 import java.time.LocalDate;
-import java.time.ZoneOffset;
-import java.time.format.DateTimeFormatter;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -33,14 +31,11 @@ import static io.trino.spi.type.DateTimeEncoding.unpackMillisUtc;
  * selects a superset of the rows the predicate keeps, because FHIR search semantics are broader than
  * SQL's (any-coding token match, case-insensitive strings, date ranges and precision, missing values).
  * Trino therefore re-checks every predicate; the rules are documented in connector-spec/pushdown-rules.md.
+ * Values a search cannot carry ({@link SearchValues}) are left out; the URL length is {@link SearchUrlLimit}'s.
  */
 public final class SearchTranslator
 {
-    /** Beyond this many IN values a search URL grows too long for some servers; the column is not pushed. */
-    public static final int MAX_VALUES_PER_PARAMETER = 100;
-
     private static final Pattern FHIR_ID = Pattern.compile("[A-Za-z0-9\\-.]{1,64}");
-    private static final DateTimeFormatter SECONDS = DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss'Z'").withZone(ZoneOffset.UTC);
 
     /** {@code contains(column, value)} or its negation on a collection column, from Trino's filter expression. */
     public record ElementCondition(String column, String value, boolean negated) {}
@@ -76,7 +71,7 @@ public final class SearchTranslator
         }
         for (ElementCondition condition : elementConditions) {
             Optional<ColumnBinding> binding = mapping.binding(condition.column());
-            if (binding.isPresent() && binding.get().kind() == ColumnBinding.Kind.TOKEN) {
+            if (binding.isPresent() && binding.get().kind() == ColumnBinding.Kind.TOKEN && SearchValues.isText(condition.value())) {
                 // The column holds every code the parameter indexes, so ":not" is exact here: a row
                 // lacking the code is a resource lacking it (checked when the binding is derived).
                 String name = binding.get().param() + (condition.negated() ? ":not" : "");
@@ -138,10 +133,16 @@ public final class SearchTranslator
             return Optional.empty();
         }
         List<Object> values = domain.getValues().getDiscreteSet();
-        if (values.isEmpty() || values.size() > MAX_VALUES_PER_PARAMETER) {
-            return Optional.empty();
+        List<String> texts = new ArrayList<>(values.size());
+        for (Object value : values) {
+            // One value the search cannot carry leaves the whole column to Trino: the others alone would be too narrow.
+            Optional<String> text = SearchValues.text((Slice) value);
+            if (text.isEmpty()) {
+                return Optional.empty();
+            }
+            texts.add(text.get());
         }
-        return Optional.of(values.stream().map(value -> ((Slice) value).toStringUtf8()).toList());
+        return texts.isEmpty() ? Optional.empty() : Optional.of(texts);
     }
 
     private static List<FhirSearch.Parameter> tokens(ColumnBinding binding, List<String> values)
@@ -173,7 +174,9 @@ public final class SearchTranslator
 
     /**
      * The span of the domain as inclusive {@code ge}/{@code le} bounds. Timestamps are widened to whole
-     * seconds in UTC so that server-side precision and time-zone handling can only add rows.
+     * seconds in UTC so that server-side precision and time-zone handling can only add rows. A bound whose
+     * year is outside 0001..9999 has no FHIR spelling and is dropped: below 0001 or above 9999 in its own
+     * direction it excludes nothing a server can hold, and in the other it is left for Trino to apply.
      */
     private static List<Bound> dateRange(ColumnBinding binding, Type type, Domain domain)
     {
@@ -192,18 +195,16 @@ public final class SearchTranslator
     {
         if (type instanceof DateType) {
             LocalDate date = LocalDate.ofEpochDay((Long) value);
-            return Optional.of(new Bound(binding.param(), upper, date, date.toString()));
+            return SearchValues.date(date).map(text -> new Bound(binding.param(), upper, date, text));
         }
         if (type instanceof TimestampWithTimeZoneType timestampType && !timestampType.isShort()) {
             return Optional.empty();
         }
         if (type instanceof TimestampWithTimeZoneType) {
             Instant instant = Instant.ofEpochMilli(unpackMillisUtc((Long) value));
-            Instant second = instant.truncatedTo(ChronoUnit.SECONDS);
-            if (upper && !second.equals(instant)) {
-                second = second.plusSeconds(1);
-            }
-            return Optional.of(new Bound(binding.param(), upper, second, SECONDS.format(second)));
+            Instant truncated = instant.truncatedTo(ChronoUnit.SECONDS);
+            Instant second = upper && !truncated.equals(instant) ? truncated.plusSeconds(1) : truncated;
+            return SearchValues.instant(second).map(text -> new Bound(binding.param(), upper, second, text));
         }
         return Optional.empty();
     }

@@ -9,6 +9,7 @@ import io.trino.spi.expression.FunctionName;
 import io.trino.spi.expression.Variable;
 import io.trino.spi.type.ArrayType;
 import uk.nhs.fhirmesh.search.SearchTranslator.ElementCondition;
+import uk.nhs.fhirmesh.search.SearchValues;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -56,7 +57,8 @@ final class ElementConditions
         if (!(column instanceof FhirColumnHandle fhirColumn)) {
             return Optional.empty();
         }
-        return Optional.of(new ElementCondition(fhirColumn.name(), value.toStringUtf8(), false));
+        // Bytes that are not UTF-8 would decode to U+FFFD, another value: such a condition stays with Trino.
+        return SearchValues.text(value).map(text -> new ElementCondition(fhirColumn.name(), text, false));
     }
 
     private static List<ConnectorExpression> conjuncts(ConnectorExpression expression)

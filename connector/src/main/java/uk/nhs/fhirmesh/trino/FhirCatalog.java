@@ -8,7 +8,9 @@ import uk.nhs.fhirmesh.client.FhirEndpoint;
 import uk.nhs.fhirmesh.mapping.MappingException;
 import uk.nhs.fhirmesh.mapping.MappingRepository;
 import uk.nhs.fhirmesh.mapping.TableMapping;
+import uk.nhs.fhirmesh.search.SearchUrlLimit;
 
+import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -23,20 +25,28 @@ final class FhirCatalog
     private final MappingRepository mappings;
     private final Map<String, FhirEndpoint> endpoints = new LinkedHashMap<>();
 
-    FhirCatalog(FhirConfig config)
+    /**
+     * @param secretsDir the only directory token files are read from ({@link BearerToken#SECRETS_DIR_PROPERTY});
+     * a catalog naming a file outside it is refused here, and every read checks again
+     */
+    FhirCatalog(FhirConfig config, Optional<Path> secretsDir)
     {
         this.config = config;
         this.mappings = new MappingRepository(config.mappingsDir());
-        config.domains().forEach((code, domain) -> endpoints.put(code, new FhirEndpoint(code, domain.baseUrl(), token(domain))));
+        config.domains().forEach((code, domain) -> endpoints.put(code, new FhirEndpoint(code, domain.baseUrl(), token(domain, secretsDir))));
     }
 
-    private static BearerToken token(FhirConfig.DomainConfig domain)
+    private static BearerToken token(FhirConfig.DomainConfig domain, Optional<Path> secretsDir)
     {
         if (domain.bearerTokenEnv() != null) {
             return BearerToken.fromEnvironment(domain.bearerTokenEnv());
         }
         if (domain.bearerTokenFile() != null) {
-            return BearerToken.fromFile(domain.bearerTokenFile());
+            BearerToken.TokenFile file = BearerToken.fromFile(domain.bearerTokenFile(), secretsDir);
+            file.refusal().ifPresent(problem -> {
+                throw new IllegalArgumentException("fhir catalog property fhir.domain." + domain.code() + ".auth.bearer-token-file: " + problem);
+            });
+            return file;
         }
         return null;
     }
@@ -44,6 +54,17 @@ final class FhirCatalog
     FhirConfig config()
     {
         return config;
+    }
+
+    SearchUrlLimit searchUrlLimit()
+    {
+        return new SearchUrlLimit(config.maxSearchUrlLength());
+    }
+
+    /** The longest base URL of the catalog's endpoints, which every planned search must fit after. */
+    int longestBaseUrl()
+    {
+        return endpoints.values().stream().mapToInt(endpoint -> endpoint.baseUrl().toString().length()).max().orElse(0);
     }
 
     List<String> domains()

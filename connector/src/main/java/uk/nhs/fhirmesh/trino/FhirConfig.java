@@ -1,5 +1,7 @@
 package uk.nhs.fhirmesh.trino;
 
+import uk.nhs.fhirmesh.client.BearerToken;
+
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -30,7 +32,8 @@ public record FhirConfig(
         int maxConcurrentRequestsPerEndpoint,
         long resourcesPerSplit,
         int maxSplitsPerDomain,
-        boolean pushdownEnabled)
+        boolean pushdownEnabled,
+        int maxSearchUrlLength)
 {
     /** One endpoint. A token is referenced by environment variable or file name, never held as a value. */
     public record DomainConfig(String code, URI baseUrl, String bearerTokenEnv, Path bearerTokenFile) {}
@@ -39,14 +42,14 @@ public record FhirConfig(
             "connector.name", "fhir.domains", "fhir.mappings.dir", "fhir.page-size", "fhir.http.connect-timeout",
             "fhir.http.request-timeout", "fhir.http.max-response-size", "fhir.retry.max-attempts", "fhir.retry.max-time",
             "fhir.max-concurrent-requests-per-endpoint", "fhir.split.resources-per-split", "fhir.split.max-per-domain",
-            "fhir.pushdown.enabled");
+            "fhir.pushdown.enabled", "fhir.search.max-url-length");
     public static final List<String> DOMAIN_KEYS = List.of("base-url", "auth.bearer-token-env", "auth.bearer-token-file");
 
     private static final Pattern DOMAIN_KEY = Pattern.compile("fhir\\.domain\\.([A-Za-z0-9]+)\\.(.+)");
     private static final Pattern DOMAIN_CODE = Pattern.compile("[A-Za-z0-9]+");
     private static final Pattern DURATION = Pattern.compile("([0-9]+)(ms|s|m|h)");
     private static final Pattern DATA_SIZE = Pattern.compile("([0-9]{1,12})(B|kB|MB|GB)");
-    private static final Pattern ENV_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
+    private static final Pattern ENV_NAME = Pattern.compile(BearerToken.ENVIRONMENT_PREFIX + "[A-Za-z0-9_]+");
 
     public static FhirConfig parse(Map<String, String> properties)
     {
@@ -92,7 +95,8 @@ public record FhirConfig(
                 integer(remaining, "fhir.max-concurrent-requests-per-endpoint", 4, 1, 1024),
                 integer(remaining, "fhir.split.resources-per-split", 5000, 1, Integer.MAX_VALUE),
                 integer(remaining, "fhir.split.max-per-domain", 8, 1, 1024),
-                bool(remaining, "fhir.pushdown.enabled", true));
+                bool(remaining, "fhir.pushdown.enabled", true),
+                integer(remaining, "fhir.search.max-url-length", 6000, 512, 1_048_576));
         if (!remaining.isEmpty()) {
             throw new IllegalArgumentException("fhir catalog: unknown properties " + new TreeSet<>(remaining.keySet()) + " (see connector-spec/catalog-properties.schema.json)");
         }
@@ -125,7 +129,7 @@ public record FhirConfig(
             throw invalid(prefix + "auth", "set auth.bearer-token-env or auth.bearer-token-file, not both");
         }
         if (env != null && !ENV_NAME.matcher(env).matches()) {
-            throw invalid(prefix + "auth.bearer-token-env", "must be an environment variable name");
+            throw invalid(prefix + "auth.bearer-token-env", "must name an environment variable " + BearerToken.ENVIRONMENT_PREFIX + "<name> (letters, digits, _): other variables of Trino's environment are not for catalogs");
         }
         return new DomainConfig(code, uri, env, file == null ? null : Path.of(file));
     }

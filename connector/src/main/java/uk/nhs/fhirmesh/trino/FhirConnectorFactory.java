@@ -3,6 +3,7 @@ package uk.nhs.fhirmesh.trino;
 import io.trino.spi.connector.Connector;
 import io.trino.spi.connector.ConnectorContext;
 import io.trino.spi.connector.ConnectorFactory;
+import uk.nhs.fhirmesh.client.BearerToken;
 import uk.nhs.fhirmesh.client.FhirSearchClient;
 import uk.nhs.fhirmesh.client.HttpSettings;
 
@@ -22,7 +23,8 @@ public final class FhirConnectorFactory
     public Connector create(String catalogName, Map<String, String> properties, ConnectorContext context)
     {
         FhirConfig config = FhirConfig.parse(properties);
-        FhirCatalog catalog = new FhirCatalog(config);
+        // The secrets directory comes from the Trino process, not from the catalog properties CREATE CATALOG writes.
+        FhirCatalog catalog = new FhirCatalog(config, BearerToken.configuredSecretsDir());
         FhirSearchClient client = new FhirSearchClient(new HttpSettings(config.connectTimeout(), config.requestTimeout(),
                 config.retryMaxAttempts(), config.retryMaxTime(), config.maxConcurrentRequestsPerEndpoint(), config.maxResponseBytes()));
         return new FhirConnector(catalog, client);

@@ -36,6 +36,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.function.UnaryOperator;
 
 import static io.trino.spi.StandardErrorCode.NOT_SUPPORTED;
@@ -141,7 +142,8 @@ final class FhirMetadata
             return Optional.empty();
         }
         List<String> domains = prunedDomains(handle.domains(), combined);
-        FhirSearch search = SearchTranslator.translate(mapping, byName(combined), typesByName(combined), elementConditions);
+        FhirSearch search = catalog.searchUrlLimit().fit(SearchTranslator.translate(mapping, byName(combined), typesByName(combined), elementConditions),
+                catalog.longestBaseUrl(), widestElements(mapping));
         FhirTableHandle narrowed = handle.withFilter(domains, combined, elementConditions, search);
         // Only the domain column is enforced exactly (it selects splits); Trino re-checks all the rest.
         TupleDomain<ColumnHandle> remaining = constraint.getSummary().filter((column, domain) -> !isDomainColumn(column));
@@ -206,6 +208,19 @@ final class FhirMetadata
                 .map(entry -> new Assignment(entry.getKey(), entry.getValue(), ((FhirColumnHandle) entry.getValue()).type()))
                 .toList();
         return Optional.of(new ProjectionApplicationResult<>(handle.withElements(elements.get()), projections, resultAssignments, false));
+    }
+
+    /**
+     * Length of the longest {@code &_elements=...} {@link #applyProjection} may add: a projection's elements are
+     * the union of its columns' (and the view's shared ones), so the union over single columns bounds them all.
+     */
+    private static int widestElements(TableMapping mapping)
+    {
+        Set<String> elements = new TreeSet<>(Set.of("id"));
+        for (ViewColumn column : mapping.view().columns()) {
+            mapping.view().topLevelElements(List.of(column.name())).ifPresent(elements::addAll);
+        }
+        return "&_elements=".length() + String.join(",", elements).length();
     }
 
     private static List<String> prunedDomains(List<String> domains, TupleDomain<ColumnHandle> constraint)

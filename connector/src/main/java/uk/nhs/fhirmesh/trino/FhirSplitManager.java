@@ -13,9 +13,9 @@ import uk.nhs.fhirmesh.client.FhirEndpoint;
 import uk.nhs.fhirmesh.client.FhirRequestException;
 import uk.nhs.fhirmesh.client.FhirSearchClient;
 import uk.nhs.fhirmesh.search.FhirSearch;
+import uk.nhs.fhirmesh.search.SearchValues;
 
 import java.time.Instant;
-import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -31,8 +31,6 @@ import java.util.OptionalLong;
 final class FhirSplitManager
         implements ConnectorSplitManager
 {
-    private static final DateTimeFormatter INSTANT = DateTimeFormatter.ISO_INSTANT;
-
     private final FhirCatalog catalog;
     private final FhirSearchClient client;
 
@@ -85,7 +83,9 @@ final class FhirSplitManager
         }
         Optional<Instant> first = client.lastUpdatedBound(endpoint, handle.search(), false);
         Optional<Instant> last = client.lastUpdatedBound(endpoint, handle.search(), true);
-        if (first.isEmpty() || last.isEmpty() || !last.get().isAfter(first.get())) {
+        // Bounds outside FHIR's years (0001..9999) have no FHIR spelling: such a server is read in one split.
+        if (first.isEmpty() || last.isEmpty() || !last.get().isAfter(first.get())
+                || SearchValues.instant(first.get()).isEmpty() || SearchValues.instant(last.get()).isEmpty()) {
             return List.of(new FhirSplit(domain, search, handle.limit()));
         }
         List<FhirSplit> splits = new ArrayList<>();
@@ -98,10 +98,10 @@ final class FhirSplitManager
             // matches, so it replaces a pushed-down last_updated bound in its direction without widening.
             FhirSearch slice = search;
             if (previous != null) {
-                slice = slice.withoutBound("_lastUpdated", false).with("_lastUpdated", "ge" + INSTANT.format(previous));
+                slice = slice.withoutBound("_lastUpdated", false).with("_lastUpdated", "ge" + SearchValues.instant(previous).orElseThrow());
             }
             if (boundary != null) {
-                slice = slice.withoutBound("_lastUpdated", true).with("_lastUpdated", "lt" + INSTANT.format(boundary));
+                slice = slice.withoutBound("_lastUpdated", true).with("_lastUpdated", "lt" + SearchValues.instant(boundary).orElseThrow());
             }
             splits.add(new FhirSplit(domain, slice, handle.limit()));
             previous = boundary;

@@ -559,7 +559,7 @@ class TestFhirSearchClient
         FhirTestServer server = server((exchange, _) -> send(exchange, 401, operationOutcome("Invalid token " + TOKEN)));
         Path file = temporary.resolve("rx1.token");
         Files.writeString(file, TOKEN + "\n");
-        FhirRequestException e = failure(client().search(new FhirEndpoint("RX1", server.base(), BearerToken.fromFile(file)), CONDITIONS, 10));
+        FhirRequestException e = failure(client().search(new FhirEndpoint("RX1", server.base(), BearerToken.fromFile(file, Optional.of(temporary))), CONDITIONS, 10));
 
         assertEquals(HTTP_STATUS, e.kind());
         assertEquals("FHIR domain RX1: Condition search failed: HTTP 401 Unauthorized: Invalid token … "
@@ -574,7 +574,7 @@ class TestFhirSearchClient
         FhirTestServer server = server((exchange, _) -> send(exchange, 200, page(null, condition("c1"))));
         Path file = temporary.resolve("rx1.token");
         Files.writeString(file, "first-token");
-        FhirEndpoint endpoint = new FhirEndpoint("RX1", server.base(), BearerToken.fromFile(file));
+        FhirEndpoint endpoint = new FhirEndpoint("RX1", server.base(), BearerToken.fromFile(file, Optional.of(temporary)));
         FhirSearchClient client = client();
         ids(client.search(endpoint, CONDITIONS, 10));
         Files.writeString(file, "rotated-token\n");
@@ -589,14 +589,14 @@ class TestFhirSearchClient
             throws IOException
     {
         FhirTestServer server = server((exchange, _) -> send(exchange, 200, page(null, condition("c1"))));
-        String variable = "FHIR_MESH_TEST_UNSET_" + System.nanoTime();
+        String variable = "FHIR_MESH_TOKEN_TEST_UNSET_" + System.nanoTime();
         FhirRequestException e = failure(client().search(new FhirEndpoint("RX1", server.base(), BearerToken.fromEnvironment(variable)), CONDITIONS, 10));
 
         assertEquals(AUTH_CONFIGURATION, e.kind());
         assertEquals("FHIR domain RX1: Condition search failed: bearer token environment variable " + variable + " is not set", e.getMessage());
 
         Path missing = temporary.resolve("missing.token");
-        e = failure(client().search(new FhirEndpoint("RX1", server.base(), BearerToken.fromFile(missing)), CONDITIONS, 10));
+        e = failure(client().search(new FhirEndpoint("RX1", server.base(), BearerToken.fromFile(missing, Optional.of(temporary))), CONDITIONS, 10));
         assertEquals(AUTH_CONFIGURATION, e.kind());
         assertTrue(e.getMessage().contains("bearer token file " + missing + " cannot be read"), e.getMessage());
         assertEquals(List.of(), server.requests());
@@ -619,7 +619,7 @@ class TestFhirSearchClient
     {
         Path file = Files.createTempFile(temporary, "token", "");
         Files.writeString(file, token);
-        return BearerToken.fromFile(file);
+        return BearerToken.fromFile(file, Optional.of(temporary));
     }
 
     @Test

@@ -14,6 +14,8 @@ import uk.nhs.fhirmesh.search.SearchTranslator.ElementCondition;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.LocalDate;
+import java.time.LocalDateTime;
+import java.time.ZoneOffset;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.IntStream;
@@ -25,6 +27,8 @@ import static io.trino.spi.type.TimeZoneKey.UTC_KEY;
 import static io.trino.spi.type.TimestampWithTimeZoneType.TIMESTAMP_TZ_MILLIS;
 import static io.trino.spi.type.VarcharType.VARCHAR;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The pushdown rules of connector-spec/pushdown-rules.md, over the shipped mapping files. */
 class TestSearchTranslator
@@ -142,11 +146,100 @@ class TestSearchTranslator
         assertEquals("Condition", translate("condition", Map.of("code", Domain.create(ValueSet.of(VARCHAR, Slices.utf8Slice("1")).complement(), false)), Map.of("code", VARCHAR)));
         // Unbound column.
         assertEquals("Condition", translate("condition", Map.of("code_display", Domain.singleValue(VARCHAR, Slices.utf8Slice("x"))), Map.of("code_display", VARCHAR)));
-        // Too many IN values for one URL.
-        List<Object> many = IntStream.range(0, SearchTranslator.MAX_VALUES_PER_PARAMETER + 1).mapToObj(i -> (Object) Slices.utf8Slice("c" + i)).toList();
-        assertEquals("Condition", translate("condition", Map.of("code", Domain.multipleValues(VARCHAR, many)), Map.of("code", VARCHAR)));
         // A value that is no FHIR id cannot be sent as a reference.
         assertEquals("Condition", translate("condition", Map.of("patient_id", Domain.singleValue(VARCHAR, Slices.utf8Slice("a/b"))), Map.of("patient_id", VARCHAR)));
+    }
+
+    @Test
+    void longInListsAreOneParameterAndTheUrlLimitDecidesWhetherTheyAreSent()
+            throws IOException
+    {
+        // No cap on the number of values here: SearchUrlLimit drops a parameter too long for a URL (TestSearchUrlLimit).
+        List<Object> many = IntStream.range(0, 150).mapToObj(i -> (Object) Slices.utf8Slice("c" + i)).toList();
+        String search = translate("condition", Map.of("code", Domain.multipleValues(VARCHAR, many)), Map.of("code", VARCHAR));
+        assertEquals(150, search.split(",").length);
+        assertTrue(search.startsWith("Condition?code=http://snomed.info/sct|c0,"), search);
+    }
+
+    private static long instant(LocalDateTime utc)
+    {
+        return packDateTimeWithZone(utc.toInstant(ZoneOffset.UTC).toEpochMilli(), UTC_KEY);
+    }
+
+    private static Domain timestampRange(Range range)
+    {
+        return Domain.create(ValueSet.ofRanges(range), false);
+    }
+
+    @Test
+    void dateBoundsOutsideFhirYearsAreDroppedNotMisspelt()
+            throws IOException
+    {
+        long minus3000 = instant(LocalDateTime.of(-3000, 1, 1, 0, 0));
+        long year10000 = instant(LocalDateTime.of(10000, 1, 1, 0, 0));
+        Map<String, Type> onset = Map.of("onset", TIMESTAMP_TZ_MILLIS);
+        // Year-of-era printed -3000 as 3001 ("ge3001-..."), which matched nothing: a lower bound below 0001 excludes nothing.
+        assertEquals("Condition", translate("condition", Map.of("onset", timestampRange(Range.greaterThan(TIMESTAMP_TZ_MILLIS, minus3000))), onset));
+        // An upper bound above 9999 excludes nothing either; "+10000-..." is refused by HAPI (HAPI-1941).
+        assertEquals("Condition", translate("condition", Map.of("onset", timestampRange(Range.lessThan(TIMESTAMP_TZ_MILLIS, year10000))), onset));
+        // The other directions select nothing; they have no FHIR spelling, so Trino applies them.
+        assertEquals("Condition", translate("condition", Map.of("onset", timestampRange(Range.greaterThanOrEqual(TIMESTAMP_TZ_MILLIS, year10000))), onset));
+        assertEquals("Condition", translate("condition", Map.of("onset", timestampRange(Range.lessThanOrEqual(TIMESTAMP_TZ_MILLIS, minus3000))), onset));
+        // Only the out-of-range end of a range is dropped; year 0 is out, 0001 and 9999 are in (four digits each).
+        assertEquals("Condition?onset-date=le2020-01-01T00:00:00Z", translate("condition", Map.of("onset", timestampRange(
+                Range.range(TIMESTAMP_TZ_MILLIS, instant(LocalDateTime.of(0, 12, 31, 23, 59)), true, instant(LocalDateTime.of(2020, 1, 1, 0, 0)), true))), onset));
+        assertEquals("Condition?onset-date=ge0001-01-01T00:00:00Z&onset-date=le9999-12-31T23:59:59Z", translate("condition", Map.of("onset", timestampRange(
+                Range.range(TIMESTAMP_TZ_MILLIS, instant(LocalDateTime.of(1, 1, 1, 0, 0)), true, instant(LocalDateTime.of(9999, 12, 31, 23, 59, 59)), true))), onset));
+        assertEquals("Condition?onset-date=ge0999-06-01T00:00:00Z", translate("condition", Map.of("onset", timestampRange(
+                Range.greaterThanOrEqual(TIMESTAMP_TZ_MILLIS, instant(LocalDateTime.of(999, 6, 1, 0, 0))))), onset));
+        // Widening to the next whole second must not carry 9999-12-31T23:59:59.5 into year 10000.
+        assertEquals("Condition", translate("condition", Map.of("onset", timestampRange(Range.lessThanOrEqual(TIMESTAMP_TZ_MILLIS,
+                instant(LocalDateTime.of(9999, 12, 31, 23, 59, 59, 500_000_000))))), onset));
+
+        // last_updated is _lastUpdated, the parameter the split manager slices.
+        assertEquals("Condition", translate("condition", Map.of("last_updated", timestampRange(Range.greaterThan(TIMESTAMP_TZ_MILLIS, minus3000))), Map.of("last_updated", TIMESTAMP_TZ_MILLIS)));
+        // Encounter start and end share date: a dropped bound leaves the other column's.
+        String encounter = translate("encounter", Map.of(
+                        "start", timestampRange(Range.greaterThan(TIMESTAMP_TZ_MILLIS, minus3000)),
+                        "end", timestampRange(Range.lessThan(TIMESTAMP_TZ_MILLIS, instant(LocalDateTime.of(2015, 6, 1, 0, 0))))),
+                Map.of("start", TIMESTAMP_TZ_MILLIS, "end", TIMESTAMP_TZ_MILLIS));
+        assertEquals("Encounter?date=le2015-06-01T00:00:00Z", encounter);
+
+        // DATE columns: LocalDate.toString() spelt these "+10000-01-01" and "-3000-01-01".
+        Map<String, Type> birthDate = Map.of("birth_date", DATE);
+        long day10000 = LocalDate.of(10000, 1, 1).toEpochDay();
+        long dayMinus3000 = LocalDate.of(-3000, 1, 1).toEpochDay();
+        assertEquals("Patient", translate("patient", Map.of("birth_date", Domain.create(ValueSet.ofRanges(Range.greaterThanOrEqual(DATE, day10000)), false)), birthDate));
+        assertEquals("Patient", translate("patient", Map.of("birth_date", Domain.create(ValueSet.ofRanges(Range.lessThan(DATE, day10000)), false)), birthDate));
+        assertEquals("Patient", translate("patient", Map.of("birth_date", Domain.create(ValueSet.ofRanges(Range.greaterThan(DATE, dayMinus3000)), false)), birthDate));
+        assertEquals("Patient?birthdate=ge0001-01-01&birthdate=le9999-12-31", translate("patient", Map.of("birth_date", Domain.create(ValueSet.ofRanges(
+                Range.range(DATE, LocalDate.of(1, 1, 1).toEpochDay(), true, LocalDate.of(9999, 12, 31).toEpochDay(), true)), false)), birthDate));
+    }
+
+    @Test
+    void valuesASearchCannotCarryLeaveTheirColumnToTrino()
+            throws IOException
+    {
+        Map<String, Type> id = Map.of("id", VARCHAR);
+        // NUL made HAPI answer HTTP 500 with PostgreSQL's error text.
+        assertEquals("Condition", translate("condition", Map.of("id", Domain.singleValue(VARCHAR, Slices.utf8Slice("c1\u0000"))), id));
+        // One such value in an IN list: pushing the others alone would drop rows Trino would keep.
+        assertEquals("Condition", translate("condition", Map.of("id", Domain.multipleValues(VARCHAR, List.of(Slices.utf8Slice("c1"), Slices.utf8Slice("c2\u0001")))), id));
+        assertEquals("Condition", translate("condition", Map.of("id", Domain.singleValue(VARCHAR, Slices.utf8Slice("tab\tseparated"))), id));
+        // Bytes that are not UTF-8 would be decoded to U+FFFD, another value.
+        assertEquals("Condition", translate("condition", Map.of("id", Domain.singleValue(VARCHAR, Slices.wrappedBuffer((byte) 'c', (byte) 0xff))), id));
+        // Longer than HAPI indexes tokens (200): a longer search value could miss a resource whose stored value was cut.
+        assertEquals("Condition", translate("condition", Map.of("code", Domain.singleValue(VARCHAR, Slices.utf8Slice("9".repeat(201)))), Map.of("code", VARCHAR)));
+        assertEquals("Patient", translate("patient", Map.of("family_name", Domain.singleValue(VARCHAR, Slices.utf8Slice("x".repeat(800)))), Map.of("family_name", VARCHAR)));
+        // Up to the limit, and characters beyond the BMP, are fine.
+        assertEquals("Condition?code=http://snomed.info/sct|" + "9".repeat(200), translate("condition", Map.of("code", Domain.singleValue(VARCHAR, Slices.utf8Slice("9".repeat(200)))), Map.of("code", VARCHAR)));
+        assertEquals("Patient?family:exact=O\uD83D\uDE00", translate("patient", Map.of("family_name", Domain.singleValue(VARCHAR, Slices.utf8Slice("O\uD83D\uDE00"))), Map.of("family_name", VARCHAR)));
+        // contains(security_labels, ...) with NUL, and a lone surrogate, which URL encoding would turn into '?'.
+        FhirSearch labels = SearchTranslator.translate(mapping("procedure"), TupleDomain.all(), Map.of(),
+                List.of(new ElementCondition("security_labels", "R\u0000", true), new ElementCondition("security_labels", "P\uD800", false), new ElementCondition("security_labels", "V", false)));
+        assertEquals("Procedure?_security=V", labels.toString());
+        assertFalse(SearchValues.isText("a\uDC00b"));
+        assertFalse(SearchValues.isText(""));
     }
 
     @Test

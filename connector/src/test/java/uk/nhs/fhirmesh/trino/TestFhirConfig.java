@@ -3,14 +3,17 @@ package uk.nhs.fhirmesh.trino;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
 import java.net.URI;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 
@@ -31,7 +34,7 @@ class TestFhirConfig
         properties.put("fhir.domains", "RX1,rth");
         properties.put("fhir.domain.RX1.base-url", "http://127.0.0.1:8190/fhir/rx1/");
         properties.put("fhir.domain.rth.base-url", "https://fhir.example.nhs.uk/R4");
-        properties.put("fhir.domain.rth.auth.bearer-token-env", "RTH_TOKEN");
+        properties.put("fhir.domain.rth.auth.bearer-token-env", "FHIR_MESH_TOKEN_RTH");
         properties.put("fhir.mappings.dir", "/tmp");
         return properties;
     }
@@ -54,6 +57,7 @@ class TestFhirConfig
         assertEquals(Long.parseLong(properties.get("fhir.split.resources-per-split").get("default").asText()), config.resourcesPerSplit());
         assertEquals(Integer.parseInt(properties.get("fhir.split.max-per-domain").get("default").asText()), config.maxSplitsPerDomain());
         assertTrue(config.pushdownEnabled());
+        assertEquals(Integer.parseInt(properties.get("fhir.search.max-url-length").get("default").asText()), config.maxSearchUrlLength());
     }
 
     @Test
@@ -79,8 +83,29 @@ class TestFhirConfig
         assertEquals(Set.of("RX1", "RTH"), config.domains().keySet());
         assertEquals(URI.create("http://127.0.0.1:8190/fhir/rx1"), config.domains().get("RX1").baseUrl());
         assertNull(config.domains().get("RX1").bearerTokenEnv());
-        assertEquals("RTH_TOKEN", config.domains().get("RTH").bearerTokenEnv());
+        assertEquals("FHIR_MESH_TOKEN_RTH", config.domains().get("RTH").bearerTokenEnv());
         assertEquals(Duration.ofSeconds(60), config.requestTimeout());
+    }
+
+    @Test
+    void aCatalogNamingATokenFileOutsideTheSecretsDirectoryIsRefused(@TempDir Path temporary)
+            throws IOException
+    {
+        Path secrets = Files.createDirectories(temporary.resolve("fhir-tokens"));
+        Files.writeString(secrets.resolve("rx1.token"), "inside");
+        Path opsToken = Files.writeString(temporary.resolve("ops-token"), "ops-secret");
+        Map<String, String> properties = minimal();
+        properties.put("fhir.domain.RX1.auth.bearer-token-file", opsToken.toString());
+
+        String message = assertThrows(IllegalArgumentException.class, () -> new FhirCatalog(FhirConfig.parse(properties), Optional.of(secrets))).getMessage();
+        assertEquals("fhir catalog property fhir.domain.RX1.auth.bearer-token-file: bearer token file " + opsToken + " is outside the secrets directory " + secrets
+                + " (fhir.secrets-dir); token files are read only from there", message);
+        message = assertThrows(IllegalArgumentException.class, () -> new FhirCatalog(FhirConfig.parse(properties), Optional.empty())).getMessage();
+        assertTrue(message.startsWith("fhir catalog property fhir.domain.RX1.auth.bearer-token-file: bearer token file " + opsToken + " is refused: no secrets directory is configured"), message);
+        assertFalse(message.contains("ops-secret"), message);
+
+        properties.put("fhir.domain.RX1.auth.bearer-token-file", secrets.resolve("rx1.token").toString());
+        assertEquals(Set.of("RX1", "RTH"), Set.copyOf(new FhirCatalog(FhirConfig.parse(properties), Optional.of(secrets)).domains()));
     }
 
     @Test
@@ -121,6 +146,16 @@ class TestFhirConfig
         Map<String, String> pageTooLarge = minimal();
         pageTooLarge.put("fhir.page-size", "5000");
         assertTrue(assertThrows(IllegalArgumentException.class, () -> FhirConfig.parse(pageTooLarge)).getMessage().contains("1..1000"));
+
+        Map<String, String> urlTooShort = minimal();
+        urlTooShort.put("fhir.search.max-url-length", "100");
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> FhirConfig.parse(urlTooShort)).getMessage().contains("fhir.search.max-url-length"));
+
+        // Trino's environment holds other secrets, e.g. the mesh's ops token.
+        Map<String, String> otherVariable = minimal();
+        otherVariable.put("fhir.domain.rth.auth.bearer-token-env", "MESH_OPS_TOKEN");
+        assertEquals("fhir catalog property fhir.domain.RTH.auth.bearer-token-env: must name an environment variable FHIR_MESH_TOKEN_<name> (letters, digits, _): other variables of Trino's environment are not for catalogs",
+                assertThrows(IllegalArgumentException.class, () -> FhirConfig.parse(otherVariable)).getMessage());
 
         Map<String, String> bothTokens = minimal();
         bothTokens.put("fhir.domain.rth.auth.bearer-token-file", "/run/secrets/rth");

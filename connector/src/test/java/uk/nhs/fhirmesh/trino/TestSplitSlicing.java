@@ -29,8 +29,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.LocalDateTime;
+import java.time.ZoneOffset;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 import static io.trino.spi.type.DateTimeEncoding.packDateTimeWithZone;
 import static io.trino.spi.type.TimeZoneKey.UTC_KEY;
@@ -49,6 +52,7 @@ class TestSplitSlicing
     private HttpServer server;
     private FhirSearchClient client;
     private FhirCatalog catalog;
+    private volatile String highestLastUpdated = "2024-01-05T00:00:00Z";
 
     @BeforeEach
     void start()
@@ -64,7 +68,7 @@ class TestSplitSlicing
             }
             else {
                 // The lowest and highest meta.lastUpdated lookups: four days apart.
-                String lastUpdated = query.contains("_sort=-_lastUpdated") ? "2024-01-05T00:00:00Z" : "2024-01-01T00:00:00Z";
+                String lastUpdated = query.contains("_sort=-_lastUpdated") ? highestLastUpdated : "2024-01-01T00:00:00Z";
                 body = "{\"resourceType\":\"Bundle\",\"type\":\"searchset\",\"entry\":[{\"resource\":{\"resourceType\":\"Condition\",\"id\":\"c1\",\"meta\":{\"lastUpdated\":\"" + lastUpdated + "\"}}}]}";
             }
             byte[] bytes = body.getBytes(UTF_8);
@@ -81,7 +85,7 @@ class TestSplitSlicing
                 "fhir.domain.RX1.base-url", "http://127.0.0.1:" + server.getAddress().getPort() + "/fhir/rx1",
                 "fhir.mappings.dir", mappings.toString(),
                 "fhir.split.resources-per-split", "3",
-                "fhir.split.max-per-domain", "4")));
+                "fhir.split.max-per-domain", "4")), Optional.empty());
         client = new FhirSearchClient(new HttpSettings(Duration.ofSeconds(5), Duration.ofSeconds(5), 1, Duration.ZERO, 4, 1L << 20));
     }
 
@@ -132,5 +136,23 @@ class TestSplitSlicing
                 "Condition?_lastUpdated=ge2024-01-02T00:00:00Z&_lastUpdated=lt2024-01-03T00:00:00Z",
                 "Condition?_lastUpdated=ge2024-01-03T00:00:00Z&_lastUpdated=lt2024-01-04T00:00:00Z",
                 "Condition?_lastUpdated=ge2024-01-04T00:00:00Z"), sliceSearches(Domain.all(TIMESTAMP_TZ_MILLIS)));
+    }
+
+    @Test
+    void aBoundBeforeYearOneIsNotSentAndSlicingIsAsWithoutIt()
+            throws Exception
+    {
+        // Year-of-era once sent -3000 as ge3001-..., which the first slice kept: it matched nothing.
+        long minus3000 = packDateTimeWithZone(LocalDateTime.of(-3000, 1, 1, 0, 0).toInstant(ZoneOffset.UTC).toEpochMilli(), UTC_KEY);
+        assertEquals(sliceSearches(Domain.all(TIMESTAMP_TZ_MILLIS)), sliceSearches(Domain.create(ValueSet.ofRanges(Range.greaterThan(TIMESTAMP_TZ_MILLIS, minus3000)), false)));
+    }
+
+    @Test
+    void aServerInstantBeyondYear9999IsReadInOneSplit()
+            throws Exception
+    {
+        // Slice bounds between such instants would have no FHIR spelling ("+10000-...").
+        highestLastUpdated = "+10000-01-05T00:00:00Z";
+        assertEquals(List.of("Condition"), sliceSearches(Domain.all(TIMESTAMP_TZ_MILLIS)));
     }
 }

@@ -76,7 +76,7 @@ class TestTableDomains
                 "fhir.domain.RX1.base-url", base + "rx1",
                 "fhir.domain.rth.base-url", base + "rth",
                 "fhir.domain.RR8.base-url", base + "rr8",
-                "fhir.mappings.dir", mappings.toString())));
+                "fhir.mappings.dir", mappings.toString())), Optional.empty());
         client = new FhirSearchClient(new HttpSettings(Duration.ofSeconds(5), Duration.ofSeconds(5), 1, Duration.ZERO, 4, 1L << 20));
     }
 

@@ -84,7 +84,7 @@ class TestTopNPushdown
                 "connector.name", "fhir",
                 "fhir.domains", "RX1",
                 "fhir.domain.RX1.base-url", "http://127.0.0.1:" + server.getAddress().getPort() + "/fhir/rx1",
-                "fhir.mappings.dir", mappings.toString())));
+                "fhir.mappings.dir", mappings.toString())), Optional.empty());
         client = new FhirSearchClient(new HttpSettings(Duration.ofSeconds(5), Duration.ofSeconds(5), 1, Duration.ZERO, 4, 1L << 20));
     }
 

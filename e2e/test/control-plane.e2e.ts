@@ -10,7 +10,7 @@ import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { ENTITIES } from '../../control-plane/src/database/data-source';
 import { applyRetention } from '../../control-plane/src/scheduler/jobs';
-import { ControlPlane, opsToken } from '../runtime/control-plane';
+import { ControlPlane, OPS_TOKEN_FILE, opsToken } from '../runtime/control-plane';
 import { api } from '../runtime/demo-registry';
 import { loaderAuthorization } from '../runtime/load';
 import { connectionString, Postgres } from '../runtime/postgres';
@@ -339,6 +339,26 @@ describe('control plane: registry, publishing and generation over the real mesh'
     const again = await api('POST', '/catalogs/reconcile');
     expect(again.body.changedFiles).to.deep.equal([]);
     expect(again.body.catalogApplied).to.equal(false);
+  });
+
+  it('a catalog the connector refuses (a token file outside its folder) leaves the serving catalog in place', async () => {
+    const endpoints = (await api('GET', '/endpoints')).body as { id: string; domain: string; authSecretRef: string | null }[];
+    const rx1 = endpoints.find((e) => e.domain === 'RX1')!;
+    const patched = await api('PATCH', `/endpoints/${rx1.id}`, { authSecretRef: `file:${OPS_TOKEN_FILE}` });
+    expect(patched.status, JSON.stringify(patched.body)).to.equal(200);
+    try {
+      const report = await api('POST', '/catalogs/reconcile');
+      expect(report.body.catalogApplied).to.equal(false);
+      expect(report.body.problems.join(' ')).to.include('fhir.domain.RX1.auth.bearer-token-file').and.include('outside the secrets directory');
+      expect(report.body.problems.join(' ')).not.to.include(fs.readFileSync(OPS_TOKEN_FILE, 'utf8').trim());
+      // Still served, with the properties it had: RX1's rows are read with RX1's own token.
+      const { rows } = await trino.query("SELECT count(*) FROM fhir.default.patient WHERE domain = 'RX1'");
+      expect(Number(rows[0]![0])).to.be.greaterThan(0);
+    } finally {
+      expect((await api('PATCH', `/endpoints/${rx1.id}`, { authSecretRef: rx1.authSecretRef })).status).to.equal(200);
+      const repaired = await api('POST', '/catalogs/reconcile');
+      expect(repaired.body.problems).to.deep.equal([]);
+    }
   });
 
   it('retiring a version stops serving its tables, the others keep serving', async () => {

@@ -59,12 +59,21 @@ export class TrinoAdmin {
     return (await this.query(`SELECT table_name FROM ${catalog}.information_schema.tables WHERE table_schema = 'default'`)).map((r) => String(r[0])).sort();
   }
 
-  /** Replaces a catalog: Trino's dynamic catalog management, no restart. */
+  /**
+   * Replaces a catalog (Trino's dynamic catalog management, no restart) without leaving Trino without it
+   * when the connector refuses the new properties (a token file outside its folder, an unknown key): they
+   * are tried first under a scratch name, and the serving catalog is dropped only once they are accepted.
+   */
   async replaceCatalog(name: string, properties: Record<string, string>): Promise<void> {
     const { 'connector.name': connector, ...rest } = properties;
     const withClause = Object.entries(rest).map(([k, v]) => `"${k}" = '${v.replace(/'/g, "''")}'`).join(', ');
+    const create = (catalog: string): string => `CREATE CATALOG ${catalog} USING ${connector} WITH (${withClause})`;
+    const candidate = `${name}__candidate`;
+    await this.query(`DROP CATALOG IF EXISTS ${candidate}`);
+    await this.query(create(candidate));
+    await this.query(`DROP CATALOG IF EXISTS ${candidate}`);
     await this.query(`DROP CATALOG IF EXISTS ${name}`);
-    await this.query(`CREATE CATALOG ${name} USING ${connector} WITH (${withClause})`);
+    await this.query(create(name));
   }
 
   async dropCatalog(name: string): Promise<void> {

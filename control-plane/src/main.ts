@@ -15,7 +15,8 @@ async function main(): Promise<void> {
   app.enableShutdownHooks();
   // Strings, or arrays for repeated names (refused below); never qs's nested objects from `a[b]=c`.
   app.set('query parser', 'simple');
-  app.useBodyParser('json', { limit: '5mb' });
+  // inflate off: compressed bodies get 415, not a 500 from a broken gzip stream (admin bodies are small).
+  app.useBodyParser('json', { limit: '5mb', inflate: false });
   app.use(refuseMalformedRequests);
   await app.listen(config.port, config.host);
   new Logger('control-plane').log(`admin API on http://${config.host}:${config.port}/api/v1 (OpenAPI: /api/openapi.json)`);

@@ -14,8 +14,16 @@ describe('audit anchors: the chain head outside the database', () => {
   it('an intact chain, and one whose oldest entries retention removed, verify', () => {
     const { anchors, problems } = anchorsOf(chain(1, 10));
     expect(problems).to.deep.equal([]);
-    expect(anchorProblems(anchors, chain(1, 10))).to.deep.equal([]);
-    expect(anchorProblems(anchors, chain(4, 12))).to.deep.equal([]);
+    expect(anchorProblems(anchors, chain(1, 10), at)).to.deep.equal([]);
+    const afterFloor = new Date(at.getTime() + 31 * 86_400_000);
+    expect(anchorProblems(anchors, chain(4, 12), afterFloor)).to.deep.equal([]);
+  });
+
+  it('oldest entries deleted before retention could have pruned them: found, naming the entry', () => {
+    const { anchors } = anchorsOf(chain(1, 10));
+    const problems = anchorProblems(anchors, chain(4, 10), new Date(at.getTime() + 86_400_000));
+    expect(problems.map((p) => p.seq)).to.deep.equal(['3', '2', '1']);
+    expect(problems[0]!.message).to.equal('audit chain cut: anchored entry seq 3 (hash h3, anchored at 2026-12-05T12:00:00.000Z) is missing, and retention deletes only entries older than 30 days');
   });
 
   it('newest entries deleted: truncated, naming the anchored entry', () => {

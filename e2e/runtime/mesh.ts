@@ -10,7 +10,7 @@ import { FhirTrusts } from './fhir';
 import { loadSyntheticData, LoadReport } from './load';
 import { cachedArtefact } from './maven-central';
 import { Postgres } from './postgres';
-import { rssMiB, runningPid, say } from './processes';
+import { restrictMeshHome, rssMiB, runningPid, say } from './processes';
 import { Trino } from './trino';
 import { paths, versions } from './topology';
 
@@ -36,6 +36,7 @@ export async function meshUp(): Promise<UpReport> {
   // starting JVMs for the two cores.
   for (const component of components) await component.prepare();
   await trinoCliJar();
+  restrictMeshHome();
   const prepare = since(t0);
 
   const t1 = Date.now();
@@ -57,6 +58,7 @@ export async function meshUp(): Promise<UpReport> {
   }
   // Through the control plane's own API: the demo domains, endpoints and data products (idempotent).
   await registerDemo();
+  restrictMeshHome(); // folders the services made while starting (generated/, ...)
   const start = Math.round((since(t2) - loadSeconds) * 10) / 10;
 
   const report: UpReport = {

@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as https from 'node:https';
 import * as net from 'node:net';
 import * as path from 'node:path';
-import { paths } from './topology';
+import { MESH_HOME, paths } from './topology';
 
 /** An error that names the component that failed: the message a user sees. */
 export class ComponentError extends Error {
@@ -73,7 +73,8 @@ export function startDaemon(component: string, command: string, args: string[], 
   cwd?: string): number {
   fs.mkdirSync(paths.logs, { recursive: true });
   fs.mkdirSync(paths.run, { recursive: true });
-  const out = fs.openSync(logFile(component), 'w');
+  const out = fs.openSync(logFile(component), 'w', 0o600);
+  fs.fchmodSync(out, 0o600); // an older log may have been created wider
   const child = spawn(command, args, { detached: true, stdio: ['ignore', out, out], env, cwd });
   fs.closeSync(out);
   if (child.pid === undefined) throw new ComponentError(component, `could not start ${command}`);
@@ -195,4 +196,26 @@ export function httpsGet(url: string, options: { ca: Buffer | string; headers?: 
     request.on('timeout', () => request.destroy(new Error(`GET ${url} timed out`)));
     request.on('error', reject);
   });
+}
+
+/**
+ * Everything under MESH_HOME is the mesh user's alone (synthetic patients, caches, configurations, logs):
+ * top-level folders 0700, log files 0600. MESH_HOME itself stays traversable (0711) so that PostgreSQL,
+ * running as its own user when we are root, reaches its folders; those it owns are left as they are.
+ */
+export function restrictMeshHome(): void {
+  const me = process.getuid?.();
+  fs.mkdirSync(MESH_HOME, { recursive: true });
+  fs.chmodSync(MESH_HOME, me === 0 ? 0o711 : 0o700);
+  for (const entry of fs.readdirSync(MESH_HOME, { withFileTypes: true })) {
+    const full = path.join(MESH_HOME, entry.name);
+    if (entry.isSymbolicLink() || fs.statSync(full).uid !== me) continue;
+    fs.chmodSync(full, entry.isDirectory() ? 0o700 : 0o600);
+  }
+  if (fs.existsSync(paths.logs)) {
+    for (const entry of fs.readdirSync(paths.logs, { withFileTypes: true })) {
+      const full = path.join(paths.logs, entry.name);
+      if (entry.isFile() && fs.statSync(full).uid === me) fs.chmodSync(full, 0o600);
+    }
+  }
 }

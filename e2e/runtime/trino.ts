@@ -91,6 +91,8 @@ function configProperties(): string {
     'query.max-memory-per-node=1GB',
     // The spooling protocol would let results bypass the gateway's disclosure control.
     'protocol.spooling.enabled=false',
+    // The web UI shows any logged-in user thread dumps and cluster activity; off until the console issue.
+    'web-ui.enabled=false',
     '',
   ].join('\n');
 }
@@ -134,6 +136,8 @@ export class Trino implements Component {
     fs.writeFileSync(path.join(etc, 'rules.json'), `${JSON.stringify(trinoAccessRules(FHIR_CATALOG), null, 2)}\n`, { mode: 0o600 });
     fs.writeFileSync(path.join(etc, 'access-control.properties'),
       `access-control.name=file\nsecurity.config-file=${path.join(etc, 'rules.json')}\nsecurity.refresh-period=5s\n`, { mode: 0o600 });
+    // `mode` only applies to new files: tighten what an earlier version wrote.
+    for (const file of fs.readdirSync(etc)) fs.chmodSync(path.join(etc, file), 0o600);
     fs.writeFileSync(path.join(etc, 'log.properties'), 'io.trino=INFO\n');
     // Trino 476 reads the file catalog store's settings from etc/catalog-store.properties (relative to
     // its working directory), not from config.properties.

@@ -598,6 +598,20 @@ describe('control plane hardening (issue 16): names, table claims, hostile reque
       expect(response.body.message).to.include('larger than the limit of 5242880 bytes (5 MB)');
     });
 
+    it('a compressed or broken-compressed body is 415, never 500, and needs no token to be refused cleanly', async () => {
+      for (const encoding of ['gzip', 'deflate', 'br']) {
+        const response = await fetch(`${controlPlaneUrl()}/api/v1/domains`, {
+          method: 'POST', headers: { 'content-type': 'application/json', 'content-encoding': encoding }, body: 'not really compressed',
+        });
+        expect(response.status, `${encoding}: ${await response.clone().text()}`).to.be.oneOf([401, 415]);
+        const authenticated = await fetch(`${controlPlaneUrl()}/api/v1/domains`, {
+          method: 'POST', headers: { authorization: `Bearer ${opsToken()}`, 'content-type': 'application/json', 'content-encoding': encoding }, body: 'not really compressed',
+        });
+        expect(authenticated.status).to.equal(415);
+        expect(((await authenticated.json()) as { message: string }).message).to.include('send the JSON uncompressed');
+      }
+    });
+
     it('JSON nested 5,000 levels deep is 400', async () => {
       const response = await raw('POST', '/domains', `${'['.repeat(5000)}${']'.repeat(5000)}`);
       expect(response.status).to.equal(400);

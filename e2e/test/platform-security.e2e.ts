@@ -3,12 +3,14 @@
 // the control plane's own role cannot rewrite or delete audit entries or switch the audit trigger off.
 // Each refusal has a positive control, so a test cannot pass because the action was impossible anyway.
 import { expect } from 'chai';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { Client } from 'pg';
 import { loaderAuthorization } from '../runtime/load';
 import { connectionString, hbaConf, SERVER_LOG } from '../runtime/postgres';
 import { readSecret, SECRETS } from '../runtime/secrets';
-import { DOMAINS, fhirBaseUrl, HOST, paths, ports, postgres } from '../runtime/topology';
+import { DOMAINS, fhirBaseUrl, HOST, MESH_HOME, paths, ports, postgres } from '../runtime/topology';
 import { readerHeaders } from './fhir-client';
 
 const RX1 = DOMAINS[0]!;
@@ -61,6 +63,36 @@ describe('FHIR servers authenticate their callers', function () {
     expect(created.status, created.text.slice(0, 300)).to.be.oneOf([200, 201]);
     const deleted = await fhir(`${fhirBaseUrl(RX1)}/Patient/${id}`, { method: 'DELETE', headers: loaderAuthorization() });
     expect(deleted.status).to.be.oneOf([200, 204]);
+  });
+
+  it("does not page another trust's search with this trust's token (_getpages)", async () => {
+    const first = await fhir(`${fhirBaseUrl(RX1)}/Patient?_count=2`, { headers: readerHeaders(RX1.id) });
+    expect(first.status).to.equal(200);
+    const next = (JSON.parse(first.text) as { link: { relation: string; url: string }[] }).link.find((l) => l.relation === 'next')!.url;
+    const searchId = new URL(next).searchParams.get('_getpages')!;
+    // Positive control: the owner pages its own search.
+    const own = await fhir(`${fhirBaseUrl(RX1)}?_getpages=${searchId}&_getpagesoffset=2&_count=2`, { headers: readerHeaders(RX1.id) });
+    expect(own.status, own.text.slice(0, 200)).to.equal(200);
+    expect(own.text).to.include('"resourceType":"Patient"');
+    for (const tenant of [RTH.id, 'onboarding']) {
+      const other = await fhir(`${fhirBaseUrl(RX1).replace(/rx1$/, tenant)}?_getpages=${searchId}&_getpagesoffset=2&_count=2`, { headers: readerHeaders(tenant) });
+      expect(other.status, `${tenant}: ${other.text.slice(0, 200)}`).to.equal(403);
+      expect(other.text).not.to.include('"resourceType":"Patient"');
+      expect(other.text).to.include("another tenant's search");
+    }
+  });
+
+  it('refuses a NUL in a search value with 400 naming the parameter, and logs failures without their values', async () => {
+    const marker = `9990${Date.now() % 1_000_000}x`;
+    const nul = await fhir(`${fhirBaseUrl(RX1)}/Patient?_id=a%00b`, { headers: readerHeaders(RX1.id) });
+    expect(nul.status).to.equal(400);
+    expect(nul.text).to.include("search parameter '_id' contains a NUL character");
+    expect(nul.text).not.to.match(/invalid byte sequence|portal/);
+    const bad = await fhir(`${fhirBaseUrl(RX1)}/Patient?birthdate=${marker}`, { headers: readerHeaders(RX1.id) });
+    expect(bad.status).to.equal(400);
+    const log = fs.readFileSync(path.join(paths.logs, 'fhir.log'), 'utf8');
+    expect(log).to.include('request failed: InvalidRequestException HAPI-1883, HTTP 400, tenant rx1');
+    expect(log, 'the value of a failed search').not.to.include(marker);
   });
 
   it('keeps only token hashes in its callers file, in a private folder', () => {
@@ -162,6 +194,28 @@ describe('PostgreSQL admits each service by password, to its own database, with 
       expect(old.rowCount).to.equal(0);
     } finally {
       await retention.end();
+    }
+  });
+
+  it('keeps every folder and log of the mesh private to its user (synthetic patients, caches, configurations)', () => {
+    const me = process.getuid?.();
+    for (const entry of fs.readdirSync(MESH_HOME)) {
+      const full = path.join(MESH_HOME, entry);
+      const stat = fs.lstatSync(full);
+      if (stat.isSymbolicLink()) continue;
+      // PostgreSQL's own folders belong to its user (0700); everything else is ours alone.
+      expect(stat.mode & 0o077, `${entry} is open to others (mode ${(stat.mode & 0o777).toString(8)})`).to.equal(0);
+      if (stat.uid !== me) expect(stat.mode & 0o777, entry).to.equal(0o700);
+    }
+    for (const entry of fs.readdirSync(paths.logs)) {
+      const stat = fs.statSync(path.join(paths.logs, entry));
+      if (stat.isFile()) expect(stat.mode & 0o077, `logs/${entry}`).to.equal(0);
+    }
+    if (me === 0) {
+      // As an unprivileged local user: no synthetic patient is readable.
+      const attempt = spawnSync('runuser', ['-u', 'nobody', '--', 'head', '-c', '1', path.join(paths.synthetic, DOMAINS[0]!.id, 'Patient.ndjson')], { encoding: 'utf8' });
+      expect(attempt.status, attempt.stdout).not.to.equal(0);
+      expect(attempt.stderr).to.match(/Permission denied/);
     }
   });
 

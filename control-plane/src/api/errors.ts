@@ -85,6 +85,7 @@ function bodyParserError(exception: unknown): { status: number; body: Record<str
     const length = Number(e.length);
     return { status: 413, body: { message: `request body${Number.isFinite(length) ? ` of ${length} bytes` : ''} is larger than the limit of ${limit} bytes (${(limit / 1048576).toFixed(0)} MB)`, limit } };
   }
+  if (e.type === 'encoding.unsupported') return { status: 415, body: { message: 'compressed request bodies (Content-Encoding) are not accepted: send the JSON uncompressed' } };
   if (e.type === 'entity.parse.failed') return { status: 400, body: { message: `request body is not valid JSON: ${printable(String(e.message), 200)}` } };
   return { status: e.status, body: { message: printable(String(e.message), 200) } };
 }

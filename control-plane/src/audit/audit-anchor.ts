@@ -50,17 +50,24 @@ export function parseAnchors(text: string, key: Buffer, file: string): { anchors
   return { anchors, problems };
 }
 
+/** Retention may delete only entries older than this (the audit trigger's floor, migration 1764950000000). */
+export const AUDIT_RETENTION_FLOOR_DAYS = 30;
+
 /**
  * What the anchors say about the chain (`entries`: every kept entry, oldest first): the newest anchored
  * entry missing means truncation; an anchored entry the chain should still hold that is missing or has
- * another hash means rewriting. Anchors older than the oldest kept entry are retention's business.
+ * another hash means rewriting. An entry "should still be held" when it lies within the kept span, or
+ * when it was anchored less than the retention floor ago: retention cannot have removed it, so deleting
+ * the older part of the chain is found too, not only its head.
  */
-export function anchorProblems(anchors: readonly Anchor[], entries: readonly AuditHead[]): { seq: string; message: string }[] {
+export function anchorProblems(anchors: readonly Anchor[], entries: readonly AuditHead[], now = new Date()): { seq: string; message: string }[] {
   if (anchors.length === 0) return [];
   const byId = new Map(entries.map((e) => [e.seq, e.hash]));
   const oldest = entries.length ? BigInt(entries[0]!.seq) : undefined;
   const newest = entries.length ? entries[entries.length - 1]!.seq : undefined;
-  const kept = (seq: string): boolean => oldest !== undefined && BigInt(seq) >= oldest && BigInt(seq) <= BigInt(newest!);
+  const floor = now.getTime() - AUDIT_RETENTION_FLOOR_DAYS * 86_400_000;
+  const inSpan = (seq: string): boolean => oldest !== undefined && BigInt(seq) >= oldest && BigInt(seq) <= BigInt(newest!);
+  const tooYoungToPrune = (a: Anchor): boolean => Date.parse(a.at) > floor && (oldest === undefined || BigInt(a.seq) < oldest);
   const sorted = [...anchors].sort((a, b) => (BigInt(b.seq) > BigInt(a.seq) ? 1 : BigInt(b.seq) < BigInt(a.seq) ? -1 : 0));
   const problems: { seq: string; message: string }[] = [];
   const head = sorted[0]!;
@@ -72,8 +79,10 @@ export function anchorProblems(anchors: readonly Anchor[], entries: readonly Aud
     if (problems.length >= 5) break;
     const hash = byId.get(a.seq);
     if (hash === undefined) {
-      // Beyond the newest entry: part of the truncation above; before the oldest: pruned by retention.
-      if (kept(a.seq)) problems.push({ seq: a.seq, message: `audit chain rewritten: anchored entry seq ${a.seq} (hash ${a.hash}, anchored at ${a.at}) is missing from the middle of the chain` });
+      // Beyond the newest entry: part of the truncation above; before the oldest: pruned by retention,
+      // unless it is too young for retention to have pruned it.
+      if (inSpan(a.seq)) problems.push({ seq: a.seq, message: `audit chain rewritten: anchored entry seq ${a.seq} (hash ${a.hash}, anchored at ${a.at}) is missing from the middle of the chain` });
+      else if (tooYoungToPrune(a)) problems.push({ seq: a.seq, message: `audit chain cut: anchored entry seq ${a.seq} (hash ${a.hash}, anchored at ${a.at}) is missing, and retention deletes only entries older than ${AUDIT_RETENTION_FLOOR_DAYS} days` });
       continue;
     }
     if (hash !== a.hash) problems.push({ seq: a.seq, message: `audit chain rewritten: entry seq ${a.seq} has hash ${hash}, but was anchored with hash ${a.hash} at ${a.at}` });

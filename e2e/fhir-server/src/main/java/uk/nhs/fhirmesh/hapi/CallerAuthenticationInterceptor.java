@@ -27,7 +27,8 @@ import org.springframework.stereotype.Component;
 @Interceptor
 public class CallerAuthenticationInterceptor {
 
-	private static final Set<RestOperationTypeEnum> READS = EnumSet.of(
+	/** Operations a reader token may perform. */
+	static final Set<RestOperationTypeEnum> READS = EnumSet.of(
 			RestOperationTypeEnum.READ, RestOperationTypeEnum.VREAD,
 			RestOperationTypeEnum.SEARCH_TYPE, RestOperationTypeEnum.SEARCH_SYSTEM, RestOperationTypeEnum.GET_PAGE,
 			RestOperationTypeEnum.HISTORY_INSTANCE, RestOperationTypeEnum.HISTORY_TYPE, RestOperationTypeEnum.HISTORY_SYSTEM);

@@ -38,6 +38,7 @@ public class FhirServerConfig {
 			IValidationSupport validationSupport,
 			TenantGuardInterceptor tenantGuard,
 			CallerAuthenticationInterceptor callerAuthentication,
+			RequestHygieneInterceptor requestHygiene,
 			MeshProperties mesh) {
 		RestfulServer server = new RestfulServer(systemDao.getContext());
 		// No narrative generation (saves CPU on every write; the mesh never reads narratives).
@@ -58,6 +59,8 @@ public class FhirServerConfig {
 		server.registerInterceptor(tenantGuard);
 		// Every request but /metadata carries a known bearer token with the right tenant and scope.
 		server.registerInterceptor(callerAuthentication);
+		// NUL refused with a clear 400; failures logged without the values they quote.
+		server.registerInterceptor(requestHygiene);
 
 		// Searches are paged through the database; next links are absolute URLs built from
 		// the incoming request (same scheme/host/port), with the tenant segment kept.

@@ -58,7 +58,6 @@ export async function meshUp(): Promise<UpReport> {
   }
   // Through the control plane's own API: the demo domains, endpoints and data products (idempotent).
   await registerDemo();
-  restrictMeshHome(); // folders the services made while starting (generated/, ...)
   const start = Math.round((since(t2) - loadSeconds) * 10) / 10;
 
   const report: UpReport = {
@@ -71,7 +70,8 @@ export async function meshUp(): Promise<UpReport> {
     })),
   };
   fs.mkdirSync(paths.logs, { recursive: true });
-  fs.writeFileSync(path.join(paths.logs, 'mesh-up.json'), `${JSON.stringify(report, null, 2)}\n`);
+  fs.writeFileSync(path.join(paths.logs, 'mesh-up.json'), `${JSON.stringify(report, null, 2)}\n`, { mode: 0o600 });
+  restrictMeshHome(); // what the services and this start wrote meanwhile (generated/, logs, ...)
   return report;
 }
 

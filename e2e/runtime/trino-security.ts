@@ -28,12 +28,7 @@ export function pbkdf2Entry(password: string, iterations = 10_000): string {
 }
 
 export function trinoPasswordFile(): string {
-  const entries: [string, string][] = [
-    [TRINO_USERS.controlPlane, ensureSecret(SECRETS.controlPlaneTrino)],
-    [TRINO_USERS.ops, ensureSecret(SECRETS.userPassword(TRINO_USERS.ops))],
-    [TRINO_USERS.analyst, ensureSecret(SECRETS.userPassword(TRINO_USERS.analyst))],
-  ];
-  return `${entries.map(([user, password]) => `${user}:${pbkdf2Entry(password)}`).join('\n')}\n`;
+  return `${Object.values(TRINO_USERS).map((user) => `${user}:${pbkdf2Entry(trinoPassword(user))}`).join('\n')}\n`;
 }
 
 export function trinoPassword(user: string): string {

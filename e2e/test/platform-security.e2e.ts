@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Client } from 'pg';
 import { loaderAuthorization } from '../runtime/load';
-import { connectionString, hbaConf, SERVER_LOG } from '../runtime/postgres';
+import { connectionString, hbaConf, rolePasswordFile, SERVER_LOG } from '../runtime/postgres';
 import { readSecret, SECRETS } from '../runtime/secrets';
 import { DOMAINS, fhirBaseUrl, HOST, MESH_HOME, paths, ports, postgres } from '../runtime/topology';
 import { readerHeaders } from './fhir-client';
@@ -131,13 +131,7 @@ async function sqlError(client: Client, sql: string): Promise<string> {
   throw new Error(`allowed: ${sql}`);
 }
 
-const password = (role: string): string => {
-  const files: Record<string, string> = {
-    [postgres.roles.registryApp]: SECRETS.registryApp, [postgres.roles.auditRetention]: SECRETS.auditRetention,
-    [postgres.roles.fhir]: SECRETS.fhirDatabase, [postgres.roles.registryOwner]: SECRETS.registryOwner,
-  };
-  return readSecret(files[role]!);
-};
+const password = (role: string): string => readSecret(rolePasswordFile(role));
 
 describe('PostgreSQL admits each service by password, to its own database, with least privilege', function () {
   this.timeout(60_000);

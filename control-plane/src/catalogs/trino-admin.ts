@@ -1,7 +1,7 @@
 // The control plane's own statements to Trino (catalog management, dry runs), over trino-client: HTTPS
 // trusting the configured CA, authenticated as the control plane's own Trino principal.
-import * as fs from 'node:fs';
 import { BasicAuth, Trino } from 'trino-client';
+import { readSecretFile } from '../secret-file';
 
 export class TrinoUnavailableError extends Error {}
 
@@ -14,14 +14,6 @@ export class TrinoStatementError extends Error {
 
 export interface TrinoConnection { trinoUrl: string; trinoUser: string; trinoPasswordFile: string; trinoCaFile: string }
 
-function readFileOrExplain(file: string, what: string): string {
-  try {
-    return fs.readFileSync(file, 'utf8').trim();
-  } catch (e) {
-    throw new TrinoUnavailableError(`cannot read ${what} from ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  }
-}
-
 export class TrinoAdmin {
   private readonly url: string;
 
@@ -31,8 +23,8 @@ export class TrinoAdmin {
 
   /** A client per statement: credentials are read when used (the mesh creates them before Trino starts). */
   private client(): Trino {
-    const password = readFileOrExplain(this.settings.trinoPasswordFile, "the control plane's Trino password");
-    const ca = readFileOrExplain(this.settings.trinoCaFile, "the CA certificate of Trino's HTTPS");
+    const password = readSecretFile(this.settings.trinoPasswordFile, "the control plane's Trino password");
+    const ca = readSecretFile(this.settings.trinoCaFile, "the CA certificate of Trino's HTTPS");
     return Trino.create({ server: this.url, source: 'fhir-mesh-control-plane', auth: new BasicAuth(this.settings.trinoUser, password), ssl: { ca } });
   }
 

@@ -1,10 +1,10 @@
 // The registry's TypeORM settings, shared by the application and the migration tooling. Schema changes
 // go through migrations only: `synchronize` stays off everywhere.
-import * as fs from 'node:fs';
 import { DataSourceOptions } from 'typeorm';
 import { AuditEntry } from '../audit/audit-entry.entity';
 import { CatalogState } from '../catalogs/catalog-state.entity';
 import type { DbConnection } from '../config';
+import { readSecretFile } from '../secret-file';
 import { DataProduct, DataProductVersion, ProductTable } from '../registry/data-product.entity';
 import { BudgetPeriod, Consumer } from '../registry/consumer.entity';
 import { Domain } from '../registry/domain.entity';
@@ -27,16 +27,8 @@ export function connectionOptions(connection: DbConnection): { host: string; por
     port: Number(url.port || 5432),
     username: decodeURIComponent(url.username),
     database: decodeURIComponent(url.pathname.replace(/^\//, '')),
-    password: file ? () => readPassword(file) : url.password ? decodeURIComponent(url.password) : undefined,
+    password: file ? () => readSecretFile(file, 'the registry database password') : url.password ? decodeURIComponent(url.password) : undefined,
   };
-}
-
-function readPassword(file: string): string {
-  try {
-    return fs.readFileSync(file, 'utf8').trim();
-  } catch (e) {
-    throw new Error(`cannot read the registry database password from ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  }
 }
 
 /** The application's data source: it never runs migrations (its role may not change the schema). */

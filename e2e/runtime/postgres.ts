@@ -201,6 +201,9 @@ export class Postgres implements Component {
   private async ensureDatabases(): Promise<void> {
     const r = postgres.roles;
     await query('postgres', async (client) => {
+      // The statements below carry passwords: never into the server log, not even when one fails.
+      await client.query("set log_statement = 'none'");
+      await client.query('set log_min_error_statement = panic');
       for (const role of [postgres.user, r.fhir, r.registryOwner, r.registryApp, r.auditRetention]) {
         const exists = await client.query('select 1 from pg_roles where rolname = $1', [role]);
         if (exists.rowCount === 0) await client.query(`create role ${role} login nosuperuser nocreatedb nocreaterole noinherit`);

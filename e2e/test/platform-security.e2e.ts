@@ -213,8 +213,10 @@ describe('PostgreSQL admits each service by password, to its own database, with 
     }
   });
 
-  it("writes PostgreSQL's log in a folder of its own, not readable by others", () => {
+  it("writes PostgreSQL's log in a folder of its own, not readable by others, and no password into it", () => {
     expect(fs.statSync(SERVER_LOG).mode & 0o077).to.equal(0);
+    const log = fs.readFileSync(SERVER_LOG, 'utf8');
+    for (const role of [postgres.user, ...Object.values(postgres.roles)]) expect(log, `${role}'s password`).not.to.include(password(role));
     expect(fs.statSync(paths.logs).mode & 0o777).to.equal(0o700);
   });
 });

@@ -1,5 +1,5 @@
-// The control plane's module graph, one module per concern, as in ARCHITECTURE.md. The gateway and
-// privacy modules arrive with their issues.
+// The control plane's module graph, one module per concern, as in ARCHITECTURE.md. The privacy module
+// (disclosure control) arrives with its issue.
 import { Global, Inject, Module, OnApplicationBootstrap } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
@@ -17,6 +17,7 @@ import { CatalogsController } from './catalogs/catalogs.controller';
 import { CONFIG, ControlPlaneConfig } from './config';
 import { dataSourceOptions } from './database/data-source';
 import { migrateRegistry } from './database/migrate';
+import { GatewayModule } from './gateway/gateway.module';
 import { PublishingController } from './publishing/publishing.controller';
 import { PublishingService } from './publishing/publishing.service';
 import { ConsumersService } from './registry/consumers.service';
@@ -83,7 +84,7 @@ export class AppModule implements OnApplicationBootstrap {
             return { ...dataSourceOptions(config.registry.app), retryAttempts: 10, retryDelay: 2000 };
           },
         }),
-        AuditModule, RegistryModule, CatalogsModule, PublishingModule, SchedulerModule,
+        AuditModule, RegistryModule, CatalogsModule, PublishingModule, SchedulerModule, GatewayModule,
       ],
       controllers: [SystemController],
       providers: [{ provide: APP_GUARD, useClass: AuthGuard }, { provide: APP_FILTER, useClass: ApiErrorFilter }],

@@ -1,7 +1,32 @@
-// The control plane's settings in one typed place. Every value has a default that makes `npm run mesh`
-// work with no configuration: the mesh runtime's PostgreSQL, Trino and folders (e2e/runtime/topology.ts).
+// The control plane's settings in one typed place. The mesh runtime passes every one through the
+// environment (e2e/runtime/control-plane.ts); the defaults below mirror the local mesh, so the control
+// plane started by hand beside `npm run mesh` works with no settings.
 import * as path from 'node:path';
-import { HOST, MESH_HOME, ports, postgres, ROOT } from '../../e2e/runtime/topology';
+import { defaultGatewayPolicy, GatewayConfig } from './gateway/gateway-config';
+
+/** The checkout the control plane runs from: connector-spec/ and the default mesh folder are beneath it. */
+const REPO_ROOT = path.resolve(__dirname, '..', '..');
+
+/** Fallbacks for a control plane started by hand: the addresses and names `npm run mesh` uses. */
+export const DEFAULTS = {
+  host: '127.0.0.1',
+  port: 8170,
+  postgresPort: 55432,
+  trinoPort: 8180,
+  registryDatabase: 'mesh_registry',
+  roles: { registryOwner: 'mesh_registry_owner', registryApp: 'mesh_registry_app', auditRetention: 'mesh_audit_retention' },
+  trinoUser: 'mesh-control-plane',
+  gatewayPort: 8443,
+  gatewayTrinoUser: 'mesh-gateway',
+} as const;
+
+/** Connector settings of generated catalogs, chosen for a 2-core machine with three trusts in one JVM. */
+export const DEFAULT_CATALOG_SETTINGS = {
+  'fhir.page-size': '500',
+  // Small enough that the larger demo tables are read in several _lastUpdated slices.
+  'fhir.split.resources-per-split': '2000',
+  'fhir.max-concurrent-requests-per-endpoint': '4',
+} as const;
 
 export interface ControlPlaneConfig {
   host: string;
@@ -41,6 +66,8 @@ export interface ControlPlaneConfig {
   auditAnchorFile: string;
   /** HMAC key of the anchors (created 0600 if missing); never stored in the database. */
   auditAnchorKeyFile: string;
+  /** The analysts' SQL gateway (Trino protocol over HTTPS); port 0 leaves it off. */
+  gateway: GatewayConfig;
 }
 
 export interface DbConnection { url: string; passwordFile?: string }
@@ -50,39 +77,52 @@ function env(name: string): string | undefined {
   return value === undefined || value === '' ? undefined : value;
 }
 
+function portEnv(name: string, fallback: number): number {
+  const value = env(name);
+  if (value === undefined) return fallback;
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`${name} must be a TCP port (1-65535), not '${value}'`);
+  return port;
+}
+
+/** The mesh's working folder (MESH_HOME): run/, secrets/control-plane/ and generated/ are beneath it. */
+function meshHome(): string {
+  return env('MESH_HOME') ?? path.join(REPO_ROOT, '.mesh');
+}
+
 /** `<PREFIX>_URL` and `<PREFIX>_PASSWORD_FILE` override the mesh defaults for one role. */
 function registryConnection(prefix: string, role: string, passwordFile: string): DbConnection {
   const url = env(`${prefix}_URL`);
   if (url !== undefined) return { url, passwordFile: env(`${prefix}_PASSWORD_FILE`) };
   return {
-    url: `postgresql://${role}@${HOST}:${ports.postgres}/${postgres.registryDatabase}`,
-    passwordFile: env(`${prefix}_PASSWORD_FILE`) ?? path.join(MESH_HOME, 'secrets', 'control-plane', passwordFile),
+    url: `postgresql://${role}@${DEFAULTS.host}:${portEnv('MESH_PG_PORT', DEFAULTS.postgresPort)}/${DEFAULTS.registryDatabase}`,
+    passwordFile: env(`${prefix}_PASSWORD_FILE`) ?? path.join(meshHome(), 'secrets', 'control-plane', passwordFile),
   };
 }
 
 export function loadConfig(): ControlPlaneConfig {
-  const generatedDir = env('MESH_GENERATED_DIR') ?? path.join(MESH_HOME, 'generated');
+  const home = meshHome();
+  const generatedDir = env('MESH_GENERATED_DIR') ?? path.join(home, 'generated');
   return {
-    host: env('MESH_CP_HOST') ?? HOST,
-    port: ports.controlPlane,
+    host: env('MESH_CP_HOST') ?? DEFAULTS.host,
+    port: portEnv('MESH_CP_PORT', DEFAULTS.port),
     registry: {
-      app: registryConnection('MESH_REGISTRY', postgres.roles.registryApp, 'registry-app.password'),
-      owner: registryConnection('MESH_REGISTRY_OWNER', postgres.roles.registryOwner, 'registry-owner.password'),
-      auditRetention: registryConnection('MESH_AUDIT_RETENTION', postgres.roles.auditRetention, 'audit-retention.password'),
+      app: registryConnection('MESH_REGISTRY', DEFAULTS.roles.registryApp, 'registry-app.password'),
+      owner: registryConnection('MESH_REGISTRY_OWNER', DEFAULTS.roles.registryOwner, 'registry-owner.password'),
+      auditRetention: registryConnection('MESH_AUDIT_RETENTION', DEFAULTS.roles.auditRetention, 'audit-retention.password'),
     },
-    trinoUrl: env('MESH_TRINO_URL') ?? `https://${HOST}:${ports.trino}`,
-    trinoUser: env('MESH_CP_TRINO_USER') ?? 'mesh-control-plane',
-    trinoPasswordFile: env('MESH_CP_TRINO_PASSWORD_FILE') ?? path.join(MESH_HOME, 'secrets', 'control-plane', 'trino.password'),
-    trinoCaFile: env('MESH_TRINO_CA_FILE') ?? path.join(MESH_HOME, 'run', 'mesh-ca.pem'),
+    trinoUrl: env('MESH_TRINO_URL') ?? `https://${DEFAULTS.host}:${portEnv('MESH_TRINO_PORT', DEFAULTS.trinoPort)}`,
+    trinoUser: env('MESH_CP_TRINO_USER') ?? DEFAULTS.trinoUser,
+    trinoPasswordFile: env('MESH_CP_TRINO_PASSWORD_FILE') ?? path.join(home, 'secrets', 'control-plane', 'trino.password'),
+    trinoCaFile: env('MESH_TRINO_CA_FILE') ?? path.join(home, 'run', 'mesh-ca.pem'),
     catalogName: 'fhir',
     generatedDir,
     catalogSettings: {
-      'fhir.page-size': env('MESH_FHIR_PAGE_SIZE') ?? '500',
-      // Small enough that the larger demo tables are read in several _lastUpdated slices.
-      'fhir.split.resources-per-split': env('MESH_FHIR_RESOURCES_PER_SPLIT') ?? '2000',
-      'fhir.max-concurrent-requests-per-endpoint': env('MESH_FHIR_MAX_CONCURRENT') ?? '4',
+      'fhir.page-size': env('MESH_FHIR_PAGE_SIZE') ?? DEFAULT_CATALOG_SETTINGS['fhir.page-size'],
+      'fhir.split.resources-per-split': env('MESH_FHIR_RESOURCES_PER_SPLIT') ?? DEFAULT_CATALOG_SETTINGS['fhir.split.resources-per-split'],
+      'fhir.max-concurrent-requests-per-endpoint': env('MESH_FHIR_MAX_CONCURRENT') ?? DEFAULT_CATALOG_SETTINGS['fhir.max-concurrent-requests-per-endpoint'],
     },
-    opsTokenFile: env('MESH_OPS_TOKEN_FILE') ?? path.join(MESH_HOME, 'run', 'ops-token'),
+    opsTokenFile: env('MESH_OPS_TOKEN_FILE') ?? path.join(home, 'run', 'ops-token'),
     dryRunRows: Number(env('MESH_DRY_RUN_ROWS') ?? 20),
     schedules: {
       health: env('MESH_SCHEDULE_HEALTH') ?? '*/30 * * * * *',
@@ -91,10 +131,19 @@ export function loadConfig(): ControlPlaneConfig {
       retention: env('MESH_SCHEDULE_RETENTION') ?? '0 30 3 * * *',
     },
     auditRetentionDays: Number(env('MESH_AUDIT_RETENTION_DAYS') ?? 8 * 366),
-    specDir: path.join(ROOT, 'connector-spec'),
+    specDir: env('MESH_SPEC_DIR') ?? path.join(REPO_ROOT, 'connector-spec'),
     auditRefusalsPerMinute: Number(env('MESH_AUDIT_REFUSALS_PER_MINUTE') ?? 10),
-    auditAnchorFile: env('MESH_AUDIT_ANCHOR_FILE') ?? path.join(MESH_HOME, 'run', 'audit-anchor.jsonl'),
-    auditAnchorKeyFile: env('MESH_AUDIT_ANCHOR_KEY_FILE') ?? path.join(MESH_HOME, 'secrets', 'control-plane', 'audit-anchor.key'),
+    auditAnchorFile: env('MESH_AUDIT_ANCHOR_FILE') ?? path.join(home, 'run', 'audit-anchor.jsonl'),
+    auditAnchorKeyFile: env('MESH_AUDIT_ANCHOR_KEY_FILE') ?? path.join(home, 'secrets', 'control-plane', 'audit-anchor.key'),
+    gateway: {
+      host: env('MESH_GATEWAY_HOST') ?? DEFAULTS.host,
+      port: env('MESH_GATEWAY_PORT') === '0' ? 0 : portEnv('MESH_GATEWAY_PORT', DEFAULTS.gatewayPort),
+      tlsPemFile: env('MESH_GATEWAY_TLS_PEM') ?? path.join(home, 'secrets', 'control-plane', 'gateway-tls.pem'),
+      trinoUser: env('MESH_GATEWAY_TRINO_USER') ?? DEFAULTS.gatewayTrinoUser,
+      trinoPasswordFile: env('MESH_GATEWAY_TRINO_PASSWORD_FILE') ?? path.join(home, 'secrets', 'control-plane', 'gateway-trino.password'),
+      pseudonymKeyFile: env('MESH_PSEUDONYM_KEY_FILE') ?? path.join(home, 'secrets', 'control-plane', 'pseudonym.key'),
+      ...defaultGatewayPolicy('fhir'),
+    },
   };
 }
 

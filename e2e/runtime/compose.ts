@@ -4,7 +4,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { stringify } from 'yaml';
-import { FHIR_CATALOG, renderFhirCatalog } from './fhir-catalog';
+import { catalogProperties, renderCatalogFile } from '../../control-plane/src/catalogs/generation';
+import { DEFAULT_CATALOG_SETTINGS } from '../../control-plane/src/config';
+import { FHIR_CATALOG } from './fhir-catalog';
 import { DEFAULT_PORTS as ports, DOMAINS, postgres, ROOT, versions } from './topology';
 
 export const COMPOSE_FILE = path.join(ROOT, 'compose.yaml');
@@ -15,9 +17,12 @@ const COMPOSE_MAPPINGS_DIR = '/etc/trino/sql-mappings';
 const COMPOSE_FHIR_SECRETS = '/run/secrets/fhir-server';
 const COMPOSE_TOKEN_DIR = '/run/secrets/fhir-tokens';
 
+/** Rendered by the control plane's own renderer and settings, so it reads like the catalog it generates live. */
 export function renderComposeCatalog(): string {
-  return renderFhirCatalog(DOMAINS, COMPOSE_MAPPINGS_DIR, (d) => `http://fhir:${ports.fhir}/fhir/${d.id}`,
-    (d) => `${COMPOSE_TOKEN_DIR}/${d.id}.token`);
+  const domains = DOMAINS.map((d) => ({ odsCode: d.odsCode, baseUrl: `http://fhir:${ports.fhir}/fhir/${d.id}`,
+    authSecretRef: `file:${COMPOSE_TOKEN_DIR}/${d.id}.token` }));
+  return renderCatalogFile(catalogProperties(domains, COMPOSE_MAPPINGS_DIR, DEFAULT_CATALOG_SETTINGS),
+    '`npm run compose` from e2e/runtime/topology.ts');
 }
 
 export function renderCompose(): string {

@@ -4,13 +4,52 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Component, ComponentStatus } from './component';
 import { assertPortFree, httpOk, runningPid, rssMiB, say, startDaemon, stopDaemon, waitUntil } from './processes';
-import { controlPlaneUrl, MESH_HOME, paths, ports, ROOT } from './topology';
+import { MESH_CA_CERT, SECRETS } from './secrets';
+import { ensureServerPem } from './tls';
+import { controlPlaneUrl, HOST, MESH_HOME, paths, ports, postgres, ROOT, trinoUrl } from './topology';
+import { TRINO_USERS } from './trino-security';
 
 const NAME = 'control-plane';
 const TSX = path.join(ROOT, 'node_modules', '.bin', 'tsx');
 const MAIN = path.join(ROOT, 'control-plane', 'src', 'main.ts');
 /** Where the control plane writes the bootstrap ops token (see control-plane/src/auth/ops-bootstrap.ts). */
 export const OPS_TOKEN_FILE = path.join(MESH_HOME, 'run', 'ops-token');
+/** Where the control plane writes the catalog and mapping files it generates from its registry. */
+export const GENERATED_DIR = path.join(MESH_HOME, 'generated');
+
+/**
+ * Every setting control-plane/src/config.ts reads, from this mesh's topology: the runtime is the one
+ * source of ports, roles and files, and the control plane's own defaults serve only runs by hand.
+ */
+export function controlPlaneEnvironment(): Record<string, string> {
+  const registry = (role: string): string => `postgresql://${role}@${HOST}:${ports.postgres}/${postgres.registryDatabase}`;
+  return {
+    MESH_HOME,
+    MESH_CP_HOST: HOST,
+    MESH_CP_PORT: String(ports.controlPlane),
+    MESH_REGISTRY_URL: registry(postgres.roles.registryApp),
+    MESH_REGISTRY_PASSWORD_FILE: SECRETS.registryApp,
+    MESH_REGISTRY_OWNER_URL: registry(postgres.roles.registryOwner),
+    MESH_REGISTRY_OWNER_PASSWORD_FILE: SECRETS.registryOwner,
+    MESH_AUDIT_RETENTION_URL: registry(postgres.roles.auditRetention),
+    MESH_AUDIT_RETENTION_PASSWORD_FILE: SECRETS.auditRetention,
+    MESH_TRINO_URL: trinoUrl(),
+    MESH_CP_TRINO_USER: TRINO_USERS.controlPlane,
+    MESH_CP_TRINO_PASSWORD_FILE: SECRETS.controlPlaneTrino,
+    MESH_TRINO_CA_FILE: MESH_CA_CERT,
+    MESH_GENERATED_DIR: GENERATED_DIR,
+    MESH_SPEC_DIR: path.join(ROOT, 'connector-spec'),
+    MESH_OPS_TOKEN_FILE: OPS_TOKEN_FILE,
+    MESH_AUDIT_ANCHOR_FILE: path.join(paths.run, 'audit-anchor.jsonl'),
+    MESH_AUDIT_ANCHOR_KEY_FILE: SECRETS.auditAnchorKey,
+    MESH_GATEWAY_HOST: HOST,
+    MESH_GATEWAY_PORT: String(ports.gateway),
+    MESH_GATEWAY_TLS_PEM: SECRETS.gatewayTls,
+    MESH_GATEWAY_TRINO_USER: TRINO_USERS.gateway,
+    MESH_GATEWAY_TRINO_PASSWORD_FILE: SECRETS.gatewayTrino,
+    MESH_PSEUDONYM_KEY_FILE: SECRETS.pseudonymKey,
+  };
+}
 
 export function opsToken(): string {
   if (process.env.MESH_OPS_TOKEN) return process.env.MESH_OPS_TOKEN;
@@ -30,14 +69,18 @@ export class ControlPlane implements Component {
 
   async prepare(): Promise<void> {
     fs.mkdirSync(paths.run, { recursive: true });
+    // The gateway's HTTPS certificate, from the mesh's CA (clients trust .mesh/run/mesh-ca.pem).
+    ensureServerPem(SECRETS.gatewayTls, 'fhir-mesh-gateway');
   }
 
   async start(): Promise<boolean> {
     if (runningPid(NAME) !== undefined && (await isReady().catch(() => false))) return false;
     await stopDaemon(NAME);
     await assertPortFree(NAME, ports.controlPlane);
+    await assertPortFree(NAME, ports.gateway);
     say(NAME, `starting the admin API on ${controlPlaneUrl()}`);
-    const pid = startDaemon(NAME, TSX, [MAIN], { ...process.env, MESH_OPS_TOKEN_FILE: OPS_TOKEN_FILE, NO_COLOR: '1' }, ROOT);
+    // The topology's values win over any left in the caller's environment: the roles and files this runtime made.
+    const pid = startDaemon(NAME, TSX, [MAIN], { ...process.env, ...controlPlaneEnvironment(), NO_COLOR: '1' }, ROOT);
     const ms = await waitUntil(NAME, 'ready', isReady, { timeoutMs: 120_000, pid });
     say(NAME, `ready in ${(ms / 1000).toFixed(1)} s`);
     return true;

@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { opsToken } from './control-plane';
 import { say } from './processes';
-import { SECRETS } from './secrets';
+import { readSecret, SECRETS, writeSecret } from './secrets';
 import { controlPlaneUrl, DOMAINS, fhirBaseUrl, ROOT } from './topology';
 
 export const NATIONAL = { odsCode: 'X26', name: 'NHS England', kind: 'national', region: 'England', ownerContact: 'fhir-mesh@england.example.nhs.uk' };
@@ -63,5 +63,25 @@ export async function registerDemo(): Promise<void> {
     if (result.status >= 300) throw new Error(`publishing demo product ${String(publication.name)}: HTTP ${result.status} ${JSON.stringify(result.body)}`);
     if (result.status === 201) published++;
   }
+  await ensureDemoAnalyst();
   say('control-plane', `demo registry ready (${published} data products published now) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+}
+
+/** The README's analyst: queries through the gateway for research or planning in one project. */
+export const DEMO_ANALYST = { name: 'alice', purposes: ['research', 'planning'], project: 'demo-cohort' } as const;
+
+/** The demo analyst's API token: her password at the gateway (the registry keeps only its hash). */
+export function demoAnalystToken(): string {
+  return readSecret(SECRETS.gatewayToken(DEMO_ANALYST.name));
+}
+
+async function ensureDemoAnalyst(): Promise<void> {
+  await ensure(`consumer ${DEMO_ANALYST.name}`, `/consumers/${DEMO_ANALYST.name}`, () => api('POST', '/consumers', {
+    name: DEMO_ANALYST.name, kind: 'user', roles: ['analyst'], allowedPurposes: [...DEMO_ANALYST.purposes], policies: { projects: [DEMO_ANALYST.project] },
+  }));
+  // A token file left from an earlier registry (a rebuilt database) no longer works: issue a new one.
+  if (fs.existsSync(SECRETS.gatewayToken(DEMO_ANALYST.name)) && (await api('GET', '/me', undefined, demoAnalystToken())).status === 200) return;
+  const issued = await api('POST', `/consumers/${DEMO_ANALYST.name}/token`);
+  if (issued.status >= 300) throw new Error(`issuing ${DEMO_ANALYST.name}'s token: HTTP ${issued.status} ${JSON.stringify(issued.body)}`);
+  writeSecret(SECRETS.gatewayToken(DEMO_ANALYST.name), String(issued.body.token));
 }

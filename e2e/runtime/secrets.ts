@@ -26,6 +26,13 @@ export const SECRETS = {
   auditRetention: path.join(dir('control-plane'), 'audit-retention.password'),
   /** The control plane's Trino password (principal `mesh-control-plane`). */
   controlPlaneTrino: path.join(dir('control-plane'), 'trino.password'),
+  /** The SQL gateway: its Trino password (principal `mesh-gateway`), its HTTPS key and certificate, and the
+   *  master key per-project pseudonym keys are derived from (never given to Trino's files). */
+  gatewayTrino: path.join(dir('control-plane'), 'gateway-trino.password'),
+  gatewayTls: path.join(dir('control-plane'), 'gateway-tls.pem'),
+  pseudonymKey: path.join(dir('control-plane'), 'pseudonym.key'),
+  /** HMAC key of the control plane's audit anchors (it creates the key on first start). */
+  auditAnchorKey: path.join(dir('control-plane'), 'audit-anchor.key'),
   /** Trino's TLS key and certificate (PEM, key first), and the secret its nodes sign internal calls with. */
   trinoHttps: path.join(dir('trino'), 'https.pem'),
   trinoSharedSecret: path.join(dir('trino'), 'internal-shared-secret'),
@@ -33,6 +40,8 @@ export const SECRETS = {
   caKey: path.join(dir('ca'), 'ca.key'),
   /** Trino passwords of people: the operator (break-glass, the test harness) and the demo analyst. */
   userPassword: (user: string): string => path.join(dir('users'), `${user}.password`),
+  /** A registry consumer's API token: their password at the SQL gateway. */
+  gatewayToken: (consumer: string): string => path.join(dir('users'), `${consumer}.token`),
   /** One reader token per FHIR tenant (domain), in the only folder the connector takes token files from. */
   fhirReaderToken: (tenant: string): string => path.join(FHIR_TOKEN_DIR, `${tenant}.token`),
 };

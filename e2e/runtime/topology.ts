@@ -47,7 +47,7 @@ export const DOMAINS: readonly DomainSpec[] = [
 export const ONBOARDING_TENANT = 'onboarding';
 
 /** The ports a newcomer gets (and compose.yaml uses); MESH_*_PORT variables move the local mesh. */
-export const DEFAULT_PORTS = { postgres: 55432, fhir: 8190, trino: 8180, controlPlane: 8170 } as const;
+export const DEFAULT_PORTS = { postgres: 55432, fhir: 8190, trino: 8180, controlPlane: 8170, gateway: 8443 } as const;
 
 export const ports = {
   postgres: Number(process.env.MESH_PG_PORT ?? DEFAULT_PORTS.postgres),
@@ -57,6 +57,8 @@ export const ports = {
   /** Trino's plain-HTTP port, for its own nodes only (calls signed with the internal shared secret). */
   trinoInternal: Number(process.env.MESH_TRINO_INTERNAL_PORT ?? Number(process.env.MESH_TRINO_PORT ?? DEFAULT_PORTS.trino) + 1),
   controlPlane: Number(process.env.MESH_CP_PORT ?? DEFAULT_PORTS.controlPlane),
+  /** The analysts' SQL gateway (Trino protocol, HTTPS), served by the control plane. */
+  gateway: Number(process.env.MESH_GATEWAY_PORT ?? DEFAULT_PORTS.gateway),
 };
 
 export const HOST = '127.0.0.1';
@@ -104,4 +106,9 @@ export function trinoInternalUrl(): string {
 
 export function controlPlaneUrl(): string {
   return `http://${HOST}:${ports.controlPlane}`;
+}
+
+/** Where analysts point the Trino CLI and JDBC: the gateway, never Trino itself. */
+export function gatewayUrl(): string {
+  return `https://${HOST}:${ports.gateway}`;
 }

@@ -14,6 +14,8 @@ export const TRINO_USERS = {
   controlPlane: 'mesh-control-plane',
   /** The operator's break-glass account; the test harness acts as it for set-up and inspection. */
   ops: 'mesh-ops',
+  /** The SQL gateway: runs analysts' rewritten statements; reads the fhir catalog as stored. */
+  gateway: 'mesh-gateway',
   /** The demo analyst of the README. */
   analyst: 'alice',
 } as const;
@@ -33,6 +35,7 @@ export function trinoPasswordFile(): string {
 
 export function trinoPassword(user: string): string {
   if (user === TRINO_USERS.controlPlane) return ensureSecret(SECRETS.controlPlaneTrino);
+  if (user === TRINO_USERS.gateway) return ensureSecret(SECRETS.gatewayTrino);
   return ensureSecret(SECRETS.userPassword(user));
 }
 

@@ -78,6 +78,8 @@ function configProperties(): string {
     `http-server.https.port=${ports.trino}`,
     `http-server.https.keystore.path=${SECRETS.trinoHttps}`,
     'http-server.authentication.type=PASSWORD',
+    // The gateway relays the protocol: Trino writes nextUri for the address the client used (X-Forwarded-*).
+    'http-server.process-forwarded=true',
     `internal-communication.shared-secret=${ensureSecret(SECRETS.trinoSharedSecret)}`,
     `discovery.uri=${trinoInternalUrl()}`,
     `plugin.dir=${path.join(paths.trinoHome, 'plugin')}`,

@@ -3,9 +3,10 @@
 // the control plane appends {seq, hash, at} to a file, signed with an HMAC key that never enters the
 // database; verification then requires every anchored entry the chain should still hold to be there with
 // the anchored hash. Retention deletes only the oldest entries, whose anchors it no longer checks.
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { loadOrCreateKey } from '../secret-file';
 
 export interface AuditHead { seq: string; hash: string }
 export interface Anchor extends AuditHead { at: string; line: number }
@@ -95,7 +96,7 @@ export class AuditAnchorFile {
   private readonly key: Buffer;
 
   constructor(readonly file: string, keyFile: string) {
-    this.key = loadOrCreateKey(keyFile);
+    this.key = loadOrCreateKey(keyFile, 'audit anchor key');
   }
 
   append(head: AuditHead, at = new Date()): void {
@@ -113,17 +114,4 @@ export class AuditAnchorFile {
     }
     return parseAnchors(text, this.key, this.file);
   }
-}
-
-function loadOrCreateKey(keyFile: string): Buffer {
-  fs.mkdirSync(path.dirname(keyFile), { recursive: true, mode: 0o700 });
-  try {
-    // 'wx': never overwrite a key another process created first.
-    fs.writeFileSync(keyFile, `${randomBytes(32).toString('hex')}\n`, { mode: 0o600, flag: 'wx' });
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-  }
-  const hex = fs.readFileSync(keyFile, 'utf8').trim();
-  if (!/^[0-9a-f]{64}$/.test(hex)) throw new Error(`audit anchor key ${keyFile} must hold 64 hex digits`);
-  return Buffer.from(hex, 'hex');
 }

@@ -1,15 +1,22 @@
 // npm run mappings:bindings -- [--check] [--base-url URL]
+//   --base-url  the FHIR server to derive from (default: the local mesh's first trust, on MESH_FHIR_PORT or 8190)
 //
 // Derives the `bindings` of every sql-mappings/*.json from a live FHIR server's CapabilityStatement and
 // search parameter expressions (search-bindings.ts), then either rewrites each file's `bindings` (every
 // other byte stays as it was) or, with --check, lists the differences and exits 1 if there are any.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { DOMAINS, fhirBaseUrl, ROOT } from '../../../e2e/runtime/topology';
 import { FhirServerError, loadServerSearchParams, ServerSearchParams } from './capability';
 import { Binding, columnNames, deriveBindings, diffBindings, replaceBindings, ViewDefinitionLike } from './search-bindings';
 
-export const MAPPINGS_DIR = path.join(ROOT, 'sql-mappings');
+/** The checkout whose committed mapping files the CLI reads and rewrites. */
+const REPO_ROOT = path.resolve(__dirname, '..', '..', '..');
+export const MAPPINGS_DIR = path.join(REPO_ROOT, 'sql-mappings');
+
+/** The server `npm run mesh` starts first (trust RX1's partition); any other is named with --base-url. */
+export function defaultBaseUrl(env: NodeJS.ProcessEnv = process.env): string {
+  return `http://127.0.0.1:${env.MESH_FHIR_PORT || 8190}/fhir/rx1`;
+}
 
 interface MappingFile {
   table: string;
@@ -64,7 +71,7 @@ class UsageError extends Error {}
 
 function parseArgs(argv: readonly string[]): { check: boolean; baseUrl: string } {
   let check = false;
-  let baseUrl = fhirBaseUrl(DOMAINS[0]!);
+  let baseUrl = defaultBaseUrl();
   for (let i = 0; i < argv.length; i += 1) {
     const arg = argv[i]!;
     if (arg === '--check') check = true;
@@ -89,7 +96,7 @@ async function main(): Promise<number> {
   for (const file of mappingFiles()) {
     const result = deriveForFile(file, server);
     for (const name of result.withoutDefinition) withoutDefinition.add(name);
-    const name = path.relative(ROOT, file);
+    const name = path.relative(REPO_ROOT, file);
     const bound = Object.keys(result.derived).length;
     process.stdout.write(`${name} (${result.table}): ${bound} bound column(s)\n`);
     for (const note of result.notes) process.stdout.write(`  note: ${note}\n`);

@@ -3,7 +3,7 @@
 //   MESH_TOKEN  the caller's API token (required: the CLI never falls back to the ops token, so nobody
 //               publishes as ops by forgetting to say who they are)
 import * as fs from 'node:fs';
-import { controlPlaneUrl } from '../../../e2e/runtime/topology';
+import { loadConfig } from '../config';
 
 const USAGE = 'usage: mesh publish <product.json> | mesh lifecycle <product> <version> <published|deprecated|retired> | mesh products';
 
@@ -14,8 +14,14 @@ function token(): string {
   throw new CliError('MESH_TOKEN is not set: set MESH_TOKEN to your own API token (ops create one with POST /api/v1/consumers); the CLI does not use the ops token file');
 }
 
+/** The control plane this machine runs, as its own configuration places it. */
+function adminApiUrl(): string {
+  const { host, port } = loadConfig();
+  return `http://${host}:${port}`;
+}
+
 async function call(method: string, route: string, body?: unknown): Promise<unknown> {
-  const base = process.env.MESH_API ?? controlPlaneUrl();
+  const base = process.env.MESH_API ?? adminApiUrl();
   const bearer = token();
   let response: Response;
   try {

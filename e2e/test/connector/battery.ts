@@ -62,6 +62,7 @@ export function battery(f: Facts): BatteryQuery[] {
   const p = f.patient;
   const pr = f.procedure;
   const m = f.medication;
+  const cs = f.consent;
   const C = 'fhir.default.condition';
   const O = 'fhir.default.observation';
   const OC = 'fhir.default.observation_component';
@@ -69,6 +70,7 @@ export function battery(f: Facts): BatteryQuery[] {
   const P = 'fhir.default.patient';
   const PR = 'fhir.default.procedure';
   const M = 'fhir.default.medication_request';
+  const CS = 'fhir.default.consent';
 
   return [
     // ---- condition: every bound column ----
@@ -170,6 +172,15 @@ export function battery(f: Facts): BatteryQuery[] {
     { sql: `SELECT id, requester_id FROM ${M} WHERE requester_id = ${str(m.requester)}` },
     { sql: `SELECT id, reason_condition_id FROM ${M} WHERE encounter_id = ${str(m.encounter)} AND reason_condition_id IS NOT NULL` },
 
+    // ---- consent (the national data opt-out the gateway reads) ----
+    { sql: `SELECT ${columnsOf('consent')} FROM ${CS} WHERE status = 'active' AND provision_type = 'deny'`, unorderedArrays: true },
+    { sql: `SELECT domain, count(*) FROM ${CS} WHERE scope_code = 'patient-privacy' AND category_code = '59284-0' GROUP BY domain` },
+    { sql: `SELECT id, purpose_codes FROM ${CS} WHERE contains(purpose_codes, ${str(cs.purpose)}) AND policy_uri = ${str(cs.policyUri)}` },
+    { sql: `SELECT id, patient_id FROM ${CS} WHERE patient_id IN (${strList(cs.patients)})` },
+    { sql: `SELECT id, provision_start, provision_end FROM ${CS} WHERE provision_start >= ${ts(cs.startValue)} AND (provision_end IS NULL OR provision_end > ${ts(cs.startValue)})` },
+    { sql: `SELECT count(*) FROM ${CS} WHERE date_time < ${ts(cs.dateTimeValue)}` },
+    { sql: `SELECT id FROM ${CS} WHERE contains(purpose_codes, 'NO-SUCH-PURPOSE')`, empty: true },
+
     // ---- the connector's own domain column ----
     { sql: `SELECT count(*), count(DISTINCT code) FROM ${C} WHERE domain = 'RTH'` },
     { sql: `SELECT domain, count(*) FROM ${P} WHERE domain IN ('RX1', 'RR8') GROUP BY domain` },
@@ -185,6 +196,8 @@ export function battery(f: Facts): BatteryQuery[] {
     { sql: `SELECT p.gender, count(*), avg(o.value) FROM ${O} o JOIN ${P} p ON o.patient_id = p.id WHERE o.code = ${str(o.code)} GROUP BY p.gender` },
     { sql: `SELECT id, nhs_number FROM ${P} p WHERE EXISTS (SELECT 1 FROM ${C} c WHERE c.patient_id = p.id AND c.code = ${str(c.rareCode)})` },
     { sql: `SELECT id, code FROM ${PR} WHERE patient_id IN (SELECT id FROM ${P} WHERE nhs_number = ${str(p.sharedNhsNumber)}) AND performed_start >= ${ts(pr.performedValue)}` },
+    // The gateway's opted-out set: NHS numbers with an active NDOP deny at any trust.
+    { sql: `SELECT DISTINCT p.nhs_number FROM ${CS} c JOIN ${P} p ON p.id = c.patient_id WHERE c.status = 'active' AND c.provision_type = 'deny' AND c.policy_uri = ${str(cs.policyUri)}` },
 
     // ---- aggregates ----
     { sql: `SELECT domain, count(*), count(DISTINCT patient_id), count(abatement) FROM ${C} GROUP BY domain` },

@@ -24,6 +24,7 @@ export interface Facts {
   };
   procedure: { code: string; reasonCode: string; performedValue: string; performedLow: string; performedHigh: string; patients: string[]; encounter: string };
   medication: { code: string; codes: string[]; reasonCodes: string[]; requester: string; encounter: string; authoredLow: string; authoredHigh: string; authoredValue: string };
+  consent: { policyUri: string; purpose: string; patients: string[]; startValue: string; dateTimeValue: string };
 }
 
 function column(rows: Row[], name: string): string[] {
@@ -73,6 +74,7 @@ export function computeFacts(t: TruthTables): Facts {
   const patients = t.patient ?? [];
   const procedures = t.procedure ?? [];
   const medications = t.medication_request ?? [];
+  const consents = t.consent ?? [];
 
   // A rare code: a handful of conditions, ideally at more than one trust (a selective cohort).
   const codeCounts = byFrequency(column(conditions, 'code'));
@@ -184,6 +186,13 @@ export function computeFacts(t: TruthTables): Facts {
       authoredLow: quantile(authored, 0.4),
       authoredHigh: quantile(authored, 0.6),
       authoredValue: quantile(authored, 0.5),
+    },
+    consent: {
+      policyUri: first(top(column(consents, 'policy_uri')), 'consent policy'),
+      purpose: first(top(consents.flatMap((c) => (Array.isArray(c.purpose_codes) ? c.purpose_codes : []))), 'consent purpose'),
+      patients: onePerDomain(consents, 'patient_id'),
+      startValue: quantile(column(consents, 'provision_start'), 0.5),
+      dateTimeValue: quantile(column(consents, 'date_time'), 0.5),
     },
   };
 }

@@ -24,6 +24,14 @@ export const TABLES: readonly TableSchema[] = [
     ],
   },
   {
+    name: 'consent',
+    columns: [
+      ['domain', 'varchar'], ['id', 'varchar'], ['patient_id', 'varchar'], ['status', 'varchar'], ['scope_code', 'varchar'],
+      ['category_code', 'varchar'], ['provision_type', 'varchar'], ['provision_start', 'timestamptz'], ['provision_end', 'timestamptz'],
+      ['policy_uri', 'varchar'], ['purpose_codes', 'varchar[]'], ['date_time', 'timestamptz'], ...commonTail,
+    ],
+  },
+  {
     name: 'encounter',
     columns: [
       ['domain', 'varchar'], ['id', 'varchar'], ['patient_id', 'varchar'], ['status', 'varchar'], ['class_code', 'varchar'],

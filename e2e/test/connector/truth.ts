@@ -18,6 +18,7 @@ const SNOMED = 'http://snomed.info/sct';
 const LOINC = 'http://loinc.org';
 const ICD10 = 'http://hl7.org/fhir/sid/icd-10';
 const NHS_NUMBER = 'https://fhir.nhs.uk/Id/nhs-number';
+const CONSENT_SCOPE = 'http://terminology.hl7.org/CodeSystem/consentscope';
 
 /**
  * meta.lastUpdated is stamped by the FHIR server when the data is loaded; the NDJSON does not carry it.
@@ -118,6 +119,24 @@ function condition(r: Resource): Row[] {
     onset: instant(r.onsetDateTime),
     abatement: instant(r.abatementDateTime),
     recorded_date: instant(r.recordedDate),
+    ...common(r),
+  }];
+}
+
+function consent(r: Resource): Row[] {
+  const provision = obj<{ type?: string; period?: { start?: string; end?: string }; purpose?: Coding[] }>(r.provision);
+  return [{
+    id: r.id,
+    patient_id: referenceKey(obj(r.patient), 'Patient'),
+    status: str(r.status),
+    scope_code: firstOf(obj(r.scope), 'code', CONSENT_SCOPE),
+    category_code: firstOf(list<CodeableConcept>(r.category), 'code', LOINC),
+    provision_type: str(provision?.type),
+    provision_start: instant(provision?.period?.start),
+    provision_end: instant(provision?.period?.end),
+    policy_uri: list<{ uri?: string }>(r.policy).map((p) => p.uri).find((u) => typeof u === 'string') ?? null,
+    purpose_codes: list<Coding>(provision?.purpose).map((c) => c.code).filter((c): c is string => typeof c === 'string'),
+    date_time: instant(r.dateTime),
     ...common(r),
   }];
 }
@@ -229,6 +248,7 @@ function procedure(r: Resource): Row[] {
 
 const FLATTENERS: Record<string, { resourceType: string; flatten: (r: Resource) => Row[] }> = {
   condition: { resourceType: 'Condition', flatten: condition },
+  consent: { resourceType: 'Consent', flatten: consent },
   encounter: { resourceType: 'Encounter', flatten: encounter },
   medication_request: { resourceType: 'MedicationRequest', flatten: medicationRequest },
   observation: { resourceType: 'Observation', flatten: observation },

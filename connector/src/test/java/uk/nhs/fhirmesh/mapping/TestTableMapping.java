@@ -30,7 +30,7 @@ class TestTableMapping
     void everyShippedMappingIsServed()
     {
         MappingRepository repository = new MappingRepository(SHIPPED);
-        assertEquals(Set.of("patient", "encounter", "condition", "observation", "observation_component", "medication_request", "procedure"), repository.tables().keySet());
+        assertEquals(Set.of("patient", "encounter", "condition", "observation", "observation_component", "medication_request", "procedure", "consent"), repository.tables().keySet());
         TableMapping patient = repository.table("patient").orElseThrow();
         assertEquals("Patient", patient.view().resource());
         assertEquals("identifier", patient.binding("nhs_number").orElseThrow().param());

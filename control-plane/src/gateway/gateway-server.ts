@@ -1,0 +1,310 @@
+// The analysts' only door: Trino's client protocol over HTTPS. Each POST /v1/statement is authenticated
+// (access.ts), given a purpose and project, parsed and rewritten (rewrite/statement-rewriter.ts with the
+// caller's policy, policy/query-policy.ts), audited (query-audit.ts) and relayed to Trino as the gateway's
+// own principal, with the project's pseudonym key as an extra credential. Paging (GET nextUri) and
+// cancelling (DELETE) are relayed only for the user who started the query. Trino builds nextUri for the
+// gateway's address from the X-Forwarded-* headers (http-server.process-forwarded=true), so result pages
+// pass through as Trino wrote them.
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+import * as https from 'node:https';
+import { Logger } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { AuditService } from '../audit/audit.service';
+import type { ControlPlaneConfig } from '../config';
+import { AccessDenied, GatewayAccess, parseExtraCredentials, type Analyst, type QueryPurpose } from './access';
+import type { GatewayConfig } from './gateway-config';
+import { MeshTables } from './policy/mesh-tables';
+import { QueryPolicy } from './policy/query-policy';
+import { PSEUDONYM_KEY_CREDENTIAL, PseudonymKeys } from './pseudonym-keys';
+import { QueryAudit, type QueryRecord } from './query-audit';
+import { QueryTracker, type TrackedQuery } from './query-tracker';
+import { rewriteStatement, type Refusal, type RewriteOptions } from './rewrite/statement-rewriter';
+import {
+  encodeFormValue, failedQueryResults, forwardedRequestHeaders, forwardedResponseHeaders, gatewayQueryId, headerValues,
+  parseEncodedPairs, protocolError, type ProtocolError,
+} from './trino-protocol';
+import { TrinoRelay } from './trino-relay';
+
+const STATEMENT_PATH = /^\/v1\/statement\/(queued|executing)\/([A-Za-z0-9_]+)\/[A-Za-z0-9_/.-]+$/;
+const QUERY_PATH = /^\/v1\/query\/([A-Za-z0-9_]+)$/;
+
+class Refused extends Error {
+  constructor(readonly error: ProtocolError) {
+    super(error.message);
+  }
+}
+
+export class GatewayServer {
+  private readonly log = new Logger('gateway');
+  private server?: https.Server;
+  private readonly access: GatewayAccess;
+  private readonly tables: MeshTables;
+  private readonly keys: PseudonymKeys;
+  private readonly relay: TrinoRelay;
+  private readonly tracker: QueryTracker;
+  private readonly queryAudit: QueryAudit;
+  private readonly gateway: GatewayConfig;
+
+  constructor(db: DataSource, audit: AuditService, private readonly config: ControlPlaneConfig) {
+    this.gateway = config.gateway;
+    this.access = new GatewayAccess(db, this.gateway);
+    this.tables = new MeshTables(db);
+    this.keys = new PseudonymKeys(this.gateway.pseudonymKeyFile);
+    this.relay = new TrinoRelay({ url: config.trinoUrl, user: this.gateway.trinoUser, passwordFile: this.gateway.trinoPasswordFile, caFile: config.trinoCaFile });
+    this.tracker = new QueryTracker(this.gateway.queryRetentionMs);
+    this.queryAudit = new QueryAudit(db, audit);
+  }
+
+  async start(): Promise<void> {
+    const pem = fs.readFileSync(this.gateway.tlsPemFile, 'utf8');
+    this.server = https.createServer({ key: pem, cert: pem, minVersion: 'TLSv1.2' }, (req, res) => void this.handle(req, res));
+    this.server.keepAliveTimeout = 65_000;
+    await new Promise<void>((resolve, reject) => {
+      this.server!.once('error', reject);
+      this.server!.listen(this.gateway.port, this.gateway.host, () => resolve());
+    });
+    this.log.log(`SQL gateway (Trino protocol) on https://${this.gateway.host}:${this.gateway.port}`);
+  }
+
+  async stop(): Promise<void> {
+    this.relay.close();
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+    this.server?.closeAllConnections();
+  }
+
+  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    try {
+      const path = (req.url ?? '/').split('?')[0]!;
+      if (req.method === 'POST' && path === '/v1/statement') return await this.submit(req, res);
+      const statement = STATEMENT_PATH.exec(path);
+      if (statement && (req.method === 'GET' || req.method === 'DELETE')) return await this.follow(req, res, statement[2]!, req.url!);
+      const query = QUERY_PATH.exec(path);
+      if (query && req.method === 'DELETE') return await this.follow(req, res, query[1]!, req.url!);
+      if (path === '/v1/info' && req.method === 'GET') return await this.info(res);
+      this.plain(res, 404, `not found: the FHIR mesh gateway serves Trino's client protocol (POST /v1/statement)`);
+    } catch (e) {
+      if (e instanceof AccessDenied) return this.denied(res, e);
+      this.log.error(`request failed: ${(e as Error).stack ?? String(e)}`);
+      if (!res.headersSent) this.plain(res, 502, `the FHIR mesh gateway could not complete the request: ${(e as Error).message}`);
+      else res.destroy();
+    }
+  }
+
+  private async submit(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const analyst = await this.access.authenticate(req.headers.authorization, single(req.headers['x-trino-user']));
+    const sql = await readBody(req, this.gateway.maxStatementBytes);
+    const id = gatewayQueryId();
+    const record: QueryRecord = { user: analyst.name, sql: sql ?? `(${this.gateway.maxStatementBytes}+ bytes, not kept)`, tables: [], domains: [] };
+    const started = Date.now();
+    try {
+      if (sql === undefined) throw new Refused(protocolError(`statement is larger than ${this.gateway.maxStatementBytes} bytes`, 'QUERY_REJECTED'));
+      const purpose = this.purpose(analyst, req);
+      Object.assign(record, { purpose: purpose.purpose, project: purpose.project });
+      const tables = await this.tables.get();
+      const policy = new QueryPolicy(tables, this.sources(), {
+        excludedLabels: [...this.gateway.alwaysExcludedLabels, ...this.gateway.sensitivityLabels.filter((l) => !purpose.rules.sensitivities.includes(l))],
+        applyOptOut: purpose.rules.optOut,
+        breakGlass: false,
+      });
+      const options: RewriteOptions = {
+        session: { catalog: single(req.headers['x-trino-catalog']), schema: single(req.headers['x-trino-schema']) },
+        resolver: policy,
+        sessionProperties: new Set(this.gateway.sessionProperties),
+      };
+      const headers = forwardedRequestHeaders(req.headers);
+      this.checkSessionProperties(req, options, headers);
+      const prepared = this.rewritePrepared(req, options, headers, record);
+      const rewrite = rewriteStatement(sql, options);
+      if (!rewrite.ok) throw new Refused(refusalError(rewrite.refusal));
+      record.rewrittenSql = rewrite.sql;
+      record.tables = [...new Set([...rewrite.tables, ...record.tables])].sort();
+      record.domains = domainsOf(record.tables, tables);
+      if (Object.keys(prepared).length) record.prepared = prepared;
+
+      headers['x-trino-extra-credential'] = `${PSEUDONYM_KEY_CREDENTIAL}=${this.keys.forProject(purpose.project)}`;
+      Object.assign(headers, this.forwarding(req));
+      const response = await this.relay.request('POST', '/v1/statement', headers, rewrite.sql);
+      const body = parseJson(response.body);
+      const queryId = typeof body?.id === 'string' ? body.id : undefined;
+      if (!queryId) {
+        // Trino refused the request itself (authentication, a malformed header): pass its answer on.
+        await this.queryAudit.ended(id, record, { outcome: 'failed', error: `Trino answered HTTP ${response.status}`, durationMs: Date.now() - started });
+        return this.reply(res, response.status, forwardedResponseHeaders(response.headers), response.body);
+      }
+      const tracked: TrackedQuery = {
+        id: queryId, ownerId: analyst.id, record, startedAt: started, rows: 0,
+        auditStarted: this.queryAudit.started(queryId, record), prepared: rewrite.prepared,
+      };
+      this.tracker.add(tracked);
+      await this.relayPage(res, tracked, response.status, response.headers, response.body, body);
+    } catch (e) {
+      if (!(e instanceof Refused)) throw e;
+      await this.queryAudit.ended(id, record, { outcome: 'refused', error: e.error.message, durationMs: Date.now() - started });
+      this.reply(res, 200, { 'content-type': 'application/json' }, JSON.stringify(failedQueryResults(id, this.infoUri(req, id), e.error)));
+    }
+  }
+
+  private async follow(req: http.IncomingMessage, res: http.ServerResponse, queryId: string, pathAndQuery: string): Promise<void> {
+    const analyst = await this.access.authenticate(req.headers.authorization, single(req.headers['x-trino-user']));
+    const tracked = this.tracker.owned(queryId, analyst.id);
+    if (!tracked) return this.plain(res, 404, `Query not found: ${queryId} (unknown, finished long ago, or started by another user)`);
+    const headers = { ...forwardedRequestHeaders(req.headers), ...this.forwarding(req) };
+    const response = await this.relay.request(req.method!, pathAndQuery, headers);
+    if (req.method === 'DELETE') {
+      if (tracked.endedAt === undefined) await this.end(tracked, { outcome: 'cancelled' });
+      return this.reply(res, response.status, forwardedResponseHeaders(response.headers), response.body);
+    }
+    await this.relayPage(res, tracked, response.status, response.headers, response.body, parseJson(response.body));
+  }
+
+  /** Relays one page after the query's start is audited; counts rows and audits the end. */
+  private async relayPage(res: http.ServerResponse, tracked: TrackedQuery, status: number, headers: http.IncomingHttpHeaders, raw: Buffer,
+    body: Record<string, unknown> | undefined): Promise<void> {
+    try {
+      await tracked.auditStarted;
+    } catch (e) {
+      this.log.error(`audit of query ${tracked.id} failed; cancelling it: ${(e as Error).message}`);
+      await this.relay.request('DELETE', `/v1/query/${tracked.id}`, {}).catch(() => undefined);
+      tracked.endedAt = Date.now();
+      const error = protocolError('the query was cancelled because its audit record could not be written; try again later', 'GENERIC_INTERNAL_ERROR');
+      return this.reply(res, 200, { 'content-type': 'application/json' }, JSON.stringify(failedQueryResults(tracked.id, '', error)));
+    }
+    const out = forwardedResponseHeaders(headers);
+    const added = headerValues(headers, 'x-trino-added-prepare');
+    // Trino echoes the statement it stored, i.e. the rewritten one; the client must keep the analyst's text,
+    // which the gateway rewrites afresh on every request.
+    if (added.length && tracked.prepared) out['x-trino-added-prepare'] = `${tracked.prepared.name}=${encodeFormValue(tracked.prepared.sql)}`;
+    if (body) {
+      if (Array.isArray(body.data)) tracked.rows += body.data.length;
+      if (typeof body.nextUri !== 'string' && tracked.endedAt === undefined) {
+        const error = body.error as { message?: string } | undefined;
+        await this.end(tracked, error ? { outcome: 'failed', error: error.message } : { outcome: 'finished' });
+      }
+    }
+    this.reply(res, status, out, raw);
+  }
+
+  private async end(tracked: TrackedQuery, outcome: { outcome: 'finished' | 'failed' | 'cancelled'; error?: string }): Promise<void> {
+    tracked.endedAt = Date.now();
+    try {
+      await this.queryAudit.ended(tracked.id, tracked.record, { ...outcome, rows: tracked.rows, durationMs: tracked.endedAt - tracked.startedAt });
+    } catch (e) {
+      this.log.error(`could not audit the end of query ${tracked.id}: ${(e as Error).message}`);
+    }
+  }
+
+  private purpose(analyst: Analyst, req: http.IncomingMessage): QueryPurpose {
+    try {
+      return this.access.purposeOf(analyst, parseExtraCredentials(headerValues(req.headers, 'x-trino-extra-credential')));
+    } catch (e) {
+      if (e instanceof AccessDenied) throw new Refused(protocolError(e.message, 'PERMISSION_DENIED'));
+      throw e;
+    }
+  }
+
+  /** X-Trino-Session: only allow-listed properties (the ones SET SESSION accepts) are passed on. */
+  private checkSessionProperties(req: http.IncomingMessage, options: RewriteOptions, headers: Record<string, string>): void {
+    const pairs = parseEncodedPairs(headerValues(req.headers, 'x-trino-session'));
+    for (const [name] of pairs) {
+      if (!options.sessionProperties.has(name.toLowerCase())) {
+        throw new Refused(protocolError(`session property ${name} may not be set through the mesh gateway; allowed: ${[...options.sessionProperties].join(', ')}`, 'PERMISSION_DENIED'));
+      }
+    }
+    if (pairs.length) headers['x-trino-session'] = pairs.map(([k, v]) => `${k}=${encodeFormValue(v)}`).join(',');
+  }
+
+  /** X-Trino-Prepared-Statement is SQL the client holds and Trino would run: each is rewritten like a query. */
+  private rewritePrepared(req: http.IncomingMessage, options: RewriteOptions, headers: Record<string, string>, record: QueryRecord): Record<string, string> {
+    const pairs = parseEncodedPairs(headerValues(req.headers, 'x-trino-prepared-statement'));
+    const originals: Record<string, string> = {};
+    const rewritten: string[] = [];
+    for (const [name, sql] of pairs) {
+      const result = rewriteStatement(sql, options);
+      if (!result.ok) throw new Refused(refusalError({ ...result.refusal, message: `prepared statement ${name}: ${result.refusal.message}` }));
+      if (result.kind !== 'query') throw new Refused(protocolError(`prepared statement ${name}: only queries may be prepared through the mesh gateway`, 'PERMISSION_DENIED'));
+      originals[name] = sql;
+      record.tables.push(...result.tables);
+      rewritten.push(`${name}=${encodeFormValue(result.sql)}`);
+    }
+    if (rewritten.length) headers['x-trino-prepared-statement'] = rewritten.join(',');
+    return originals;
+  }
+
+  private sources() {
+    return { catalog: this.config.catalogName, schema: 'default', patientIndex: this.gateway.patientIndex, optOut: this.gateway.optOut };
+  }
+
+  /** Trino writes nextUri for the address the client used (the gateway's), not its own. */
+  private forwarding(req: http.IncomingMessage): Record<string, string> {
+    const host = validHost(req.headers.host) ?? `${this.gateway.host}:${this.gateway.port}`;
+    return { 'x-forwarded-proto': 'https', 'x-forwarded-host': host, 'x-forwarded-port': String(this.gateway.port), 'x-forwarded-for': req.socket.remoteAddress ?? '' };
+  }
+
+  private infoUri(req: http.IncomingMessage, id: string): string {
+    return `https://${validHost(req.headers.host) ?? `${this.gateway.host}:${this.gateway.port}`}/ui/query.html?${id}`;
+  }
+
+  private async info(res: http.ServerResponse): Promise<void> {
+    const response = await this.relay.request('GET', '/v1/info', {});
+    this.reply(res, response.status, { 'content-type': 'application/json' }, response.body);
+  }
+
+  private denied(res: http.ServerResponse, e: AccessDenied): void {
+    const headers: Record<string, string> = { 'content-type': 'text/plain; charset=utf-8' };
+    if (e.status === 401) headers['www-authenticate'] = 'Basic realm="FHIR mesh gateway"';
+    this.reply(res, e.status, headers, `${e.message}\n`);
+  }
+
+  private plain(res: http.ServerResponse, status: number, message: string): void {
+    this.reply(res, status, { 'content-type': 'text/plain; charset=utf-8' }, `${message}\n`);
+  }
+
+  private reply(res: http.ServerResponse, status: number, headers: Record<string, string | string[]>, body: Buffer | string): void {
+    res.writeHead(status, headers);
+    res.end(body);
+  }
+}
+
+function refusalError(refusal: Refusal): ProtocolError {
+  return protocolError(refusal.message, refusal.errorName, { line: refusal.line, column: refusal.column });
+}
+
+function domainsOf(tables: string[], meshTables: Map<string, { domains: string[] }>): string[] {
+  const domains = new Set<string>();
+  for (const t of tables) for (const d of meshTables.get(t.split('.').pop()!)?.domains ?? []) domains.add(d);
+  return [...domains].sort();
+}
+
+function single(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function validHost(host: string | undefined): string | undefined {
+  return host && /^[A-Za-z0-9.-]+(:\d{1,5})?$|^\[[0-9a-fA-F:]+\](:\d{1,5})?$/.test(host) ? host : undefined;
+}
+
+function parseJson(body: Buffer): Record<string, unknown> | undefined {
+  try {
+    const value: unknown = JSON.parse(body.toString('utf8'));
+    return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The request body as text, or undefined when it exceeds the limit. */
+function readBody(req: http.IncomingMessage, limit: number): Promise<string | undefined> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let over = false;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) over = true;
+      else chunks.push(chunk);
+    });
+    req.on('end', () => resolve(over ? undefined : Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}

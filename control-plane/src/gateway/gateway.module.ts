@@ -1,0 +1,27 @@
+// The SQL gateway as a Nest module: its HTTPS listener starts with the control plane and stops with it.
+import { Inject, Injectable, Module, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { AuditService } from '../audit/audit.service';
+import { CONFIG, ControlPlaneConfig } from '../config';
+import { GatewayServer } from './gateway-server';
+
+@Injectable()
+export class GatewayService implements OnApplicationBootstrap, OnApplicationShutdown {
+  private server?: GatewayServer;
+
+  constructor(@Inject(DataSource) private readonly db: DataSource, @Inject(AuditService) private readonly audit: AuditService,
+    @Inject(CONFIG) private readonly config: ControlPlaneConfig) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    if (this.config.gateway.port === 0) return;
+    this.server = new GatewayServer(this.db, this.audit, this.config);
+    await this.server.start();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.server?.stop();
+  }
+}
+
+@Module({ providers: [GatewayService] })
+export class GatewayModule {}

@@ -1,0 +1,136 @@
+// The policy form of a mesh table for one query: a subquery over the real table that the gateway puts
+// where the analyst named the table. Pure. It keeps the table's column names and types, so metadata,
+// joins and client tooling see the same shape, while values follow column-treatments.ts:
+//   (SELECT "mesh$r".domain, mesh_pseudonym("mesh$p".nhs_number) AS patient_id, ...
+//      FROM fhir.default.encounter AS "mesh$r" JOIN fhir.default.patient AS "mesh$p" ON "mesh$p".id = "mesh$r".patient_id
+//     WHERE NOT contains("mesh$r".security_labels, 'V') AND ... AND <not opted out>)
+// Row filters are written the way the connector pushes them into FHIR search (`NOT contains(labels, 'V')`
+// -> `_security:not=V`), so restricted resources are excluded at the source server.
+// The pseudonym key is not here: mesh_pseudonym reads it from the session's extra credentials.
+import type { PrivacyTag } from '../../registry/data-product.entity';
+import { columnTreatment, ColumnTreatment, viewColumns } from './column-treatments';
+
+/** The registry's patient table, through which every patient-linked row reaches its NHS number. */
+export interface PatientIndex { table: string; idColumn: string; nhsNumberColumn: string; securityLabelsColumn: string }
+
+/** Where national data opt-outs are read: the trusts' Consent resources, as a mesh table. */
+export interface OptOutSource { table: string; patientColumn: string; policyUri: string }
+
+export interface PolicySources { catalog: string; schema: string; patientIndex: PatientIndex; optOut: OptOutSource }
+
+export interface TableDefinition {
+  table: string;
+  view: Record<string, unknown>;
+  tags: Record<string, PrivacyTag>;
+}
+
+export interface PolicyContext {
+  /** Security labels whose resources are excluded (V always; sensitivities the purpose does not allow). */
+  excludedLabels: readonly string[];
+  /** Whether the national data opt-out applies to this purpose (it does not to direct care). */
+  applyOptOut: boolean;
+  /** An active break-glass grant: identifiers are returned as stored. */
+  breakGlass: boolean;
+}
+
+export interface PolicyColumn { name: string; treatment: ColumnTreatment }
+
+export type PolicyForm =
+  | { ok: true; sql: string; columns: PolicyColumn[]; removed: { name: string; reason: string }[] }
+  | { ok: false; reason: string };
+
+/** Resources outside the patient compartment: no patient to opt out, so no Patient key is required. */
+const NON_PATIENT_RESOURCES = new Set([
+  'Organization', 'Location', 'Practitioner', 'PractitionerRole', 'HealthcareService', 'Endpoint', 'Medication',
+  'Substance', 'ValueSet', 'CodeSystem', 'ConceptMap', 'StructureDefinition', 'SearchParameter', 'Questionnaire', 'PlanDefinition',
+  'ActivityDefinition', 'Library', 'Measure',
+]);
+
+/** The connector's own column (the ODS code of the domain a row came from): not personal data. */
+const DOMAIN_COLUMN = 'domain';
+const SECURITY_LABELS = 'security_labels';
+const R = '"mesh$r"';
+const P = '"mesh$p"';
+
+export function quoteIdentifier(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+export function quoteString(value: string): string {
+  return `'${value.replace(/'/g, "''")}'`;
+}
+
+export function policyForm(def: TableDefinition, sources: PolicySources, context: PolicyContext): PolicyForm {
+  const resource = typeof def.view.resource === 'string' ? def.view.resource : '';
+  const columns = viewColumns(def.view).map((c) => ({ name: c.name, treatment: columnTreatment(resource, c, def.tags[c.name]) }));
+  const tableName = (name: string): string => [sources.catalog, sources.schema, name].map(quoteIdentifier).join('.');
+
+  if (!columns.some((c) => c.name === SECURITY_LABELS)) {
+    return { ok: false, reason: `it has no ${SECURITY_LABELS} column, so resources with restricted security labels could not be excluded` };
+  }
+  const keys = columns.filter((c) => c.treatment.kind === 'pseudonym');
+  if (keys.length > 1) return { ok: false, reason: `it has ${keys.length} Patient key columns (${keys.map((k) => k.name).join(', ')}); the gateway supports one` };
+  const key = keys[0];
+  if (!key && !NON_PATIENT_RESOURCES.has(resource)) {
+    return { ok: false, reason: `it reads ${resource || 'an unknown resource type'} without a Patient key column, so opted-out patients could not be excluded` };
+  }
+  const selfIndexed = key?.treatment.kind === 'pseudonym' && key.treatment.of === 'patient' && def.table === sources.patientIndex.table;
+  const needsPatient = key !== undefined && (context.applyOptOut || !context.breakGlass);
+  const patient = selfIndexed ? R : P;
+  const index = sources.patientIndex;
+
+  const select = [`${R}.${quoteIdentifier(DOMAIN_COLUMN)}`];
+  const removed: { name: string; reason: string }[] = [];
+  for (const c of columns) {
+    const expression = columnExpression(c, context.breakGlass, `${patient}.${quoteIdentifier(index.nhsNumberColumn)}`);
+    if (expression === undefined) removed.push({ name: c.name, reason: (c.treatment as { reason: string }).reason });
+    else select.push(`${expression} AS ${quoteIdentifier(c.name)}`);
+  }
+
+  let from = `${tableName(def.table)} AS ${R}`;
+  const where = context.excludedLabels.map((label) => `NOT contains(${R}.${SECURITY_LABELS}, ${quoteString(label)})`);
+  if (key && needsPatient) {
+    if (!selfIndexed) {
+      from += ` JOIN ${tableName(index.table)} AS ${P} ON ${P}.${quoteIdentifier(index.idColumn)} = ${R}.${quoteIdentifier(key.name)}`;
+      // A restricted Patient resource restricts everything recorded about that patient.
+      where.push(...context.excludedLabels.map((label) => `NOT contains(${P}.${quoteIdentifier(index.securityLabelsColumn)}, ${quoteString(label)})`));
+    }
+    if (context.applyOptOut) where.push(...optOutPredicates(`${patient}.${quoteIdentifier(index.nhsNumberColumn)}`, sources, tableName));
+  }
+  const sql = `SELECT ${select.join(', ')} FROM ${from}${where.length ? ` WHERE ${where.join(' AND ')}` : ''}`;
+  return { ok: true, sql, columns, removed };
+}
+
+function columnExpression(c: PolicyColumn, breakGlass: boolean, nhsNumber: string): string | undefined {
+  const raw = `${R}.${quoteIdentifier(c.name)}`;
+  const t = c.treatment;
+  if (t.kind === 'keep' || breakGlass) return raw;
+  switch (t.kind) {
+    case 'pseudonym': return `mesh_pseudonym(${nhsNumber})`;
+    case 'birth-year': return `date_trunc('year', ${raw})`;
+    case 'postcode-district': {
+      // The inward code is always the last three characters; anything too short or long is not a postcode.
+      const compact = `upper(replace(${raw}, ' ', ''))`;
+      return `CASE WHEN length(${compact}) BETWEEN 5 AND 7 THEN substr(${compact}, 1, length(${compact}) - 3) END`;
+    }
+    case 'remove': return undefined;
+  }
+}
+
+/**
+ * The national data opt-out is held against the NHS number, so a Consent at any trust excludes the person
+ * everywhere. A row whose patient has no NHS number cannot be checked and is excluded too.
+ */
+function optOutPredicates(nhsNumber: string, sources: PolicySources, tableName: (name: string) => string): string[] {
+  const { optOut, patientIndex: index } = sources;
+  const consent = '"mesh$c"';
+  const consenter = '"mesh$cp"';
+  return [
+    `${nhsNumber} IS NOT NULL`,
+    `NOT EXISTS (SELECT 1 FROM ${tableName(optOut.table)} AS ${consent} JOIN ${tableName(index.table)} AS ${consenter}` +
+      ` ON ${consenter}.${quoteIdentifier(index.idColumn)} = ${consent}.${quoteIdentifier(optOut.patientColumn)}` +
+      ` WHERE ${consenter}.${quoteIdentifier(index.nhsNumberColumn)} = ${nhsNumber}` +
+      ` AND ${consent}.${quoteIdentifier('status')} = 'active' AND ${consent}.${quoteIdentifier('provision_type')} = 'deny'` +
+      ` AND ${consent}.${quoteIdentifier('policy_uri')} = ${quoteString(optOut.policyUri)})`,
+  ];
+}

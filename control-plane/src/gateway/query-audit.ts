@@ -1,0 +1,42 @@
+// Every statement through the gateway in the registry's hash-chained audit log: `query.started` before any
+// result is released (a query whose record cannot be written is cancelled), then `query.finished`,
+// `query.failed`, `query.cancelled`, or `query.refused` for what never reached Trino.
+import { DataSource } from 'typeorm';
+import { AuditService } from '../audit/audit.service';
+
+export interface QueryRecord {
+  user: string;
+  purpose?: string;
+  project?: string;
+  sql: string;
+  rewrittenSql?: string;
+  /** Prepared statements the query could execute: name -> analyst's text. */
+  prepared?: Record<string, string>;
+  tables: string[];
+  domains: string[];
+  breakGlass?: { grant: string; reason: string; expiresAt: string };
+}
+
+export interface QueryOutcome {
+  outcome: 'finished' | 'failed' | 'cancelled' | 'refused' | 'abandoned';
+  rows?: number;
+  error?: string;
+  durationMs: number;
+}
+
+export class QueryAudit {
+  constructor(private readonly db: DataSource, private readonly audit: AuditService) {}
+
+  started(queryId: string, record: QueryRecord): Promise<void> {
+    return this.write(record.user, 'query.started', queryId, record);
+  }
+
+  ended(queryId: string, record: QueryRecord, outcome: QueryOutcome): Promise<void> {
+    const entry = outcome.outcome === 'refused' ? { ...record, ...outcome } : { user: record.user, ...outcome };
+    return this.write(record.user, `query.${outcome.outcome}`, queryId, entry);
+  }
+
+  private async write(actor: string, action: string, queryId: string, after: unknown): Promise<void> {
+    await this.db.transaction((manager) => this.audit.record(manager, { actor, action, entity: 'query', entityId: queryId, after }));
+  }
+}

@@ -34,7 +34,10 @@ class ConfigModule {
   static with(config: ControlPlaneConfig) {
     return {
       module: ConfigModule,
-      providers: [{ provide: CONFIG, useValue: config }, { provide: SchemaValidator, useValue: new SchemaValidator(config.specDir) }],
+      providers: [
+        { provide: CONFIG, useValue: config },
+        { provide: SchemaValidator, useValue: new SchemaValidator(config.specDir) },
+      ],
       exports: [CONFIG, SchemaValidator],
     };
   }
@@ -53,7 +56,10 @@ class RegistryModule {}
 
 @Module({ imports: [RegistryModule], providers: [CatalogService], controllers: [CatalogsController], exports: [CatalogService] })
 class CatalogsModule implements OnApplicationBootstrap {
-  constructor(@Inject(CatalogService) private readonly catalogs: CatalogService, @Inject(RegistryEvents) private readonly events: RegistryEvents) {}
+  constructor(
+    @Inject(CatalogService) private readonly catalogs: CatalogService,
+    @Inject(RegistryEvents) private readonly events: RegistryEvents,
+  ) {}
 
   onApplicationBootstrap(): void {
     // Domain and endpoint changes alter the catalog; products sync themselves when they publish.
@@ -69,8 +75,12 @@ class SchedulerModule {}
 
 @Module({})
 export class AppModule implements OnApplicationBootstrap {
-  constructor(@Inject(DataSource) private readonly db: DataSource, @Inject(AuditService) private readonly audit: AuditService,
-    @Inject(CONFIG) private readonly config: ControlPlaneConfig, @Inject(CatalogService) private readonly catalogs: CatalogService) {}
+  constructor(
+    @Inject(DataSource) private readonly db: DataSource,
+    @Inject(AuditService) private readonly audit: AuditService,
+    @Inject(CONFIG) private readonly config: ControlPlaneConfig,
+    @Inject(CatalogService) private readonly catalogs: CatalogService,
+  ) {}
 
   static with(config: ControlPlaneConfig) {
     return {
@@ -84,10 +94,18 @@ export class AppModule implements OnApplicationBootstrap {
             return { ...dataSourceOptions(config.registry.app), retryAttempts: 10, retryDelay: 2000 };
           },
         }),
-        AuditModule, RegistryModule, CatalogsModule, PublishingModule, SchedulerModule, GatewayModule,
+        AuditModule,
+        RegistryModule,
+        CatalogsModule,
+        PublishingModule,
+        SchedulerModule,
+        GatewayModule,
       ],
       controllers: [SystemController],
-      providers: [{ provide: APP_GUARD, useClass: AuthGuard }, { provide: APP_FILTER, useClass: ApiErrorFilter }],
+      providers: [
+        { provide: APP_GUARD, useClass: AuthGuard },
+        { provide: APP_FILTER, useClass: ApiErrorFilter },
+      ],
     };
   }
 

@@ -70,7 +70,10 @@ export interface ControlPlaneConfig {
   gateway: GatewayConfig;
 }
 
-export interface DbConnection { url: string; passwordFile?: string }
+export interface DbConnection {
+  url: string;
+  passwordFile?: string;
+}
 
 function env(name: string): string | undefined {
   const value = process.env[name];

@@ -1,8 +1,8 @@
-import { expect } from 'chai';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { anchorLine, anchorProblems, AuditAnchorFile, AuditHead, parseAnchors } from '../src/audit/audit-anchor';
+import { expect } from 'chai';
+import { AuditAnchorFile, AuditHead, anchorLine, anchorProblems, parseAnchors } from '../src/audit/audit-anchor';
 
 const KEY = Buffer.alloc(32, 7);
 const OTHER_KEY = Buffer.alloc(32, 8);
@@ -23,23 +23,37 @@ describe('audit anchors: the chain head outside the database', () => {
     const { anchors } = anchorsOf(chain(1, 10));
     const problems = anchorProblems(anchors, chain(4, 10), new Date(at.getTime() + 86_400_000));
     expect(problems.map((p) => p.seq)).to.deep.equal(['3', '2', '1']);
-    expect(problems[0]!.message).to.equal('audit chain cut: anchored entry seq 3 (hash h3, anchored at 2026-12-05T12:00:00.000Z) is missing, and retention deletes only entries older than 30 days');
+    expect(problems[0]!.message).to.equal(
+      'audit chain cut: anchored entry seq 3 (hash h3, anchored at 2026-12-05T12:00:00.000Z) is missing, and retention deletes only entries older than 30 days',
+    );
   });
 
   it('newest entries deleted: truncated, naming the anchored entry', () => {
     const { anchors } = anchorsOf(chain(1, 10));
     const problems = anchorProblems(anchors, chain(1, 8));
     expect(problems).to.have.length(1);
-    expect(problems[0]).to.deep.equal({ seq: '10', message: 'audit chain truncated: anchored entry seq 10 (hash h10, anchored at 2026-12-05T12:00:00.000Z) is missing; the newest entry in the database is seq 8' });
+    expect(problems[0]).to.deep.equal({
+      seq: '10',
+      message:
+        'audit chain truncated: anchored entry seq 10 (hash h10, anchored at 2026-12-05T12:00:00.000Z) is missing; the newest entry in the database is seq 8',
+    });
     expect(anchorProblems(anchors, [])[0]!.message).to.include('the newest entry in the database is none');
   });
 
   it('truncated and then appended to (ids go on), or rewritten: still found', () => {
     const { anchors } = anchorsOf(chain(1, 10));
     const appended = [...chain(1, 8), { seq: '11', hash: 'h11' }];
-    expect(anchorProblems(anchors, appended).map((p) => p.message).join()).to.include('anchored entry seq 10').and.include('missing from the middle');
+    expect(
+      anchorProblems(anchors, appended)
+        .map((p) => p.message)
+        .join(),
+    )
+      .to.include('anchored entry seq 10')
+      .and.include('missing from the middle');
     const rewritten = [...chain(1, 9), { seq: '10', hash: 'forged' }];
-    expect(anchorProblems(anchors, rewritten)).to.deep.equal([{ seq: '10', message: 'audit chain rewritten: entry seq 10 has hash forged, but was anchored with hash h10 at 2026-12-05T12:00:00.000Z' }]);
+    expect(anchorProblems(anchors, rewritten)).to.deep.equal([
+      { seq: '10', message: 'audit chain rewritten: entry seq 10 has hash forged, but was anchored with hash h10 at 2026-12-05T12:00:00.000Z' },
+    ]);
   });
 
   it('a line edited, forged with another key, or not an anchor is reported; the others still count', () => {

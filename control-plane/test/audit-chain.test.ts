@@ -1,10 +1,18 @@
 import { expect } from 'chai';
-import { canonicalJson } from '../src/audit/canonical-json';
 import { entryHash } from '../src/audit/audit.service';
+import { canonicalJson } from '../src/audit/canonical-json';
 import { periodContaining } from '../src/scheduler/periods';
 
 describe('audit hash chain', () => {
-  const entry = { at: new Date('2026-11-22T10:00:00Z'), actor: 'ops', action: 'create', entity: 'domain', entityId: 'RX1', before: null, after: { b: 1, a: 2 } };
+  const entry = {
+    at: new Date('2026-11-22T10:00:00Z'),
+    actor: 'ops',
+    action: 'create',
+    entity: 'domain',
+    entityId: 'RX1',
+    before: null,
+    after: { b: 1, a: 2 },
+  };
 
   it('hashes key order away but every field and the previous hash in', () => {
     const h = entryHash('0'.repeat(64), entry);

@@ -1,11 +1,15 @@
-import { expect } from 'chai';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import Ajv2020 from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
-import { catalogProperties, renderCatalogFile, renderMappingFile, servingTables, ProductVersionForServing } from '../src/catalogs/generation';
+import { expect } from 'chai';
+import { catalogProperties, ProductVersionForServing, renderCatalogFile, renderMappingFile, servingTables } from '../src/catalogs/generation';
 
-const view = (name: string, columns: string[]): Record<string, unknown> => ({ name, resource: 'Encounter', select: [{ column: columns.map((c) => ({ name: c, path: c, type: 'string' })) }] });
+const view = (name: string, columns: string[]): Record<string, unknown> => ({
+  name,
+  resource: 'Encounter',
+  select: [{ column: columns.map((c) => ({ name: c, path: c, type: 'string' })) }],
+});
 
 function version(major: number, minor: number, lifecycle: string, views = [view('enc', ['id'])]): ProductVersionForServing {
   return { product: 'encounters', description: 'Encounters.', version: { major, minor, patch: 0, lifecycle, views }, bindings: {}, sources: ['RX1'] };
@@ -13,16 +17,24 @@ function version(major: number, minor: number, lifecycle: string, views = [view(
 
 describe('catalog generation', () => {
   it('renders the same catalog whatever order the registry returns domains in, with secrets by reference only', () => {
-    const a = catalogProperties([
-      { odsCode: 'RTH', baseUrl: 'http://h/rth', authSecretRef: 'env:FHIR_MESH_TOKEN_RTH' },
-      { odsCode: 'RX1', baseUrl: 'http://h/rx1', authSecretRef: 'file:/run/secrets/rx1' },
-      { odsCode: 'RR8', baseUrl: 'http://h/rr8', authSecretRef: null },
-    ], '/maps', { 'fhir.page-size': '500', 'fhir.max-concurrent-requests-per-endpoint': '4' });
-    const b = catalogProperties([
-      { odsCode: 'RR8', baseUrl: 'http://h/rr8', authSecretRef: null },
-      { odsCode: 'RX1', baseUrl: 'http://h/rx1', authSecretRef: 'file:/run/secrets/rx1' },
-      { odsCode: 'RTH', baseUrl: 'http://h/rth', authSecretRef: 'env:FHIR_MESH_TOKEN_RTH' },
-    ], '/maps', { 'fhir.max-concurrent-requests-per-endpoint': '4', 'fhir.page-size': '500' });
+    const a = catalogProperties(
+      [
+        { odsCode: 'RTH', baseUrl: 'http://h/rth', authSecretRef: 'env:FHIR_MESH_TOKEN_RTH' },
+        { odsCode: 'RX1', baseUrl: 'http://h/rx1', authSecretRef: 'file:/run/secrets/rx1' },
+        { odsCode: 'RR8', baseUrl: 'http://h/rr8', authSecretRef: null },
+      ],
+      '/maps',
+      { 'fhir.page-size': '500', 'fhir.max-concurrent-requests-per-endpoint': '4' },
+    );
+    const b = catalogProperties(
+      [
+        { odsCode: 'RR8', baseUrl: 'http://h/rr8', authSecretRef: null },
+        { odsCode: 'RX1', baseUrl: 'http://h/rx1', authSecretRef: 'file:/run/secrets/rx1' },
+        { odsCode: 'RTH', baseUrl: 'http://h/rth', authSecretRef: 'env:FHIR_MESH_TOKEN_RTH' },
+      ],
+      '/maps',
+      { 'fhir.max-concurrent-requests-per-endpoint': '4', 'fhir.page-size': '500' },
+    );
     expect(renderCatalogFile(a)).to.equal(renderCatalogFile(b));
     expect(a['fhir.domains']).to.equal('RR8,RTH,RX1');
     expect(a['fhir.domain.RTH.auth.bearer-token-env']).to.equal('FHIR_MESH_TOKEN_RTH');
@@ -35,9 +47,13 @@ describe('catalog generation', () => {
   });
 
   it('serves the newest version of each major as <view>_v<major>, and the newest major as <view>', () => {
-    const tables = servingTables([version(1, 0, 'published'), version(1, 1, 'published', [view('enc', ['id', 'status'])]), version(2, 0, 'published', [view('enc', ['id', 'class'])])]);
+    const tables = servingTables([
+      version(1, 0, 'published'),
+      version(1, 1, 'published', [view('enc', ['id', 'status'])]),
+      version(2, 0, 'published', [view('enc', ['id', 'class'])]),
+    ]);
     expect(tables.map((t) => t.table)).to.deep.equal(['enc', 'enc_v1', 'enc_v2']);
-    const cols = (name: string) => ((tables.find((t) => t.table === name)!.view.select as { column: { name: string }[] }[])[0]!.column.map((c) => c.name));
+    const cols = (name: string) => (tables.find((t) => t.table === name)!.view.select as { column: { name: string }[] }[])[0]!.column.map((c) => c.name);
     expect(cols('enc_v1')).to.deep.equal(['id', 'status']);
     expect(cols('enc_v2')).to.deep.equal(['id', 'class']);
     expect(cols('enc')).to.deep.equal(['id', 'class']);
@@ -52,7 +68,13 @@ describe('catalog generation', () => {
   });
 
   it('renders mapping files deterministically: sorted domains and bindings, trailing newline', () => {
-    const table = { table: 'enc', description: 'd', view: view('enc', ['id']), domains: ['RX1', 'RR8'], bindings: { b: { param: 'b', type: 'token' as const }, a: { param: 'a', type: 'token' as const } } };
+    const table = {
+      table: 'enc',
+      description: 'd',
+      view: view('enc', ['id']),
+      domains: ['RX1', 'RR8'],
+      bindings: { b: { param: 'b', type: 'token' as const }, a: { param: 'a', type: 'token' as const } },
+    };
     const text = renderMappingFile(table);
     expect(text).to.equal(renderMappingFile({ ...table, domains: ['RR8', 'RX1'], bindings: { a: table.bindings.a, b: table.bindings.b } }));
     const parsed = JSON.parse(text) as { domains: string[]; bindings: Record<string, unknown> };
@@ -64,10 +86,14 @@ describe('catalog generation', () => {
 
 describe('generated files against the connector-spec contract', () => {
   const spec = path.join(__dirname, '..', '..', 'connector-spec');
-  const ajv = addFormats(new Ajv2020({ allErrors: true, strict: false }))
-    .addSchema(JSON.parse(fs.readFileSync(path.join(spec, 'view-definition.schema.json'), 'utf8')) as object);
+  const ajv = addFormats(new Ajv2020({ allErrors: true, strict: false })).addSchema(
+    JSON.parse(fs.readFileSync(path.join(spec, 'view-definition.schema.json'), 'utf8')) as object,
+  );
   const mappingSchema = ajv.compile(JSON.parse(fs.readFileSync(path.join(spec, 'mapping.schema.json'), 'utf8')));
-  const catalogSchema = JSON.parse(fs.readFileSync(path.join(spec, 'catalog-properties.schema.json'), 'utf8')) as { properties: Record<string, unknown>; patternProperties: Record<string, unknown> };
+  const catalogSchema = JSON.parse(fs.readFileSync(path.join(spec, 'catalog-properties.schema.json'), 'utf8')) as {
+    properties: Record<string, unknown>;
+    patternProperties: Record<string, unknown>;
+  };
 
   it('every demo table renders to a mapping file the schema accepts, with its domains', () => {
     const dir = path.join(__dirname, '..', '..', 'sql-mappings');
@@ -79,8 +105,14 @@ describe('generated files against the connector-spec contract', () => {
   });
 
   it('every generated catalog key is one the connector documents', () => {
-    const properties = catalogProperties([{ odsCode: 'RX1', baseUrl: 'http://h/rx1', authSecretRef: 'env:FHIR_MESH_TOKEN_T' }, { odsCode: 'RTH', baseUrl: 'http://h/rth', authSecretRef: 'file:/t' }],
-      '/maps', { 'fhir.page-size': '500', 'fhir.split.resources-per-split': '2000', 'fhir.max-concurrent-requests-per-endpoint': '4' });
+    const properties = catalogProperties(
+      [
+        { odsCode: 'RX1', baseUrl: 'http://h/rx1', authSecretRef: 'env:FHIR_MESH_TOKEN_T' },
+        { odsCode: 'RTH', baseUrl: 'http://h/rth', authSecretRef: 'file:/t' },
+      ],
+      '/maps',
+      { 'fhir.page-size': '500', 'fhir.split.resources-per-split': '2000', 'fhir.max-concurrent-requests-per-endpoint': '4' },
+    );
     for (const key of Object.keys(properties)) {
       const known = key in catalogSchema.properties || Object.keys(catalogSchema.patternProperties).some((p) => new RegExp(p).test(key));
       expect(known, key).to.equal(true);

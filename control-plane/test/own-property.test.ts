@@ -36,12 +36,19 @@ describe('user-chosen names that Object.prototype also has', () => {
   }
 
   it('tagged, they publish', () => {
-    expect(staticProblems(publication([view('constructor', ['name', 'constructor', 'toString'])],
-      { constructor: { name: 'direct-identifier', constructor: 'none', toString: 'none' } }))).to.deep.equal([]);
+    expect(
+      staticProblems(
+        publication([view('constructor', ['name', 'constructor', 'toString'])], {
+          constructor: { name: 'direct-identifier', constructor: 'none', toString: 'none' },
+        }),
+      ),
+    ).to.deep.equal([]);
   });
 
   it('`__proto__` as a view or column key of the tags is an ordinary (unknown) name', () => {
-    const problems = staticProblems(publication([view('patients', ['id'])], json('{"patients": {"id": "none", "__proto__": "none"}, "__proto__": {"x": "none"}}')));
+    const problems = staticProblems(
+      publication([view('patients', ['id'])], json('{"patients": {"id": "none", "__proto__": "none"}, "__proto__": {"x": "none"}}')),
+    );
     const text = problems.map((p) => p.message).join('\n');
     expect(text).to.include("view 'patients' has no column(s) '__proto__' to tag");
     expect(text).to.include("privacy tags for '__proto__', which is not a view of this product");
@@ -49,13 +56,29 @@ describe('user-chosen names that Object.prototype also has', () => {
 
   it('a resource type named like a prototype member is not a resource type', () => {
     for (const resource of PROTOTYPE_NAMES) {
-      expect(validateViewDefinition({ ...view('v', ['id']), resource }).map((p) => p.message).join(), resource).to.include('is not a FHIR R4 resource type');
+      expect(
+        validateViewDefinition({ ...view('v', ['id']), resource })
+          .map((p) => p.message)
+          .join(),
+        resource,
+      ).to.include('is not a FHIR R4 resource type');
     }
   });
 
   it('serving a view named `constructor` without bindings gives it none, not the Object function', () => {
-    const tables = servingTables([{ product: 'p', description: '', version: { major: 1, minor: 0, patch: 0, lifecycle: 'published', views: [view('constructor', ['id'])] }, bindings: {}, sources: ['RX1'] }]);
-    expect(tables.map((t) => [t.table, t.bindings])).to.deep.equal([['constructor', {}], ['constructor_v1', {}]]);
+    const tables = servingTables([
+      {
+        product: 'p',
+        description: '',
+        version: { major: 1, minor: 0, patch: 0, lifecycle: 'published', views: [view('constructor', ['id'])] },
+        bindings: {},
+        sources: ['RX1'],
+      },
+    ]);
+    expect(tables.map((t) => [t.table, t.bindings])).to.deep.equal([
+      ['constructor', {}],
+      ['constructor_v1', {}],
+    ]);
   });
 
   it('binding derivation and comparison treat such column names as ordinary', () => {
@@ -64,7 +87,9 @@ describe('user-chosen names that Object.prototype also has', () => {
     expect(Object.keys(derived)).to.deep.equal(['constructor', '__proto__']);
     expect(Object.getPrototypeOf(derived)).to.equal(Object.prototype);
     // Nothing committed for `constructor`: a difference, not Object.prototype.constructor compared as a binding.
-    expect(diffBindings({}, { constructor: ownValue(derived, 'constructor')! })).to.deep.equal(['constructor: committed unbound, derived {"param":"_id","type":"token"}']);
+    expect(diffBindings({}, { constructor: ownValue(derived, 'constructor')! })).to.deep.equal([
+      'constructor: committed unbound, derived {"param":"_id","type":"token"}',
+    ]);
     expect(diffBindings({}, {})).to.deep.equal([]);
     const text = replaceBindings('{\n  "bindings": {}\n}\n', json('{"__proto__": {"param": "_id", "type": "token"}}') as Record<string, Binding>);
     expect(JSON.parse(text).bindings).to.have.own.property('__proto__');

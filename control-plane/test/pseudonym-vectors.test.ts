@@ -1,13 +1,23 @@
 // The pseudonym contract the gateway shares with the connector's mesh_pseudonym (connector-spec/
 // pseudonym-vectors.json): first 16 bytes of HMAC-SHA256 under the project key, lowercase hex. The Java side
 // runs the same file (TestPseudonymizer), so a change on either side fails here or there.
-import { expect } from 'chai';
+
 import { createHmac } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { expect } from 'chai';
 
-interface Vector { about: string; key: string; value: string; valueUtf8Hex: string; pseudonym: string }
-interface Vectors { vectors: Vector[]; invalidKeys: { about: string; key: string }[] }
+interface Vector {
+  about: string;
+  key: string;
+  value: string;
+  valueUtf8Hex: string;
+  pseudonym: string;
+}
+interface Vectors {
+  vectors: Vector[];
+  invalidKeys: { about: string; key: string }[];
+}
 
 const VECTORS = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'connector-spec', 'pseudonym-vectors.json'), 'utf8')) as Vectors;
 
@@ -23,7 +33,7 @@ describe('pseudonym vectors shared with the connector', () => {
 
   for (const vector of VECTORS.vectors) {
     it(`Node's HMAC gives the pseudonym of ${vector.about}`, () => {
-      expect(Buffer.from(vector.value, 'utf8').toString('hex'), 'the value\'s UTF-8 bytes').to.equal(vector.valueUtf8Hex);
+      expect(Buffer.from(vector.value, 'utf8').toString('hex'), "the value's UTF-8 bytes").to.equal(vector.valueUtf8Hex);
       expect(pseudonym(vector.key, vector.value)).to.equal(vector.pseudonym);
     });
   }

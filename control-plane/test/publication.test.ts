@@ -1,17 +1,23 @@
-import { expect } from 'chai';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { expect } from 'chai';
 import { breakingChanges, compareViews, viewColumns } from '../src/publishing/breaking-changes';
 import { Publication, staticProblems } from '../src/publishing/publication';
 import { validateViewDefinition } from '../src/publishing/view-validation';
 
 const MAPPINGS = path.join(__dirname, '..', '..', 'sql-mappings');
-const demoViews = fs.readdirSync(MAPPINGS).filter((f) => f.endsWith('.json'))
+const demoViews = fs
+  .readdirSync(MAPPINGS)
+  .filter((f) => f.endsWith('.json'))
   .map((f) => (JSON.parse(fs.readFileSync(path.join(MAPPINGS, f), 'utf8')) as { view: Record<string, unknown> }).view);
 
 function encounters(extra: Record<string, unknown>[] = []): Record<string, unknown> {
   return {
-    resourceType: 'ViewDefinition', name: 'enc', resource: 'Encounter', url: 'https://x/enc', fhirVersion: ['4.0.1'],
+    resourceType: 'ViewDefinition',
+    name: 'enc',
+    resource: 'Encounter',
+    url: 'https://x/enc',
+    fhirVersion: ['4.0.1'],
     select: [{ column: [{ name: 'id', path: 'getResourceKey()', type: 'id' }, { name: 'start', path: 'period.start', type: 'dateTime' }, ...extra] }],
   };
 }
@@ -34,7 +40,9 @@ describe('publication: static checks', () => {
   });
 
   it('refuses unparseable FHIRPath, unknown resource types, undefined constants and duplicate columns', () => {
-    expect(validateViewDefinition(encounters([{ name: 'x', path: 'period.(start', type: 'string' }]))[0]!.message).to.include("column 'x'").and.include('not valid FHIRPath');
+    expect(validateViewDefinition(encounters([{ name: 'x', path: 'period.(start', type: 'string' }]))[0]!.message)
+      .to.include("column 'x'")
+      .and.include('not valid FHIRPath');
     expect(validateViewDefinition({ ...encounters(), resource: 'Encountre' })[0]!.message).to.include('Encountre');
     expect(validateViewDefinition(encounters([{ name: 'c', path: '%missing', type: 'string' }]))[0]!.message).to.include('%missing');
     expect(validateViewDefinition(encounters([{ name: 'start', path: 'period.end', type: 'dateTime' }]))[0]!.message).to.include("'start' is defined twice");
@@ -42,12 +50,21 @@ describe('publication: static checks', () => {
 
   it('refuses column types the connector cannot map', () => {
     expect(validateViewDefinition(encounters([{ name: 'when', path: 'period.end', type: 'dateTme' }]))[0]!.message).to.include("column 'when': type 'dateTme'");
-    expect(validateViewDefinition(encounters([{ name: 'n', path: 'id', type: 'string', tag: [{ name: 'ansi/type', value: 'BLOB' }] }]))[0]!.message).to.include("ansi/type 'BLOB'");
+    expect(validateViewDefinition(encounters([{ name: 'n', path: 'id', type: 'string', tag: [{ name: 'ansi/type', value: 'BLOB' }] }]))[0]!.message).to.include(
+      "ansi/type 'BLOB'",
+    );
   });
 
   it('refuses unionAll branches that disagree', () => {
-    const view = { ...encounters(), select: [{ unionAll: [{ column: [{ name: 'a', path: 'id', type: 'id' }] }, { column: [{ name: 'b', path: 'id', type: 'id' }] }] }] };
-    expect(validateViewDefinition(view).map((p) => p.message).join()).to.include('unionAll branch 1');
+    const view = {
+      ...encounters(),
+      select: [{ unionAll: [{ column: [{ name: 'a', path: 'id', type: 'id' }] }, { column: [{ name: 'b', path: 'id', type: 'id' }] }] }],
+    };
+    expect(
+      validateViewDefinition(view)
+        .map((p) => p.message)
+        .join(),
+    ).to.include('unionAll branch 1');
   });
 
   it('every column needs a privacy tag, and tags must name real columns', () => {
@@ -66,8 +83,17 @@ describe('publication: static checks', () => {
 
 describe('publication: breaking changes', () => {
   it('lists output columns through nested selects and unionAll', () => {
-    const view = { select: [{ column: [{ name: 'id', type: 'id' }], select: [{ forEach: 'x', column: [{ name: 'n', type: 'string' }] }] }, { unionAll: [{ column: [{ name: 'u', type: 'code' }] }, { column: [{ name: 'u', type: 'code' }] }] }] };
-    expect(viewColumns(view)).to.deep.equal([{ name: 'id', type: 'id' }, { name: 'n', type: 'string' }, { name: 'u', type: 'code' }]);
+    const view = {
+      select: [
+        { column: [{ name: 'id', type: 'id' }], select: [{ forEach: 'x', column: [{ name: 'n', type: 'string' }] }] },
+        { unionAll: [{ column: [{ name: 'u', type: 'code' }] }, { column: [{ name: 'u', type: 'code' }] }] },
+      ],
+    };
+    expect(viewColumns(view)).to.deep.equal([
+      { name: 'id', type: 'id' },
+      { name: 'n', type: 'string' },
+      { name: 'u', type: 'code' },
+    ]);
   });
 
   it('adding a column is compatible; removing or retyping one, or a view, is not', () => {
@@ -75,7 +101,17 @@ describe('publication: breaking changes', () => {
     expect(breakingChanges(compareViews([v1], [encounters([{ name: 'status', path: 'status', type: 'code' }])]))).to.deep.equal([]);
     const removed = { ...v1, select: [{ column: [{ name: 'id', path: 'getResourceKey()', type: 'id' }] }] };
     expect(breakingChanges(compareViews([v1], [removed]))).to.deep.equal(["view 'enc': column 'start' removed"]);
-    const retyped = { ...v1, select: [{ column: [{ name: 'id', path: 'getResourceKey()', type: 'id' }, { name: 'start', path: 'period.start', type: 'string' }] }] };
+    const retyped = {
+      ...v1,
+      select: [
+        {
+          column: [
+            { name: 'id', path: 'getResourceKey()', type: 'id' },
+            { name: 'start', path: 'period.start', type: 'string' },
+          ],
+        },
+      ],
+    };
     expect(breakingChanges(compareViews([v1], [retyped]))).to.deep.equal(["view 'enc': column 'start' retyped from dateTime to string"]);
     expect(breakingChanges(compareViews([v1], [{ ...v1, name: 'other' }]))).to.deep.equal(["view 'enc' removed"]);
   });

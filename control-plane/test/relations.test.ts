@@ -1,7 +1,8 @@
 // Which tables a statement reads or writes, as Trino resolves names (WITH queries shadow tables in their
 // scope only), through the real Trino 476 parser: this is the list the gateway rewrites or refuses.
-import { expect } from 'chai';
+
 import { TokenStreamRewriter } from 'antlr4ng';
+import { expect } from 'chai';
 import { findRelations, type StatementRelations, type TableReference } from '../src/gateway/sql/relations';
 import { parseStatement } from '../src/gateway/sql/trino-parser';
 
@@ -31,7 +32,9 @@ describe('table references in a statement (relations.ts)', () => {
       const parsed = parseStatement(sql);
       const rewriter = new TokenStreamRewriter(parsed.tokens);
       for (const t of findRelations(parsed).tables) rewriter.replace(t.replace.start, t.replace.stop, `(SELECT * FROM ${t.parts.join('.')} WHERE ok)`);
-      expect(rewriter.getText()).to.equal('SELECT p.id FROM /* c */ (SELECT * FROM fhir.default.patient WHERE ok) AS p JOIN (SELECT * FROM condition WHERE ok) c ON p.id = c.subject');
+      expect(rewriter.getText()).to.equal(
+        'SELECT p.id FROM /* c */ (SELECT * FROM fhir.default.patient WHERE ok) AS p JOIN (SELECT * FROM condition WHERE ok) c ON p.id = c.subject',
+      );
     });
   });
 
@@ -42,7 +45,10 @@ describe('table references in a statement (relations.ts)', () => {
     });
 
     it("lists the tables inside a WITH query's body and a qualified name that matches a WITH query", () => {
-      expect(tables('WITH a AS (SELECT * FROM patient) SELECT * FROM a, fhir.default.patient')).to.deep.equal(['relation patient', 'relation fhir.default.patient']);
+      expect(tables('WITH a AS (SELECT * FROM patient) SELECT * FROM a, fhir.default.patient')).to.deep.equal([
+        'relation patient',
+        'relation fhir.default.patient',
+      ]);
       expect(tables('WITH patient AS (SELECT 1) SELECT * FROM x.patient')).to.deep.equal(['relation x.patient']);
     });
 
@@ -52,8 +58,13 @@ describe('table references in a statement (relations.ts)', () => {
     });
 
     it('lets an outer WITH query be seen from nested subqueries and expressions', () => {
-      expect(tables('WITH p AS (SELECT * FROM patient) SELECT (SELECT count(*) FROM p) FROM (SELECT * FROM p) WHERE EXISTS (SELECT 1 FROM p)')).to.deep.equal(['relation patient']);
-      expect(tables('WITH p AS (SELECT * FROM patient) SELECT * FROM (WITH q AS (SELECT * FROM p) SELECT * FROM q, r)')).to.deep.equal(['relation patient', 'relation r']);
+      expect(tables('WITH p AS (SELECT * FROM patient) SELECT (SELECT count(*) FROM p) FROM (SELECT * FROM p) WHERE EXISTS (SELECT 1 FROM p)')).to.deep.equal([
+        'relation patient',
+      ]);
+      expect(tables('WITH p AS (SELECT * FROM patient) SELECT * FROM (WITH q AS (SELECT * FROM p) SELECT * FROM q, r)')).to.deep.equal([
+        'relation patient',
+        'relation r',
+      ]);
     });
 
     it('does not let a WITH query see itself or later ones, unless WITH RECURSIVE (for itself)', () => {
@@ -76,7 +87,10 @@ describe('table references in a statement (relations.ts)', () => {
       ['SELECT * FROM patient CROSS JOIN UNNEST(arr) AS t(x)', ['relation patient']],
       ['SELECT * FROM patient p, LATERAL (SELECT * FROM condition c WHERE c.s = p.id)', ['relation patient', 'relation condition']],
       ['SELECT * FROM a UNION SELECT * FROM b INTERSECT (SELECT * FROM c EXCEPT TABLE d)', ['relation a', 'relation b', 'relation c', 'tableQuery d']],
-      ['SELECT * FROM a WHERE x IN (SELECT y FROM b) AND EXISTS (SELECT 1 FROM c) AND x > ALL (SELECT z FROM d)', ['relation a', 'relation b', 'relation c', 'relation d']],
+      [
+        'SELECT * FROM a WHERE x IN (SELECT y FROM b) AND EXISTS (SELECT 1 FROM c) AND x > ALL (SELECT z FROM d)',
+        ['relation a', 'relation b', 'relation c', 'relation d'],
+      ],
       ['SELECT transform(arr, x -> (SELECT max(v) FROM lookup)) FROM a', ['relation lookup', 'relation a']],
       ['VALUES (1, (SELECT count(*) FROM a))', ['relation a']],
       ['SELECT * FROM (a JOIN b USING (id)) LEFT JOIN (SELECT * FROM c) ON true', ['relation a', 'relation b', 'relation c']],
@@ -121,8 +135,8 @@ describe('table references in a statement (relations.ts)', () => {
       ['ALTER TABLE t RENAME COLUMN a TO b', ['alterTarget t']],
       ['ALTER TABLE t DROP COLUMN a', ['alterTarget t']],
       ['ALTER TABLE t EXECUTE optimize WHERE x IN (SELECT x FROM s)', ['alterTarget t', 'relation s']],
-      ['COMMENT ON TABLE t IS \'x\'', ['commentTarget t']],
-      ['COMMENT ON COLUMN s.t.a IS \'x\'', ['commentTarget s.t']],
+      ["COMMENT ON TABLE t IS 'x'", ['commentTarget t']],
+      ["COMMENT ON COLUMN s.t.a IS 'x'", ['commentTarget s.t']],
       ['ANALYZE t', ['analyzeTarget t']],
       ['GRANT SELECT ON t TO ROLE r', ['privilegeTarget t']],
       ['GRANT SELECT ON TABLE t TO ROLE r', ['privilegeTarget t']],
@@ -136,7 +150,9 @@ describe('table references in a statement (relations.ts)', () => {
 
   describe('constructs the gateway must treat specially', () => {
     it('flags table functions, with the tables passed to them, and replaces TABLE(t) without its alias', () => {
-      const r = relations("SELECT * FROM TABLE(system.query(query => 'SELECT * FROM secret')) q, TABLE(f(input => TABLE(Patient) AS p PARTITION BY id, other => TABLE(SELECT * FROM c)))");
+      const r = relations(
+        "SELECT * FROM TABLE(system.query(query => 'SELECT * FROM secret')) q, TABLE(f(input => TABLE(Patient) AS p PARTITION BY id, other => TABLE(SELECT * FROM c)))",
+      );
       expect(r.special.map((s) => s.kind === 'tableFunction' && s.parts)).to.deep.equal([['system', 'query'], ['f']]);
       expect(r.tables.map((t: TableReference) => `${t.position} ${t.parts.join('.')}`)).to.deep.equal(['tableArgument patient', 'relation c']);
       expect(r.text(r.tables[0]!.replace)).to.equal('TABLE(Patient)');
@@ -144,16 +160,27 @@ describe('table references in a statement (relations.ts)', () => {
     });
 
     it('does not read COPARTITION lists (names of table arguments) as tables', () => {
-      expect(tables('SELECT * FROM TABLE(f(a => TABLE(x) PARTITION BY k, b => TABLE(y) PARTITION BY k COPARTITION (x, y)))')).to.deep.equal(['tableArgument x', 'tableArgument y']);
+      expect(tables('SELECT * FROM TABLE(f(a => TABLE(x) PARTITION BY k, b => TABLE(y) PARTITION BY k COPARTITION (x, y)))')).to.deep.equal([
+        'tableArgument x',
+        'tableArgument y',
+      ]);
     });
 
-    it("flags EXECUTE IMMEDIATE with its SQL text decoded", () => {
-      expect(relations("EXECUTE IMMEDIATE 'SELECT * FROM t WHERE n = ''it''''s'''").special).to.deep.include({ kind: 'executeImmediate', sql: "SELECT * FROM t WHERE n = 'it''s'", span: { start: 0, stop: 4 } });
-      expect(relations("EXECUTE IMMEDIATE U&'SELECT \\0031 FROM #+000074' UESCAPE '#'").special.map((s) => s.kind === 'executeImmediate' && s.sql)).to.deep.equal(['SELECT \\0031 FROM t']);
-      expect(relations("EXECUTE IMMEDIATE U&'SELECT \\0031 FROM \\\\t' USING 1").special.map((s) => s.kind === 'executeImmediate' && s.sql)).to.deep.equal(['SELECT 1 FROM \\t']);
+    it('flags EXECUTE IMMEDIATE with its SQL text decoded', () => {
+      expect(relations("EXECUTE IMMEDIATE 'SELECT * FROM t WHERE n = ''it''''s'''").special).to.deep.include({
+        kind: 'executeImmediate',
+        sql: "SELECT * FROM t WHERE n = 'it''s'",
+        span: { start: 0, stop: 4 },
+      });
+      expect(
+        relations("EXECUTE IMMEDIATE U&'SELECT \\0031 FROM #+000074' UESCAPE '#'").special.map((s) => s.kind === 'executeImmediate' && s.sql),
+      ).to.deep.equal(['SELECT \\0031 FROM t']);
+      expect(relations("EXECUTE IMMEDIATE U&'SELECT \\0031 FROM \\\\t' USING 1").special.map((s) => s.kind === 'executeImmediate' && s.sql)).to.deep.equal([
+        'SELECT 1 FROM \\t',
+      ]);
     });
 
-    it('flags PREPARE (listing the prepared statement\'s tables) and EXECUTE of a prepared name', () => {
+    it("flags PREPARE (listing the prepared statement's tables) and EXECUTE of a prepared name", () => {
       const prepared = relations('PREPARE "My""Q" FROM SELECT * FROM patient WHERE id = ?');
       expect(prepared.special.map((s) => [s.kind, s.kind === 'prepare' && s.name])).to.deep.equal([['prepare', 'My"Q']]);
       expect(prepared.tables.map((t) => t.parts)).to.deep.equal([['patient']]);

@@ -18,7 +18,7 @@ describe('request checks: hostile input is a 400 naming the problem', () => {
     expect(jsonProblem({ name: 'ok', region: 'x' })).to.equal(undefined);
     expect(jsonProblem({ name: 'a\u0000b' })).to.deep.include({ path: '/name' });
     expect(jsonProblem({ views: [{ select: [{ column: [{ name: 'x\u0000' }] }] }] })!.path).to.equal('/views/0/select/0/column/0/name');
-    expect(jsonProblem({ privacy: { ['v\u0000']: {} } })!.message).to.include('field name at /privacy contains a NUL character');
+    expect(jsonProblem({ privacy: { 'v\u0000': {} } })!.message).to.include('field name at /privacy contains a NUL character');
     expect(jsonProblem('a\u0000')!.path).to.equal('(body)');
   });
 
@@ -44,14 +44,28 @@ describe('request checks: hostile input is a 400 naming the problem', () => {
   });
 
   it('refusals: 401, 403, 409 always; other 4xx only for writes', () => {
-    expect([isRefusal('GET', 401), isRefusal('GET', 403), isRefusal('GET', 409), isRefusal('POST', 400), isRefusal('PATCH', 413), isRefusal('DELETE', 404)]).to.deep.equal([true, true, true, true, true, true]);
+    expect([
+      isRefusal('GET', 401),
+      isRefusal('GET', 403),
+      isRefusal('GET', 409),
+      isRefusal('POST', 400),
+      isRefusal('PATCH', 413),
+      isRefusal('DELETE', 404),
+    ]).to.deep.equal([true, true, true, true, true, true]);
     expect([isRefusal('GET', 400), isRefusal('GET', 404), isRefusal('POST', 500), isRefusal('POST', 201)]).to.deep.equal([false, false, false, false]);
   });
 });
 
 describe('refusal audit: bounded per source and minute', () => {
   const t0 = Date.UTC(2026, 11, 5, 12, 0, 0);
-  const refusal = (source: string, route = '/api/v1/domains'): Refusal => ({ actor: 'anonymous', source, method: 'GET', route, status: 401, reason: 'unknown or revoked token' });
+  const refusal = (source: string, route = '/api/v1/domains'): Refusal => ({
+    actor: 'anonymous',
+    source,
+    method: 'GET',
+    route,
+    status: 401,
+    reason: 'unknown or revoked token',
+  });
 
   it('records the first n of a source each minute, then one summary with the counts', () => {
     const windows = new RefusalWindows(3);
@@ -68,11 +82,19 @@ describe('refusal audit: bounded per source and minute', () => {
   it('a flood from many addresses or random paths stays bounded', () => {
     const windows = new RefusalWindows(2, 5);
     let recorded = 0;
-    for (let i = 0; i < 10_000; i++) if (windows.admit(refusal(`address:10.0.${i % 300 >> 8}.${i % 300 & 255}`, `/x/${i}`), t0 + (i % 50_000)).decision === 'record') recorded++;
+    for (let i = 0; i < 10_000; i++)
+      if (windows.admit(refusal(`address:10.0.${(i % 300) >> 8}.${(i % 300) & 255}`, `/x/${i}`), t0 + (i % 50_000)).decision === 'record') recorded++;
     // 5 addresses individually (2 each), every other address shares one source (2 more).
     expect(recorded).to.equal(5 * 2 + 2);
     const summaries = windows.drain(t0 + 60_000);
-    expect(summaries.map((s) => s.source)).to.deep.equal(['address:10.0.0.0', 'address:10.0.0.1', 'address:10.0.0.2', 'address:10.0.0.3', 'address:10.0.0.4', 'address:*']);
+    expect(summaries.map((s) => s.source)).to.deep.equal([
+      'address:10.0.0.0',
+      'address:10.0.0.1',
+      'address:10.0.0.2',
+      'address:10.0.0.3',
+      'address:10.0.0.4',
+      'address:*',
+    ]);
     expect(summaries.reduce((n, s) => n + s.suppressed, 0)).to.equal(10_000 - 12);
     expect(Object.keys(summaries[5]!.routes)).to.have.length(21); // 20 routes, then '(other routes)'
   });

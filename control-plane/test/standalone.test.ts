@@ -1,9 +1,10 @@
 // The control plane stands on its own: nothing under control-plane/ imports the mesh runtime or the test
 // harness (e2e/). The runtime passes settings in; the reverse dependency is the only one allowed.
-import { expect } from 'chai';
+
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { expect } from 'chai';
 import * as ts from 'typescript';
 
 const REPO_ROOT = path.resolve(__dirname, '..', '..');
@@ -69,7 +70,7 @@ describe('the control plane stands on its own', () => {
 
     it('finds every form of import that reaches e2e/', () => {
       write('a.ts', "import { HOST } from '../../e2e/runtime/topology';\n");
-      write('b.ts', "export * from '../../e2e/runtime/topology';\nimport type { X } from \"../../e2e/runtime\";\n");
+      write('b.ts', 'export * from \'../../e2e/runtime/topology\';\nimport type { X } from "../../e2e/runtime";\n');
       write('c.js', "const t = require('../../e2e/runtime/topology.ts');\n");
       write('deep/d.ts', "async function f() { return import('../../../e2e/runtime/topology'); }\nimport t = require('../../../e2e');\n");
       write('e.ts', '/// <reference path="../../e2e/runtime/topology.ts" />\n');
@@ -88,14 +89,17 @@ describe('the control plane stands on its own', () => {
       for (const name of ['a.ts', 'b.ts', 'c.js', 'deep/d.ts', 'e.ts']) fs.rmSync(path.join(root, 'cp', 'src', name), { force: true });
       fs.mkdirSync(path.join(root, 'e2e-fixtures'), { recursive: true });
       fs.writeFileSync(path.join(root, 'e2e-fixtures', 'f.ts'), 'export const f = 1;\n');
-      write('quiet.ts', [
-        "// the runtime (e2e/runtime/control-plane.ts) passes settings; see import '../../e2e/runtime/topology'",
-        "const hint = \"from '../../e2e/runtime/topology'\";",
-        "/* require('../../e2e/runtime/topology') */",
-        "import { x } from './ok';",
-        "import { f } from '../../e2e-fixtures/f';",
-        'export { hint, x, f };',
-      ].join('\n'));
+      write(
+        'quiet.ts',
+        [
+          "// the runtime (e2e/runtime/control-plane.ts) passes settings; see import '../../e2e/runtime/topology'",
+          'const hint = "from \'../../e2e/runtime/topology\'";',
+          "/* require('../../e2e/runtime/topology') */",
+          "import { x } from './ok';",
+          "import { f } from '../../e2e-fixtures/f';",
+          'export { hint, x, f };',
+        ].join('\n'),
+      );
       expect(importsInto(path.join(root, 'cp'), path.join(root, 'e2e'), root)).to.deep.equal([]);
     });
   });

@@ -3,13 +3,18 @@ import { claimConflicts, heldTables, TableClaim, versionedName, versionTables } 
 
 const names: Record<string, string> = { A: 'gp_encounters', B: 'squatter' };
 const nameOf = (id: string): string => names[id]!;
-const claims = (productId: string, view: string, majors: number[]): TableClaim[] =>
-  [{ tableName: view, productId, viewName: view }, ...majors.map((m) => ({ tableName: `${view}_v${m}`, productId, viewName: view }))];
+const claims = (productId: string, view: string, majors: number[]): TableClaim[] => [
+  { tableName: view, productId, viewName: view },
+  ...majors.map((m) => ({ tableName: `${view}_v${m}`, productId, viewName: view })),
+];
 const views = (...n: string[]) => n.map((name) => ({ name }));
 
 describe('table names: who may claim <view> and <view>_v<N>', () => {
   it('a view serves as <view> and <view>_v<major>; `_v<N>` parses only as a version suffix', () => {
-    expect(versionTables(views('enc'), 3)).to.deep.equal([{ table: 'enc', view: 'enc' }, { table: 'enc_v3', view: 'enc' }]);
+    expect(versionTables(views('enc'), 3)).to.deep.equal([
+      { table: 'enc', view: 'enc' },
+      { table: 'enc_v3', view: 'enc' },
+    ]);
     expect(versionedName('gp_encounters_v3')).to.deep.equal({ view: 'gp_encounters', major: 3 });
     expect(versionedName('a_v1_v2')).to.deep.equal({ view: 'a_v1', major: 2 });
     expect(versionedName('survey_v')).to.equal(undefined);
@@ -30,7 +35,9 @@ describe('table names: who may claim <view> and <view>_v<N>', () => {
     const existing = claims('A', 'gp_encounters', [1, 2]);
     const problems = claimConflicts('B', versionTables(views('gp_encounters_v3'), 1), existing, nameOf);
     expect(problems).to.have.length(1);
-    expect(problems[0]).to.include("'gp_encounters_v3' is reserved for data product 'gp_encounters'").and.include('names <view>_v<N> belong to the product that owns <view>');
+    expect(problems[0])
+      .to.include("'gp_encounters_v3' is reserved for data product 'gp_encounters'")
+      .and.include('names <view>_v<N> belong to the product that owns <view>');
   });
 
   it("the owner's next majors are free, and a plain name another product holds is named", () => {
@@ -53,6 +60,8 @@ describe('table names: who may claim <view> and <view>_v<N>', () => {
 
   it('names like constructor and __proto__ are ordinary names', () => {
     expect(claimConflicts('B', versionTables(views('constructor'), 1), claims('A', 'gp_encounters', [1]), nameOf)).to.deep.equal([]);
-    expect(claimConflicts('B', versionTables(views('constructor_v2'), 1), claims('A', 'constructor', [1]), nameOf).join()).to.include('reserved for data product');
+    expect(claimConflicts('B', versionTables(views('constructor_v2'), 1), claims('A', 'constructor', [1]), nameOf).join()).to.include(
+      'reserved for data product',
+    );
   });
 });

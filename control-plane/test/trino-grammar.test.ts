@@ -1,7 +1,8 @@
 // trino-grammar.json is what the parser interprets: it must be exactly what io.trino:trino-grammar:476
 // gives. Re-extracted here with the JDK and Maven when both are present (CI has them and Maven Central).
-import { expect } from 'chai';
+
 import * as fs from 'node:fs';
+import { expect } from 'chai';
 import { extractGrammar, GRAMMAR_ARTIFACT, GRAMMAR_JSON, jdkHome, mavenAvailable } from '../src/gateway/sql/grammar-extraction';
 import { GRAMMAR, RULE_NAMES } from '../src/gateway/sql/trino-grammar';
 

@@ -1,11 +1,12 @@
 // The pure parts of the gateway's Trino parser: what Trino's SqlParser does around the grammar (entry
 // rule, case-insensitive keywords, no error recovery, identifier and syntax-tree refusals) and the token
 // offsets a rewriter relies on. Agreement with the real Trino 476 is e2e/test/sql-parser.e2e.ts.
+
+import { type ParserRuleContext, type ParseTree, TerminalNode, TokenStreamRewriter } from 'antlr4ng';
 import { expect } from 'chai';
-import { TerminalNode, TokenStreamRewriter, type ParserRuleContext, type ParseTree } from 'antlr4ng';
 import { fitsJavaLong } from '../src/gateway/sql/statement-checks';
-import { parseStatement, SqlSyntaxError } from '../src/gateway/sql/trino-parser';
 import { VOCABULARY } from '../src/gateway/sql/trino-grammar';
+import { parseStatement, SqlSyntaxError } from '../src/gateway/sql/trino-parser';
 
 function rejection(sql: string): SqlSyntaxError {
   try {
@@ -19,7 +20,10 @@ function rejection(sql: string): SqlSyntaxError {
 
 function tokenTypes(sql: string): string[] {
   const { tokens } = parseStatement(sql);
-  return tokens.getTokens().filter((t) => t.channel === 0).map((t) => VOCABULARY.getSymbolicName(t.type) ?? t.text ?? '');
+  return tokens
+    .getTokens()
+    .filter((t) => t.channel === 0)
+    .map((t) => VOCABULARY.getSymbolicName(t.type) ?? t.text ?? '');
 }
 
 function* nodes(tree: ParseTree): Generator<ParseTree> {
@@ -39,9 +43,11 @@ describe('Trino SQL parser (Trino 476 grammar interpreted by antlr4ng)', () => {
     it('refuses a second statement, a trailing semicolon and empty input where Trino does', () => {
       expect(rejection('SELECT 1; SELECT 2')).to.include({ line: 1, column: 9 });
       expect(rejection('SELECT 1;')).to.include({ line: 1, column: 9 });
-      expect(rejection('').message).to.equal("line 1:1: mismatched input '<EOF>'. Expecting: 'ALTER', 'ANALYZE', 'CALL', 'COMMENT', 'COMMIT', " +
-        "'CREATE', 'DEALLOCATE', 'DELETE', 'DENY', 'DESC', 'DESCRIBE', 'DROP', 'EXECUTE', 'EXPLAIN', 'GRANT', 'INSERT', 'MERGE', 'PREPARE', " +
-        "'REFRESH', 'RESET', 'REVOKE', 'ROLLBACK', 'SET', 'SHOW', 'START', 'TRUNCATE', 'UPDATE', 'USE', 'WITH', <query>");
+      expect(rejection('').message).to.equal(
+        "line 1:1: mismatched input '<EOF>'. Expecting: 'ALTER', 'ANALYZE', 'CALL', 'COMMENT', 'COMMIT', " +
+          "'CREATE', 'DEALLOCATE', 'DELETE', 'DENY', 'DESC', 'DESCRIBE', 'DROP', 'EXECUTE', 'EXPLAIN', 'GRANT', 'INSERT', 'MERGE', 'PREPARE', " +
+          "'REFRESH', 'RESET', 'REVOKE', 'ROLLBACK', 'SET', 'SHOW', 'START', 'TRUNCATE', 'UPDATE', 'USE', 'WITH', <query>",
+      );
     });
   });
 
@@ -90,11 +96,19 @@ describe('Trino SQL parser (Trino 476 grammar interpreted by antlr4ng)', () => {
 
   describe("Trino's identifier checks", () => {
     it('refuses backquoted identifiers, at the identifier', () => {
-      expect(rejection('SELECT a, `b` FROM t')).to.include({ line: 1, column: 11, reason: 'backquoted identifiers are not supported; use double quotes to quote identifiers' });
+      expect(rejection('SELECT a, `b` FROM t')).to.include({
+        line: 1,
+        column: 11,
+        reason: 'backquoted identifiers are not supported; use double quotes to quote identifiers',
+      });
     });
 
     it('refuses identifiers starting with a digit', () => {
-      expect(rejection('SELECT 1abc FROM t')).to.include({ line: 1, column: 8, reason: 'identifiers must not start with a digit; surround the identifier with double quotes' });
+      expect(rejection('SELECT 1abc FROM t')).to.include({
+        line: 1,
+        column: 8,
+        reason: 'identifiers must not start with a digit; surround the identifier with double quotes',
+      });
       expect(parseStatement('SELECT "1abc" FROM t').tree).to.exist;
     });
 
@@ -108,7 +122,7 @@ describe('Trino SQL parser (Trino 476 grammar interpreted by antlr4ng)', () => {
     });
   });
 
-  describe("refusals Trino makes while building its syntax tree", () => {
+  describe('refusals Trino makes while building its syntax tree', () => {
     const cases: Array<[string, number, string]> = [
       ['SELECT if(1)', 8, "Invalid number of arguments for 'if' function"],
       ['SELECT coalesce(DISTINCT a, b)', 8, "DISTINCT not valid for 'coalesce' function"],
@@ -130,8 +144,13 @@ describe('Trino SQL parser (Trino 476 grammar interpreted by antlr4ng)', () => {
     }
 
     it('accepts the valid forms next to them', () => {
-      for (const sql of ["SELECT if(a, b), coalesce(a, b), X'0aff', x'ab cd', U&'\\0041\\+01F600', U&'#0041' UESCAPE '#'", 'SELECT 9223372036854775807, 0x7FFFFFFFFFFFFFFF',
-        'SELECT trim(BOTH FROM a)', 'GRANT SELECT ON t TO ROLE r', 'SELECT x.if(a, b, c, d)']) {
+      for (const sql of [
+        "SELECT if(a, b), coalesce(a, b), X'0aff', x'ab cd', U&'\\0041\\+01F600', U&'#0041' UESCAPE '#'",
+        'SELECT 9223372036854775807, 0x7FFFFFFFFFFFFFFF',
+        'SELECT trim(BOTH FROM a)',
+        'GRANT SELECT ON t TO ROLE r',
+        'SELECT x.if(a, b, c, d)',
+      ]) {
         expect(parseStatement(sql).tree, sql).to.exist;
       }
     });
@@ -157,8 +176,9 @@ describe('Trino SQL parser (Trino 476 grammar interpreted by antlr4ng)', () => {
 
     it('lets TokenStreamRewriter replace a table reference and keep the rest verbatim', () => {
       const { tree, tokens, ruleNames } = parseStatement('SELECT * /* keep */ FROM fhir.default.patient p WHERE p.x = 1');
-      const table = [...nodes(tree)].find((n): n is ParserRuleContext =>
-        !(n instanceof TerminalNode) && ruleNames[(n as ParserRuleContext).ruleIndex] === 'relationPrimary')!;
+      const table = [...nodes(tree)].find(
+        (n): n is ParserRuleContext => !(n instanceof TerminalNode) && ruleNames[(n as ParserRuleContext).ruleIndex] === 'relationPrimary',
+      )!;
       const rewriter = new TokenStreamRewriter(tokens);
       rewriter.replace(table.start!, table.stop!, '(SELECT x FROM fhir.default.patient WHERE allowed)');
       expect(rewriter.getText()).to.equal('SELECT * /* keep */ FROM (SELECT x FROM fhir.default.patient WHERE allowed) p WHERE p.x = 1');

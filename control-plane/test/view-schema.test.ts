@@ -1,9 +1,9 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { BadRequestException } from '@nestjs/common';
 import Ajv2020 from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
 import { expect } from 'chai';
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { openApiDocument } from '../src/api/openapi';
 import { SchemaValidator } from '../src/api/schema-validator';
 
@@ -13,9 +13,15 @@ const CONFORMANCE = path.join(ROOT, '..', 'shared', 'conformance', 'sql-on-fhir'
 const validator = new SchemaValidator(SPEC);
 
 type View = Record<string, unknown>;
-interface Case { title: string; view: View; expectError?: boolean }
+interface Case {
+  title: string;
+  view: View;
+  expectError?: boolean;
+}
 
-const conformanceCases: { file: string; test: Case }[] = fs.readdirSync(path.join(CONFORMANCE, 'tests')).filter((f) => f.endsWith('.json'))
+const conformanceCases: { file: string; test: Case }[] = fs
+  .readdirSync(path.join(CONFORMANCE, 'tests'))
+  .filter((f) => f.endsWith('.json'))
   .flatMap((file) => (JSON.parse(fs.readFileSync(path.join(CONFORMANCE, 'tests', file), 'utf8')) as { tests: Case[] }).tests.map((test) => ({ file, test })));
 
 function publish(views: View[], mode: 'create' | 'patch' = 'create'): void {
@@ -45,20 +51,36 @@ describe('view-definition.schema.json, as publishing applies it', () => {
   });
 
   it('refuses the conformance views whose fault is structural, and leaves FHIRPath and unionAll faults to the later checks', () => {
-    const [refused, accepted] = [true, false].map((wanted) => conformanceCases.filter((c) => c.test.expectError === true).filter(({ test }) => {
-      try {
-        publish([test.view]);
-        return !wanted;
-      } catch {
-        return wanted;
-      }
-    }).map(({ file, test }) => `${file}: ${test.title}`));
-    expect(refused).to.have.members(['validate.json: empty', 'validate.json: missing resource', 'validate.json: wrong type in forEach',
-      'constant.json: incorrect constant definition', 'view_resource.json: resource not specified']);
+    const [refused, accepted] = [true, false].map((wanted) =>
+      conformanceCases
+        .filter((c) => c.test.expectError === true)
+        .filter(({ test }) => {
+          try {
+            publish([test.view]);
+            return !wanted;
+          } catch {
+            return wanted;
+          }
+        })
+        .map(({ file, test }) => `${file}: ${test.title}`),
+    );
+    expect(refused).to.have.members([
+      'validate.json: empty',
+      'validate.json: missing resource',
+      'validate.json: wrong type in forEach',
+      'constant.json: incorrect constant definition',
+      'view_resource.json: resource not specified',
+    ]);
     // Only a FHIRPath evaluator can tell: bad syntax, an undefined constant, a non-boolean where, a
     // multi-valued path without collection: true, unionAll branches whose columns differ.
-    expect(accepted).to.have.members(["collection.json: fail when 'collection' is not true", 'constant.json: accessing an undefined constant',
-      'union.json: column mismatch', 'union.json: column order mismatch', 'validate.json: wrong fhirpath', 'validate.json: where with path resolving to not boolean']);
+    expect(accepted).to.have.members([
+      "collection.json: fail when 'collection' is not true",
+      'constant.json: accessing an undefined constant',
+      'union.json: column mismatch',
+      'union.json: column order mismatch',
+      'validate.json: wrong fhirpath',
+      'validate.json: where with path resolving to not boolean',
+    ]);
   });
 
   it("accepts the specification's example ViewDefinitions", () => {
@@ -71,26 +93,35 @@ describe('view-definition.schema.json, as publishing applies it', () => {
   it("accepts every shipped mapping's view", () => {
     const files = fs.readdirSync(path.join(ROOT, 'sql-mappings')).filter((f) => f.endsWith('.json'));
     expect(files.length).to.be.greaterThan(5);
-    for (const f of files) expect(() => publish([(JSON.parse(fs.readFileSync(path.join(ROOT, 'sql-mappings', f), 'utf8')) as { view: View }).view]), f).not.to.throw();
+    for (const f of files)
+      expect(() => publish([(JSON.parse(fs.readFileSync(path.join(ROOT, 'sql-mappings', f), 'utf8')) as { view: View }).view]), f).not.to.throw();
   });
 
   it('names the path of each structural fault', () => {
-    expect(refusal(encounters([{ column: [{ name: 'id', path: 'id' }] }, { column: [{ name: 'id', path: 'id', nme: 'x' }] }])))
-      .to.include('/views/0/select/1/column/0/nme is not a known field');
+    expect(refusal(encounters([{ column: [{ name: 'id', path: 'id' }] }, { column: [{ name: 'id', path: 'id', nme: 'x' }] }]))).to.include(
+      '/views/0/select/1/column/0/nme is not a known field',
+    );
     expect(refusal({ ...encounters([{ column: [{ name: 'id', path: 'id' }] }]), selct: [] })).to.include('/views/0/selct is not a known field');
-    expect(refusal(encounters([{ forEach: 'location', forEachOrNull: 'participant', column: [{ name: 'id', path: 'id' }] }])))
-      .to.include('/views/0/select/0/forEachOrNull cannot be combined with forEach');
-    expect(refusal(encounters([{ select: [{ forEachOrNull: 'location', repeat: ['partOf'] }] }])))
-      .to.include('/views/0/select/0/select/0/repeat cannot be combined with forEachOrNull');
+    expect(refusal(encounters([{ forEach: 'location', forEachOrNull: 'participant', column: [{ name: 'id', path: 'id' }] }]))).to.include(
+      '/views/0/select/0/forEachOrNull cannot be combined with forEach',
+    );
+    expect(refusal(encounters([{ select: [{ forEachOrNull: 'location', repeat: ['partOf'] }] }]))).to.include(
+      '/views/0/select/0/select/0/repeat cannot be combined with forEachOrNull',
+    );
     expect(refusal({ resourceType: 'ViewDefinition', name: 'enc', resource: 'Encounter' })).to.include('/views/0/select is required');
     expect(refusal(encounters([]))).to.include('/views/0/select must NOT have fewer than 1 items');
     expect(refusal(encounters([{ column: [{ name: 'id' }] }]))).to.include('/views/0/select/0/column/0/path is required');
     expect(refusal(encounters([{ column: [{ name: 'id', path: '  ' }] }]))).to.include('/views/0/select/0/column/0/path must match pattern');
-    expect(refusal(encounters([{ column: [{ name: 'id', path: 'id', collection: 'yes' }] }]))).to.include('/views/0/select/0/column/0/collection must be boolean');
+    expect(refusal(encounters([{ column: [{ name: 'id', path: 'id', collection: 'yes' }] }]))).to.include(
+      '/views/0/select/0/column/0/collection must be boolean',
+    );
     expect(refusal(encounters([{ column: [{ name: '1st', path: 'id' }] }]))).to.include('/views/0/select/0/column/0/name must match pattern');
-    expect(refusal(encounters([{ unionAll: [{ column: [{ name: 'id', path: 'id', tag: [{ name: 'ansi/type' }] }] }] }])))
-      .to.include('/views/0/select/0/unionAll/0/column/0/tag/0/value is required');
-    expect(refusal(encounters([{ column: [{ name: 'id', path: 'id' }] }], { where: [{ description: 'no path' }] }))).to.include('/views/0/where/0/path is required');
+    expect(refusal(encounters([{ unionAll: [{ column: [{ name: 'id', path: 'id', tag: [{ name: 'ansi/type' }] }] }] }]))).to.include(
+      '/views/0/select/0/unionAll/0/column/0/tag/0/value is required',
+    );
+    expect(refusal(encounters([{ column: [{ name: 'id', path: 'id' }] }], { where: [{ description: 'no path' }] }))).to.include(
+      '/views/0/where/0/path is required',
+    );
   });
 
   it('wants exactly one value[x] in a constant, and says which', () => {
@@ -100,26 +131,52 @@ describe('view-definition.schema.json, as publishing applies it', () => {
     expect(none).to.include('/views/0/constant/0 needs exactly one value[x] (valueBase64Binary, valueBoolean,');
     // Reported once, not as one "is required" per value[x] type.
     expect(none).not.to.include('is required');
-    expect(refusal(encounters([{ column: [{ name: 'id', path: 'id' }] }], { constant: [{ name: 'c', valueInteger: 1.5 }] })))
-      .to.include('/views/0/constant/0/valueInteger must be integer');
-    expect(refusal(encounters([{ column: [{ name: 'id', path: 'id' }] }], { constant: [{ name: 'c', valueStrin: 'a' }] })))
-      .to.include('/views/0/constant/0/valueStrin is not a known field');
+    expect(refusal(encounters([{ column: [{ name: 'id', path: 'id' }] }], { constant: [{ name: 'c', valueInteger: 1.5 }] }))).to.include(
+      '/views/0/constant/0/valueInteger must be integer',
+    );
+    expect(refusal(encounters([{ column: [{ name: 'id', path: 'id' }] }], { constant: [{ name: 'c', valueStrin: 'a' }] }))).to.include(
+      '/views/0/constant/0/valueStrin is not a known field',
+    );
   });
 
   it('allows id and extensions where FHIR does', () => {
     const extension = [{ url: 'https://example.org/x', valueString: 'y' }];
-    expect(() => publish([encounters([{ id: 's', extension, modifierExtension: extension, column: [{ id: 'c', extension, name: 'id', path: 'id', tag: [{ id: 't', extension, modifierExtension: extension, name: 'a', value: 'b' }] }] }], {
-      id: 'enc-1', extension, modifierExtension: extension, meta: { versionId: '1' }, text: { status: 'generated', div: '<div/>' },
-      constant: [{ id: 'k', extension, name: 'c', valueCode: 'final' }], where: [{ id: 'w', extension, modifierExtension: extension, path: 'status = %c' }],
-    })])).not.to.throw();
+    expect(() =>
+      publish([
+        encounters(
+          [
+            {
+              id: 's',
+              extension,
+              modifierExtension: extension,
+              column: [{ id: 'c', extension, name: 'id', path: 'id', tag: [{ id: 't', extension, modifierExtension: extension, name: 'a', value: 'b' }] }],
+            },
+          ],
+          {
+            id: 'enc-1',
+            extension,
+            modifierExtension: extension,
+            meta: { versionId: '1' },
+            text: { status: 'generated', div: '<div/>' },
+            constant: [{ id: 'k', extension, name: 'c', valueCode: 'final' }],
+            where: [{ id: 'w', extension, modifierExtension: extension, path: 'status = %c' }],
+          },
+        ),
+      ]),
+    ).not.to.throw();
   });
 
   it('applies to PATCH bodies too', () => {
-    expect(refusal(encounters([{ column: [{ name: 'id', path: 'id', nme: 'x' }] }]), 'patch')).to.include('/views/0/select/0/column/0/nme is not a known field');
+    expect(refusal(encounters([{ column: [{ name: 'id', path: 'id', nme: 'x' }] }]), 'patch')).to.include(
+      '/views/0/select/0/column/0/nme is not a known field',
+    );
   });
 
   it('keeps the wording of other oneOf failures', () => {
-    expect(() => validator.validate('consumer', { domain: 'rx1' }, 'patch')).to.throw(BadRequestException, /\/domain must match pattern .*\/domain must be null/);
+    expect(() => validator.validate('consumer', { domain: 'rx1' }, 'patch')).to.throw(
+      BadRequestException,
+      /\/domain must match pattern .*\/domain must be null/,
+    );
   });
 
   it('is embedded in the OpenAPI document with every $ref resolving inside it', () => {
@@ -139,7 +196,10 @@ describe('view-definition.schema.json, as publishing applies it', () => {
     expect(refs).to.include('#/components/schemas/view-definition/$defs/select');
     for (const ref of refs) {
       expect(ref.startsWith('#/'), ref).to.equal(true);
-      const target = ref.slice(2).split('/').reduce<unknown>((node, key) => (node as Record<string, unknown> | undefined)?.[key], doc);
+      const target = ref
+        .slice(2)
+        .split('/')
+        .reduce<unknown>((node, key) => (node as Record<string, unknown> | undefined)?.[key], doc);
       expect(target, `${ref} resolves`).to.be.an('object');
     }
     // No component keeps an $id: under one, '#/components/...' would resolve against that $id, not this document.
@@ -155,18 +215,20 @@ describe('view-definition.schema.json, as publishing applies it', () => {
 
 describe('mapping.schema.json, with the view schema it refers to', () => {
   // strictRequired off: the view's `required` names properties the referenced schema defines.
-  const ajv = addFormats(new Ajv2020({ allErrors: true, strict: true, strictRequired: false }))
-    .addSchema(JSON.parse(fs.readFileSync(path.join(SPEC, 'view-definition.schema.json'), 'utf8')) as object);
+  const ajv = addFormats(new Ajv2020({ allErrors: true, strict: true, strictRequired: false })).addSchema(
+    JSON.parse(fs.readFileSync(path.join(SPEC, 'view-definition.schema.json'), 'utf8')) as object,
+  );
   const mapping = ajv.compile(JSON.parse(fs.readFileSync(path.join(SPEC, 'mapping.schema.json'), 'utf8')) as object);
   const files = fs.readdirSync(path.join(ROOT, 'sql-mappings')).filter((f) => f.endsWith('.json'));
-  const read = (f: string): { view: View } & Record<string, unknown> => JSON.parse(fs.readFileSync(path.join(ROOT, 'sql-mappings', f), 'utf8')) as { view: View };
+  const read = (f: string): { view: View } & Record<string, unknown> =>
+    JSON.parse(fs.readFileSync(path.join(ROOT, 'sql-mappings', f), 'utf8')) as { view: View };
 
   it('accepts every shipped mapping file as it is', () => {
     expect(files.length).to.be.greaterThan(5);
     for (const f of files) expect(mapping(read(f)), `${f}: ${JSON.stringify(mapping.errors)}`).to.equal(true);
   });
 
-  it("refuses a mapping whose view is misspelt or not shareable", () => {
+  it('refuses a mapping whose view is misspelt or not shareable', () => {
     const m = read(files[0]!);
     const select = m.view.select as { column: Record<string, unknown>[] }[];
     expect(mapping({ ...m, view: { ...m.view, select: [{ ...select[0], column: [{ ...select[0]!.column[0], nme: 'x' }] }] } })).to.equal(false);

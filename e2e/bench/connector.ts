@@ -8,9 +8,9 @@ import * as path from 'node:path';
 import { MAPPINGS_DIR } from '../runtime/fhir-catalog';
 import { mavenEnv } from '../runtime/toolchain';
 import { DOMAINS, fhirBaseUrl, paths, ROOT, trinoUrl } from '../runtime/topology';
+import { trinoRest } from '../runtime/trino-clients';
 import { battery, str, ts } from '../test/connector/battery';
 import { TrinoEngine } from '../test/connector/engines';
-import { trinoRest } from '../runtime/trino-clients';
 import { computeFacts } from '../test/connector/facts';
 import { observe, trafficFor } from '../test/connector/pushdown-proofs';
 import { truthTables } from '../test/connector/truth';
@@ -98,12 +98,27 @@ function flattenBenchmark(): void {
     return;
   }
   // The plugin by full coordinates: a bare `exec:java` would need plugin metadata from the network.
-  const result = spawnSync('mvn', ['-B', '-q', '-f', 'connector/pom.xml', scope === 'test' ? 'test-compile' : 'compile', EXEC_PLUGIN,
-    `-Dexec.mainClass=${FLATTEN_CLASS}`, `-Dexec.classpathScope=${scope}`, `-Dexec.args=${paths.synthetic} ${MAPPINGS_DIR}`],
-  { cwd: ROOT, env: mavenEnv(), encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  const result = spawnSync(
+    'mvn',
+    [
+      '-B',
+      '-q',
+      '-f',
+      'connector/pom.xml',
+      scope === 'test' ? 'test-compile' : 'compile',
+      EXEC_PLUGIN,
+      `-Dexec.mainClass=${FLATTEN_CLASS}`,
+      `-Dexec.classpathScope=${scope}`,
+      `-Dexec.args=${paths.synthetic} ${MAPPINGS_DIR}`,
+    ],
+    { cwd: ROOT, env: mavenEnv(), encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
+  );
   // Maven's colour resets can precede the program's first line: strip ANSI escapes before matching.
   // eslint-disable-next-line no-control-regex
-  const lines = (result.stdout ?? '').split('\n').map((l) => l.replace(/\x1b\[[0-9;]*m/g, '')).filter((l) => /^flatten_\w+: /.test(l));
+  const lines = (result.stdout ?? '')
+    .split('\n')
+    .map((l) => l.replace(/\x1b\[[0-9;]*m/g, ''))
+    .filter((l) => /^flatten_\w+: /.test(l));
   if (result.status !== 0 || !lines.some((l) => l.startsWith('flatten_rows_per_second_per_core:'))) {
     process.stderr.write(`bench: ${FLATTEN_CLASS} did not run (exit ${result.status}):\n${(result.stderr || result.stdout || '').slice(-2000)}\n`);
     print('flatten_rows_per_second_per_core', 'unavailable');
@@ -125,7 +140,10 @@ async function main(): Promise<number> {
   return 0;
 }
 
-main().then((code) => process.exit(code), (e: unknown) => {
-  process.stderr.write(`bench: ${(e as Error).stack ?? String(e)}\n`);
-  process.exit(1);
-});
+main().then(
+  (code) => process.exit(code),
+  (e: unknown) => {
+    process.stderr.write(`bench: ${(e as Error).stack ?? String(e)}\n`);
+    process.exit(1);
+  },
+);

@@ -23,7 +23,11 @@ function runMaven(): Promise<number> {
 
 /** The summary's lines with `shareable: …` moved to the end. */
 function summaryLines(): string[] {
-  const lines = fs.readFileSync(SUMMARY, 'utf8').split('\n').map((line) => line.trim()).filter((line) => line !== '');
+  const lines = fs
+    .readFileSync(SUMMARY, 'utf8')
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line !== '');
   return [...lines.filter((line) => !line.startsWith('shareable:')), ...lines.filter((line) => line.startsWith('shareable:'))];
 }
 
@@ -42,7 +46,10 @@ async function main(): Promise<number> {
   return exitCode;
 }
 
-main().then((code) => process.exit(code), (e: unknown) => {
-  process.stderr.write(`conformance: ${e instanceof Error ? e.message : String(e)}\n`);
-  process.exit(1);
-});
+main().then(
+  (code) => process.exit(code),
+  (e: unknown) => {
+    process.stderr.write(`conformance: ${e instanceof Error ? e.message : String(e)}\n`);
+    process.exit(1);
+  },
+);

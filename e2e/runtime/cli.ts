@@ -1,13 +1,13 @@
 // `npm run mesh`, `mesh:down`, `mesh:status` and `npm test`: the README's commands.
 import * as path from 'node:path';
 import { ensureSyntheticData } from '../synthetic/generate';
+import { OPS_TOKEN_FILE } from './control-plane';
 import { loadManifest, meshDown, meshStatus, meshUp, printReport, trinoCliJar } from './mesh';
 import { ComponentError, say } from './processes';
-import { runTests } from './test-runner';
-import { OPS_TOKEN_FILE } from './control-plane';
 import { MESH_CA_CERT, SECRETS } from './secrets';
-import { TRINO_USERS } from './trino-security';
+import { runTests } from './test-runner';
 import { controlPlaneUrl, DOMAINS, fhirBaseUrl, trinoUrl } from './topology';
+import { TRINO_USERS } from './trino-security';
 
 async function up(detach: boolean): Promise<void> {
   let stopping = false;
@@ -27,17 +27,19 @@ async function up(detach: boolean): Promise<void> {
   });
   printReport(report);
   const cli = path.relative(process.cwd(), await trinoCliJar());
-  process.stdout.write([
-    '',
-    'FHIR mesh is up.',
-    `  Trino:        ${trinoUrl()}`,
-    `  Trino CLI:    TRINO_PASSWORD=$(cat ${path.relative(process.cwd(), SECRETS.userPassword(TRINO_USERS.analyst))}) java -jar ${cli} --server ${trinoUrl()} --truststore-path ${path.relative(process.cwd(), MESH_CA_CERT)} --user ${TRINO_USERS.analyst} --password`,
-    ...DOMAINS.map((d) => `  FHIR ${d.odsCode}:     ${fhirBaseUrl(d)}   (${d.name})`),
-    `  Admin API:    ${controlPlaneUrl()}/api/v1   (OpenAPI: /api/openapi.json; ops token in ${path.relative(process.cwd(), OPS_TOKEN_FILE)})`,
-    '  Status:       npm run mesh:status        Logs: .mesh/logs/',
-    detach ? '  Stop with:    npm run mesh:down' : '  Stop with Ctrl-C (or npm run mesh:down from another shell).',
-    '',
-  ].join('\n'));
+  process.stdout.write(
+    [
+      '',
+      'FHIR mesh is up.',
+      `  Trino:        ${trinoUrl()}`,
+      `  Trino CLI:    TRINO_PASSWORD=$(cat ${path.relative(process.cwd(), SECRETS.userPassword(TRINO_USERS.analyst))}) java -jar ${cli} --server ${trinoUrl()} --truststore-path ${path.relative(process.cwd(), MESH_CA_CERT)} --user ${TRINO_USERS.analyst} --password`,
+      ...DOMAINS.map((d) => `  FHIR ${d.odsCode}:     ${fhirBaseUrl(d)}   (${d.name})`),
+      `  Admin API:    ${controlPlaneUrl()}/api/v1   (OpenAPI: /api/openapi.json; ops token in ${path.relative(process.cwd(), OPS_TOKEN_FILE)})`,
+      '  Status:       npm run mesh:status        Logs: .mesh/logs/',
+      detach ? '  Stop with:    npm run mesh:down' : '  Stop with Ctrl-C (or npm run mesh:down from another shell).',
+      '',
+    ].join('\n'),
+  );
   if (detach) return;
   setInterval(() => undefined, 1 << 30); // a live handle keeps the process in the foreground until a signal
 }
@@ -59,22 +61,27 @@ async function status(json: boolean): Promise<void> {
 async function main(): Promise<void> {
   const [command, ...args] = process.argv.slice(2);
   switch (command) {
-    case 'up': return up(args.includes('--detach'));
-    case 'down': return meshDown();
-    case 'status': return status(args.includes('--json'));
+    case 'up':
+      return up(args.includes('--detach'));
+    case 'down':
+      return meshDown();
+    case 'status':
+      return status(args.includes('--json'));
     case 'load': {
       // For a mesh started some other way (compose.yaml): generate if needed, then load what is missing.
       const report = await loadManifest(await ensureSyntheticData({}));
       say('load', `${report.resources} resources loaded in ${report.seconds.toFixed(1)} s`);
       return;
     }
-    case 'test': process.exitCode = await runTests(); return;
+    case 'test':
+      process.exitCode = await runTests();
+      return;
     default:
       throw new Error(`unknown command '${command ?? ''}'; use up [--detach], down, status [--json], load or test`);
   }
 }
 
 main().catch((e: unknown) => {
-  process.stderr.write(`[mesh] ${e instanceof ComponentError ? e.message : (e as Error).stack ?? String(e)}\n`);
+  process.stderr.write(`[mesh] ${e instanceof ComponentError ? e.message : ((e as Error).stack ?? String(e))}\n`);
   process.exit(1);
 });

@@ -1,8 +1,8 @@
-import { expect } from 'chai';
 import * as fs from 'node:fs';
+import { expect } from 'chai';
 import { parse } from 'yaml';
 import { COMPOSE_CATALOG_FILE, COMPOSE_FILE, renderCompose, renderComposeCatalog } from './compose';
-import { DEFAULT_PORTS as ports, DOMAINS, versions } from './topology';
+import { DOMAINS, DEFAULT_PORTS as ports, versions } from './topology';
 
 describe('compose.yaml', () => {
   it('is exactly what topology.ts generates (run `npm run compose` after changing the topology)', () => {

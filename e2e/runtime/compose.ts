@@ -7,7 +7,7 @@ import { stringify } from 'yaml';
 import { catalogProperties, renderCatalogFile } from '../../control-plane/src/catalogs/generation';
 import { DEFAULT_CATALOG_SETTINGS } from '../../control-plane/src/config';
 import { FHIR_CATALOG } from './fhir-catalog';
-import { DEFAULT_PORTS as ports, DOMAINS, postgres, ROOT, versions } from './topology';
+import { DOMAINS, DEFAULT_PORTS as ports, postgres, ROOT, versions } from './topology';
 
 export const COMPOSE_FILE = path.join(ROOT, 'compose.yaml');
 /** The catalog the Docker Trino mounts: service names instead of loopback, mappings mounted read-only. */
@@ -19,10 +19,12 @@ const COMPOSE_TOKEN_DIR = '/run/secrets/fhir-tokens';
 
 /** Rendered by the control plane's own renderer and settings, so it reads like the catalog it generates live. */
 export function renderComposeCatalog(): string {
-  const domains = DOMAINS.map((d) => ({ odsCode: d.odsCode, baseUrl: `http://fhir:${ports.fhir}/fhir/${d.id}`,
-    authSecretRef: `file:${COMPOSE_TOKEN_DIR}/${d.id}.token` }));
-  return renderCatalogFile(catalogProperties(domains, COMPOSE_MAPPINGS_DIR, DEFAULT_CATALOG_SETTINGS),
-    '`npm run compose` from e2e/runtime/topology.ts');
+  const domains = DOMAINS.map((d) => ({
+    odsCode: d.odsCode,
+    baseUrl: `http://fhir:${ports.fhir}/fhir/${d.id}`,
+    authSecretRef: `file:${COMPOSE_TOKEN_DIR}/${d.id}.token`,
+  }));
+  return renderCatalogFile(catalogProperties(domains, COMPOSE_MAPPINGS_DIR, DEFAULT_CATALOG_SETTINGS), '`npm run compose` from e2e/runtime/topology.ts');
 }
 
 export function renderCompose(): string {
@@ -48,24 +50,36 @@ export function renderCompose(): string {
         image: 'eclipse-temurin:25-jre',
         depends_on: { postgres: { condition: 'service_healthy' } },
         // The jar is the one `npm run mesh` builds (e2e/fhir-server/target).
-        volumes: ['./e2e/fhir-server/target/fhir-mesh-hapi.jar:/app/fhir-mesh-hapi.jar:ro',
-          `./.mesh/secrets/fhir-server:${COMPOSE_FHIR_SECRETS}:ro`],
-        command: ['java', '-Xmx1536m', '-XX:+UseG1GC', '-jar', '/app/fhir-mesh-hapi.jar',
-          '--server.address=0.0.0.0', `--server.port=${ports.fhir}`,
+        volumes: ['./e2e/fhir-server/target/fhir-mesh-hapi.jar:/app/fhir-mesh-hapi.jar:ro', `./.mesh/secrets/fhir-server:${COMPOSE_FHIR_SECRETS}:ro`],
+        command: [
+          'java',
+          '-Xmx1536m',
+          '-XX:+UseG1GC',
+          '-jar',
+          '/app/fhir-mesh-hapi.jar',
+          '--server.address=0.0.0.0',
+          `--server.port=${ports.fhir}`,
           `--spring.datasource.url=jdbc:postgresql://postgres:5432/${postgres.fhirDatabase}`,
-          `--spring.datasource.username=${postgres.user}`, `--mesh.tenants=${tenants}`,
-          `--mesh.callers-file=${COMPOSE_FHIR_SECRETS}/callers.tsv`],
+          `--spring.datasource.username=${postgres.user}`,
+          `--mesh.tenants=${tenants}`,
+          `--mesh.callers-file=${COMPOSE_FHIR_SECRETS}/callers.tsv`,
+        ],
         ports: [`127.0.0.1:${ports.fhir}:${ports.fhir}`],
         healthcheck: {
           test: ['CMD-SHELL', `curl -sf http://127.0.0.1:${ports.fhir}/fhir/${DOMAINS[0]?.id}/metadata > /dev/null`],
-          interval: '10s', retries: 30,
+          interval: '10s',
+          retries: 30,
         },
       },
       trino: {
         image: `trinodb/trino:${versions.trino}`,
         depends_on: { fhir: { condition: 'service_healthy' } },
-        volumes: ['./connector/target/plugin/fhir:/usr/lib/trino/plugin/fhir:ro', './catalogs:/etc/trino/catalog:ro',
-          `./sql-mappings:${COMPOSE_MAPPINGS_DIR}:ro`, `./.mesh/secrets/fhir-tokens:${COMPOSE_TOKEN_DIR}:ro`],
+        volumes: [
+          './connector/target/plugin/fhir:/usr/lib/trino/plugin/fhir:ro',
+          './catalogs:/etc/trino/catalog:ro',
+          `./sql-mappings:${COMPOSE_MAPPINGS_DIR}:ro`,
+          `./.mesh/secrets/fhir-tokens:${COMPOSE_TOKEN_DIR}:ro`,
+        ],
         // The connector reads token files from this folder only.
         environment: { JAVA_TOOL_OPTIONS: `-Dfhir.secrets-dir=${COMPOSE_TOKEN_DIR}` },
         ports: [`127.0.0.1:${ports.trino}:8080`],
@@ -76,8 +90,10 @@ export function renderCompose(): string {
     },
     volumes: { pgdata: {} },
   };
-  return `# Generated from e2e/runtime/topology.ts by \`npm run compose\`; do not edit by hand.\n` +
-    `# The same topology as \`npm run mesh\`, for machines with a Docker engine.\n${stringify(document)}`;
+  return (
+    `# Generated from e2e/runtime/topology.ts by \`npm run compose\`; do not edit by hand.\n` +
+    `# The same topology as \`npm run mesh\`, for machines with a Docker engine.\n${stringify(document)}`
+  );
 }
 
 if (require.main === module) {

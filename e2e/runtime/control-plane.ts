@@ -3,7 +3,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Component, ComponentStatus } from './component';
-import { assertPortFree, httpOk, runningPid, rssMiB, say, startDaemon, stopDaemon, waitUntil } from './processes';
+import { assertPortFree, httpOk, rssMiB, runningPid, say, startDaemon, stopDaemon, waitUntil } from './processes';
 import { MESH_CA_CERT, SECRETS } from './secrets';
 import { ensureServerPem } from './tls';
 import { controlPlaneUrl, HOST, MESH_HOME, paths, ports, postgres, ROOT, trinoUrl } from './topology';

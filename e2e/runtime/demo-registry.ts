@@ -11,6 +11,7 @@ import { controlPlaneUrl, DOMAINS, fhirBaseUrl, ROOT } from './topology';
 export const NATIONAL = { odsCode: 'X26', name: 'NHS England', kind: 'national', region: 'England', ownerContact: 'fhir-mesh@england.example.nhs.uk' };
 const DEMO_VERSION = '1.0.0';
 
+// biome-ignore lint/suspicious/noExplicitAny: the admin API's JSON answers, read by callers field by field
 export async function api(method: string, route: string, body?: unknown, token = opsToken()): Promise<{ status: number; body: any }> {
   const response = await fetch(`${controlPlaneUrl()}/api/v1${route}`, {
     method,
@@ -22,6 +23,7 @@ export async function api(method: string, route: string, body?: unknown, token =
   return { status: response.status, body: text ? JSON.parse(text) : undefined };
 }
 
+// biome-ignore lint/suspicious/noExplicitAny: as api()
 async function ensure(what: string, get: string, create: () => Promise<{ status: number; body: any }>): Promise<void> {
   if ((await api('GET', get)).status === 200) return;
   const created = await create();
@@ -30,15 +32,26 @@ async function ensure(what: string, get: string, create: () => Promise<{ status:
 
 export function demoPublications(): Record<string, unknown>[] {
   const dir = path.join(ROOT, 'sql-mappings');
-  const { tags } = JSON.parse(fs.readFileSync(path.join(ROOT, 'control-plane', 'demo', 'privacy-tags.json'), 'utf8')) as { tags: Record<string, Record<string, string>> };
-  return fs.readdirSync(dir).filter((f) => f.endsWith('.json')).sort().map((file) => {
-    const mapping = JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')) as { table: string; description?: string; view: { name: string } };
-    return {
-      name: mapping.table, domain: NATIONAL.odsCode, version: DEMO_VERSION, description: mapping.description ?? '',
-      sources: DOMAINS.map((d) => d.odsCode), sla: { freshnessHours: 24, availabilityPercent: 99 },
-      views: [mapping.view], privacy: { [mapping.view.name]: tags[mapping.table] ?? {} },
-    };
-  });
+  const { tags } = JSON.parse(fs.readFileSync(path.join(ROOT, 'control-plane', 'demo', 'privacy-tags.json'), 'utf8')) as {
+    tags: Record<string, Record<string, string>>;
+  };
+  return fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith('.json'))
+    .sort()
+    .map((file) => {
+      const mapping = JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')) as { table: string; description?: string; view: { name: string } };
+      return {
+        name: mapping.table,
+        domain: NATIONAL.odsCode,
+        version: DEMO_VERSION,
+        description: mapping.description ?? '',
+        sources: DOMAINS.map((d) => d.odsCode),
+        sla: { freshnessHours: 24, availabilityPercent: 99 },
+        views: [mapping.view],
+        privacy: { [mapping.view.name]: tags[mapping.table] ?? {} },
+      };
+    });
 }
 
 export async function registerDemo(): Promise<void> {
@@ -46,16 +59,26 @@ export async function registerDemo(): Promise<void> {
   await ensure(`domain ${NATIONAL.odsCode}`, `/domains/${NATIONAL.odsCode}`, () => api('POST', '/domains', NATIONAL));
   const endpoints = (await api('GET', '/endpoints')).body as { id: string; baseUrl: string; authSecretRef: string | null }[];
   for (const d of DOMAINS) {
-    await ensure(`domain ${d.odsCode}`, `/domains/${d.odsCode}`, () => api('POST', '/domains', {
-      odsCode: d.odsCode, name: d.name, kind: d.kind, region: d.region, ownerContact: `data-protection@${d.id}.example.nhs.uk`,
-    }));
+    await ensure(`domain ${d.odsCode}`, `/domains/${d.odsCode}`, () =>
+      api('POST', '/domains', {
+        odsCode: d.odsCode,
+        name: d.name,
+        kind: d.kind,
+        region: d.region,
+        ownerContact: `data-protection@${d.id}.example.nhs.uk`,
+      }),
+    );
     // The trust's reader token, by reference: the connector reads the file, the registry never sees the value.
     const authSecretRef = `file:${SECRETS.fhirReaderToken(d.id)}`;
     const existing = endpoints.find((e) => e.baseUrl === fhirBaseUrl(d));
-    const registered = existing === undefined
-      ? await api('POST', '/endpoints', { domain: d.odsCode, baseUrl: fhirBaseUrl(d), authSecretRef })
-      : existing.authSecretRef === authSecretRef ? undefined : await api('PATCH', `/endpoints/${existing.id}`, { authSecretRef });
-    if (registered && registered.status >= 300) throw new Error(`registering the endpoint of ${d.odsCode}: HTTP ${registered.status} ${JSON.stringify(registered.body)}`);
+    const registered =
+      existing === undefined
+        ? await api('POST', '/endpoints', { domain: d.odsCode, baseUrl: fhirBaseUrl(d), authSecretRef })
+        : existing.authSecretRef === authSecretRef
+          ? undefined
+          : await api('PATCH', `/endpoints/${existing.id}`, { authSecretRef });
+    if (registered && registered.status >= 300)
+      throw new Error(`registering the endpoint of ${d.odsCode}: HTTP ${registered.status} ${JSON.stringify(registered.body)}`);
   }
   let published = 0;
   for (const publication of demoPublications()) {
@@ -76,9 +99,15 @@ export function demoAnalystToken(): string {
 }
 
 async function ensureDemoAnalyst(): Promise<void> {
-  await ensure(`consumer ${DEMO_ANALYST.name}`, `/consumers/${DEMO_ANALYST.name}`, () => api('POST', '/consumers', {
-    name: DEMO_ANALYST.name, kind: 'user', roles: ['analyst'], allowedPurposes: [...DEMO_ANALYST.purposes], policies: { projects: [DEMO_ANALYST.project] },
-  }));
+  await ensure(`consumer ${DEMO_ANALYST.name}`, `/consumers/${DEMO_ANALYST.name}`, () =>
+    api('POST', '/consumers', {
+      name: DEMO_ANALYST.name,
+      kind: 'user',
+      roles: ['analyst'],
+      allowedPurposes: [...DEMO_ANALYST.purposes],
+      policies: { projects: [DEMO_ANALYST.project] },
+    }),
+  );
   // A token file left from an earlier registry (a rebuilt database) no longer works: issue a new one.
   if (fs.existsSync(SECRETS.gatewayToken(DEMO_ANALYST.name)) && (await api('GET', '/me', undefined, demoAnalystToken())).status === 200) return;
   const issued = await api('POST', `/consumers/${DEMO_ANALYST.name}/token`);

@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import * as path from 'node:path';
 import { Component, ComponentStatus } from './component';
 import { jdbcUrl } from './postgres';
-import { assertPortFree, httpOk, runningPid, rssMiB, say, startDaemon, stopDaemon, waitUntil } from './processes';
+import { assertPortFree, httpOk, rssMiB, runningPid, say, startDaemon, stopDaemon, waitUntil } from './processes';
 import { ensureSecret, SECRETS, writeSecret } from './secrets';
 import { javaBin, mavenPackage } from './toolchain';
 import { DOMAINS, fhirBaseUrl, HOST, ONBOARDING_TENANT, paths, ports, postgres, ROOT } from './topology';
@@ -53,22 +53,28 @@ export class FhirTrusts implements Component {
     await stopDaemon(NAME);
     await assertPortFree(NAME, ports.fhir);
     say(NAME, `starting HAPI FHIR with partitions ${DOMAINS.map((d) => d.id).join(', ')} on http://${HOST}:${ports.fhir}/fhir/ (heap ${HEAP})`);
-    const pid = startDaemon(NAME, javaBin(), [
-      `-Xmx${HEAP}`,
-      '-XX:+UseG1GC',
-      '-XX:ActiveProcessorCount=2',
-      '--sun-misc-unsafe-memory-access=allow',
-      '-jar', SERVER_JAR,
-      `--server.address=${HOST}`,
-      `--server.port=${ports.fhir}`,
-      `--spring.datasource.url=${jdbcUrl(postgres.fhirDatabase)}`,
-      `--spring.datasource.username=${postgres.roles.fhir}`,
-      `--mesh.tenants=${FHIR_TENANTS.join(',')}`,
-      `--mesh.callers-file=${SECRETS.fhirCallers}`,
-      `--mesh.access-log-dir=${paths.logs}`,
-      `--mesh.access-log-key-file=${SECRETS.fhirAccessLogKey}`,
-      // The database password through the environment (Spring's relaxed binding), never on the command line.
-    ], { ...process.env, SPRING_DATASOURCE_PASSWORD: ensureSecret(SECRETS.fhirDatabase) });
+    const pid = startDaemon(
+      NAME,
+      javaBin(),
+      [
+        `-Xmx${HEAP}`,
+        '-XX:+UseG1GC',
+        '-XX:ActiveProcessorCount=2',
+        '--sun-misc-unsafe-memory-access=allow',
+        '-jar',
+        SERVER_JAR,
+        `--server.address=${HOST}`,
+        `--server.port=${ports.fhir}`,
+        `--spring.datasource.url=${jdbcUrl(postgres.fhirDatabase)}`,
+        `--spring.datasource.username=${postgres.roles.fhir}`,
+        `--mesh.tenants=${FHIR_TENANTS.join(',')}`,
+        `--mesh.callers-file=${SECRETS.fhirCallers}`,
+        `--mesh.access-log-dir=${paths.logs}`,
+        `--mesh.access-log-key-file=${SECRETS.fhirAccessLogKey}`,
+        // The database password through the environment (Spring's relaxed binding), never on the command line.
+      ],
+      { ...process.env, SPRING_DATASOURCE_PASSWORD: ensureSecret(SECRETS.fhirDatabase) },
+    );
     const ms = await waitUntil(NAME, 'serving every domain', allDomainsReady, { timeoutMs: 300_000, pid });
     say(NAME, `ready in ${(ms / 1000).toFixed(1)} s`);
     return true;
@@ -80,15 +86,17 @@ export class FhirTrusts implements Component {
 
   async status(): Promise<ComponentStatus[]> {
     const pid = runningPid(NAME);
-    return Promise.all(DOMAINS.map(async (domain): Promise<ComponentStatus> => {
-      const url = fhirBaseUrl(domain);
-      const base = { name: `fhir:${domain.id}`, kind: 'fhir' as const, url, pid, rssMiB: pid ? rssMiB(pid) : undefined };
-      try {
-        const healthy = await httpOk(`${url}/metadata`, 5000);
-        return { ...base, healthy, detail: `${domain.odsCode} ${domain.name}` };
-      } catch (e) {
-        return { ...base, healthy: false, detail: `${domain.odsCode}: ${(e as Error).message}` };
-      }
-    }));
+    return Promise.all(
+      DOMAINS.map(async (domain): Promise<ComponentStatus> => {
+        const url = fhirBaseUrl(domain);
+        const base = { name: `fhir:${domain.id}`, kind: 'fhir' as const, url, pid, rssMiB: pid ? rssMiB(pid) : undefined };
+        try {
+          const healthy = await httpOk(`${url}/metadata`, 5000);
+          return { ...base, healthy, detail: `${domain.odsCode} ${domain.name}` };
+        } catch (e) {
+          return { ...base, healthy: false, detail: `${domain.odsCode}: ${(e as Error).message}` };
+        }
+      }),
+    );
   }
 }

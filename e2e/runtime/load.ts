@@ -30,8 +30,10 @@ export function loaderAuthorization(): { authorization: string } {
 }
 
 async function countOnServer(domain: DomainSpec, resourceType: string): Promise<number> {
-  const response = await fetch(`${fhirBaseUrl(domain)}/${resourceType}?_summary=count&_total=accurate`,
-    { headers: { accept: 'application/fhir+json', ...loaderAuthorization() }, signal: AbortSignal.timeout(60_000) });
+  const response = await fetch(`${fhirBaseUrl(domain)}/${resourceType}?_summary=count&_total=accurate`, {
+    headers: { accept: 'application/fhir+json', ...loaderAuthorization() },
+    signal: AbortSignal.timeout(60_000),
+  });
   if (!response.ok) throw new ComponentError('load', `${domain.id}: counting ${resourceType} answered HTTP ${response.status}`);
   const bundle = (await response.json()) as { total?: number };
   return bundle.total ?? 0;
@@ -49,7 +51,10 @@ async function* batchesOf(file: string): AsyncGenerator<Record<string, unknown>[
   for await (const line of lines) {
     if (!line.trim()) continue;
     batch.push(JSON.parse(line) as Record<string, unknown>);
-    if (batch.length === BATCH) { yield batch; batch = []; }
+    if (batch.length === BATCH) {
+      yield batch;
+      batch = [];
+    }
   }
   if (batch.length) yield batch;
 }
@@ -72,8 +77,10 @@ async function postTransaction(domain: DomainSpec, resourceType: string, resourc
   if (!response.ok) {
     const text = await response.text();
     const diagnostics = /"diagnostics"\s*:\s*"([^"]{0,500})/.exec(text)?.[1] ?? text.slice(0, 500);
-    throw new ComponentError('load', `${domain.id}: a transaction of ${resources.length} ${resourceType} resources ` +
-      `failed with HTTP ${response.status}: ${diagnostics}`);
+    throw new ComponentError(
+      'load',
+      `${domain.id}: a transaction of ${resources.length} ${resourceType} resources ` + `failed with HTTP ${response.status}: ${diagnostics}`,
+    );
   }
   await response.arrayBuffer();
 }

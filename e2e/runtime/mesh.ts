@@ -7,12 +7,12 @@ import { Component, ComponentStatus } from './component';
 import { ControlPlane } from './control-plane';
 import { registerDemo } from './demo-registry';
 import { FhirTrusts } from './fhir';
-import { loadSyntheticData, LoadReport } from './load';
+import { LoadReport, loadSyntheticData } from './load';
 import { cachedArtefact } from './maven-central';
 import { Postgres } from './postgres';
 import { restrictMeshHome, rssMiB, runningPid, say } from './processes';
-import { Trino } from './trino';
 import { paths, versions } from './topology';
+import { Trino } from './trino';
 
 /** Start order; shut-down runs in reverse. */
 export function meshComponents(): Component[] {
@@ -64,10 +64,12 @@ export async function meshUp(): Promise<UpReport> {
     started,
     seconds: { prepare, data, start, load: loadSeconds, total: since(t0) },
     load,
-    rssMiB: Object.fromEntries(['fhir', 'trino', 'control-plane'].map((name) => {
-      const pid = runningPid(name);
-      return [name, pid ? rssMiB(pid) : undefined];
-    })),
+    rssMiB: Object.fromEntries(
+      ['fhir', 'trino', 'control-plane'].map((name) => {
+        const pid = runningPid(name);
+        return [name, pid ? rssMiB(pid) : undefined];
+      }),
+    ),
   };
   fs.mkdirSync(paths.logs, { recursive: true });
   fs.writeFileSync(path.join(paths.logs, 'mesh-up.json'), `${JSON.stringify(report, null, 2)}\n`, { mode: 0o600 });
@@ -95,13 +97,19 @@ export async function meshStatus(): Promise<ComponentStatus[]> {
 /** The Trino CLI is one way to connect; it is cached like every other download. */
 export async function trinoCliJar(): Promise<string> {
   return cachedArtefact('trino-cli', {
-    group: 'io.trino', artifact: 'trino-cli', version: versions.trino, extension: 'jar', classifier: 'executable',
+    group: 'io.trino',
+    artifact: 'trino-cli',
+    version: versions.trino,
+    extension: 'jar',
+    classifier: 'executable',
   });
 }
 
 export function printReport(report: UpReport): void {
   const s = report.seconds;
   say('mesh', `timings: set-up ${s.prepare} s, synthetic data ${s.data} s, start ${s.start} s, load ${s.load} s, total ${s.total} s`);
-  const rss = Object.entries(report.rssMiB).map(([name, mib]) => `${name} ${mib ?? '-'} MiB`).join(', ');
+  const rss = Object.entries(report.rssMiB)
+    .map(([name, mib]) => `${name} ${mib ?? '-'} MiB`)
+    .join(', ');
   say('mesh', `resident memory: ${rss}`);
 }

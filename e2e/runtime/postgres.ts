@@ -21,7 +21,10 @@ const PG_ROOT = '/usr/lib/postgresql';
 
 function pgBinDir(): string {
   const versions = fs.existsSync(PG_ROOT)
-    ? fs.readdirSync(PG_ROOT).filter((v) => fs.existsSync(path.join(PG_ROOT, v, 'bin', 'initdb'))).sort((a, b) => Number(b) - Number(a))
+    ? fs
+        .readdirSync(PG_ROOT)
+        .filter((v) => fs.existsSync(path.join(PG_ROOT, v, 'bin', 'initdb')))
+        .sort((a, b) => Number(b) - Number(a))
     : [];
   const newest = versions[0];
   if (newest === undefined) return '';
@@ -136,8 +139,11 @@ export class Postgres implements Component {
   async prepare(): Promise<void> {
     if (!pgBinDir()) {
       if (!isRoot()) {
-        throw new ComponentError(NAME, `PostgreSQL server binaries not found under ${PG_ROOT}; install Debian's ` +
-          `'postgresql' package (sudo apt-get install -y postgresql) and run again`);
+        throw new ComponentError(
+          NAME,
+          `PostgreSQL server binaries not found under ${PG_ROOT}; install Debian's ` +
+            `'postgresql' package (sudo apt-get install -y postgresql) and run again`,
+        );
       }
       say(NAME, `installing Debian package 'postgresql' (apt-get)`);
       run(NAME, 'apt-get', ['update', '-qq']);
@@ -210,13 +216,18 @@ export class Postgres implements Component {
         // scram-sha-256 is the server default; the literal is escaped by the driver's quoting rules.
         await client.query(`alter role ${role} password ${client.escapeLiteral(ensureSecret(rolePasswordFile(role)))}`);
       }
-      for (const [database, owner] of [[postgres.registryDatabase, r.registryOwner], [postgres.fhirDatabase, r.fhir]] as const) {
+      for (const [database, owner] of [
+        [postgres.registryDatabase, r.registryOwner],
+        [postgres.fhirDatabase, r.fhir],
+      ] as const) {
         const exists = await client.query('select 1 from pg_database where datname = $1', [database]);
         if (exists.rowCount === 0) await client.query(`create database ${database} owner ${owner}`);
         await client.query(`alter database ${database} owner to ${owner}`);
         // Nobody connects to a database that is not theirs (the superuser aside).
         await client.query(`revoke all on database ${database} from public`);
-        await client.query(`grant connect on database ${database} to ${database === postgres.fhirDatabase ? r.fhir : `${r.registryOwner}, ${r.registryApp}, ${r.auditRetention}`}`);
+        await client.query(
+          `grant connect on database ${database} to ${database === postgres.fhirDatabase ? r.fhir : `${r.registryOwner}, ${r.registryApp}, ${r.auditRetention}`}`,
+        );
       }
     });
     // Objects made by the superuser in earlier meshes pass to their database's owner role.

@@ -1,6 +1,6 @@
 // Starting, watching and stopping the mesh's long-running processes: each component gets a log file
 // under .mesh/logs and a pid file under .mesh/run, so `mesh:down` and `mesh:status` work from any shell.
-import { spawn, SpawnOptions, spawnSync, SpawnSyncOptions } from 'node:child_process';
+import { SpawnOptions, SpawnSyncOptions, spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as https from 'node:https';
 import * as net from 'node:net';
@@ -9,7 +9,10 @@ import { MESH_HOME, paths } from './topology';
 
 /** An error that names the component that failed: the message a user sees. */
 export class ComponentError extends Error {
-  constructor(readonly component: string, message: string) {
+  constructor(
+    readonly component: string,
+    message: string,
+  ) {
     super(`${component}: ${message}`);
   }
 }
@@ -56,21 +59,26 @@ export function runningPid(component: string): number | undefined {
 export async function isPortInUse(port: number, host = '127.0.0.1'): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = net.connect({ port, host });
-    socket.once('connect', () => { socket.destroy(); resolve(true); });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
     socket.once('error', () => resolve(false));
   });
 }
 
 export async function assertPortFree(component: string, port: number): Promise<void> {
   if (await isPortInUse(port)) {
-    throw new ComponentError(component, `port ${port} on 127.0.0.1 is already in use by another process; ` +
-      `stop it, or choose another port (see e2e/runtime/topology.ts for the MESH_*_PORT variables)`);
+    throw new ComponentError(
+      component,
+      `port ${port} on 127.0.0.1 is already in use by another process; ` +
+        `stop it, or choose another port (see e2e/runtime/topology.ts for the MESH_*_PORT variables)`,
+    );
   }
 }
 
 /** Starts a detached daemon whose output goes to its log file; the pid is recorded for mesh:down. */
-export function startDaemon(component: string, command: string, args: string[], env: NodeJS.ProcessEnv = process.env,
-  cwd?: string): number {
+export function startDaemon(component: string, command: string, args: string[], env: NodeJS.ProcessEnv = process.env, cwd?: string): number {
   fs.mkdirSync(paths.logs, { recursive: true });
   fs.mkdirSync(paths.run, { recursive: true });
   const out = fs.openSync(logFile(component), 'w', 0o600);
@@ -98,7 +106,15 @@ export async function stopDaemon(component: string, graceMs = 20_000): Promise<b
 
 function signalGroup(pid: number, signal: NodeJS.Signals): void {
   // Daemons are started detached, so each leads its own process group: signal the whole group.
-  try { process.kill(-pid, signal); } catch { try { process.kill(pid, signal); } catch { /* already gone */ } }
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    try {
+      process.kill(pid, signal);
+    } catch {
+      /* already gone */
+    }
+  }
 }
 
 export function sleep(ms: number): Promise<void> {
@@ -117,19 +133,28 @@ export function tailOf(file: string, lines = 15): string {
  * Polls `probe` until it returns true. Fails with the component's name and the end of its log if the
  * process dies or the time runs out, so a failed start never looks like a hang.
  */
-export async function waitUntil(component: string, what: string, probe: () => Promise<boolean>,
-  opts: { timeoutMs: number; pid?: number; log?: string }): Promise<number> {
+export async function waitUntil(
+  component: string,
+  what: string,
+  probe: () => Promise<boolean>,
+  opts: { timeoutMs: number; pid?: number; log?: string },
+): Promise<number> {
   const started = Date.now();
   let lastReport = started;
   for (;;) {
     if (await probe().catch(() => false)) return Date.now() - started;
     if (opts.pid !== undefined && !isAlive(opts.pid)) {
-      throw new ComponentError(component, `process exited before it was ${what}; last log lines ` +
-        `(${opts.log ?? logFile(component)}):\n${tailOf(opts.log ?? logFile(component))}`);
+      throw new ComponentError(
+        component,
+        `process exited before it was ${what}; last log lines ` + `(${opts.log ?? logFile(component)}):\n${tailOf(opts.log ?? logFile(component))}`,
+      );
     }
     if (Date.now() - started > opts.timeoutMs) {
-      throw new ComponentError(component, `not ${what} after ${Math.round(opts.timeoutMs / 1000)} s; last log lines ` +
-        `(${opts.log ?? logFile(component)}):\n${tailOf(opts.log ?? logFile(component))}`);
+      throw new ComponentError(
+        component,
+        `not ${what} after ${Math.round(opts.timeoutMs / 1000)} s; last log lines ` +
+          `(${opts.log ?? logFile(component)}):\n${tailOf(opts.log ?? logFile(component))}`,
+      );
     }
     if (Date.now() - lastReport > 15_000) {
       say(component, `waiting until ${what} (${Math.round((Date.now() - started) / 1000)} s)`);
@@ -160,8 +185,12 @@ export function runCaptured(command: string, args: string[], options: SpawnOptio
     const child = spawn(command, args, { ...options, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => { stdout += chunk; });
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => { stderr += chunk; });
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      stdout += chunk;
+    });
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+      stderr += chunk;
+    });
     child.on('error', reject);
     child.on('close', (status) => resolve({ status, stdout, stderr }));
   });
@@ -185,7 +214,10 @@ export async function httpOk(url: string, timeoutMs = 5000): Promise<boolean> {
 }
 
 /** A GET over HTTPS trusting the given CA (fetch cannot be given a CA without an extra dispatcher). */
-export function httpsGet(url: string, options: { ca: Buffer | string; headers?: Record<string, string>; timeoutMs?: number }): Promise<{ status: number; body: string }> {
+export function httpsGet(
+  url: string,
+  options: { ca: Buffer | string; headers?: Record<string, string>; timeoutMs?: number },
+): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const request = https.get(url, { ca: options.ca, headers: options.headers, timeout: options.timeoutMs ?? 5000 }, (response) => {
       const chunks: Buffer[] = [];

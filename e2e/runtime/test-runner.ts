@@ -1,4 +1,4 @@
-// `npm test`: type check, the Java suites, the TypeScript unit suites, then the e2e suite against a real
+// `npm test`: type check, lint and format check, the Java suites, the TypeScript unit suites, then the e2e suite against a real
 // mesh (PostgreSQL, HAPI FHIR trusts, Trino) that it starts itself and stops again afterwards.
 import { spawn } from 'node:child_process';
 import * as path from 'node:path';
@@ -7,10 +7,16 @@ import { say } from './processes';
 import { mavenEnv } from './toolchain';
 import { ROOT } from './topology';
 
-interface SuiteResult { name: string; passed: number; failed: number; exitCode: number }
+interface SuiteResult {
+  name: string;
+  passed: number;
+  failed: number;
+  exitCode: number;
+}
 
 const MOCHA = path.join(ROOT, 'node_modules', '.bin', 'mocha');
 const TSC = path.join(ROOT, 'node_modules', '.bin', 'tsc');
+const BIOME = path.join(ROOT, 'node_modules', '.bin', 'biome');
 
 /** Runs a command with its output shown live, counting tests from the runner's own summary lines. */
 function suite(name: string, command: string, args: string[], cwd = ROOT, env = process.env): Promise<SuiteResult> {
@@ -18,10 +24,12 @@ function suite(name: string, command: string, args: string[], cwd = ROOT, env = 
   return new Promise((resolve) => {
     const child = spawn(command, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
-    const tee = (target: NodeJS.WriteStream) => (chunk: Buffer): void => {
-      output += chunk.toString();
-      target.write(chunk);
-    };
+    const tee =
+      (target: NodeJS.WriteStream) =>
+      (chunk: Buffer): void => {
+        output += chunk.toString();
+        target.write(chunk);
+      };
     child.stdout.on('data', tee(process.stdout));
     child.stderr.on('data', tee(process.stderr));
     child.on('close', (code) => {
@@ -40,7 +48,9 @@ function countTests(output: string): { passed: number; failed: number } {
   // Surefire prints one "Tests run:" total line per module after the per-class lines.
   let passed = 0;
   let failed = 0;
-  for (const m of output.matchAll(/^\[INFO\] Tests run: (\d+), Failures: (\d+), Errors: (\d+), Skipped: (\d+)$|^\[ERROR\] Tests run: (\d+), Failures: (\d+), Errors: (\d+), Skipped: (\d+)$/gm)) {
+  for (const m of output.matchAll(
+    /^\[INFO\] Tests run: (\d+), Failures: (\d+), Errors: (\d+), Skipped: (\d+)$|^\[ERROR\] Tests run: (\d+), Failures: (\d+), Errors: (\d+), Skipped: (\d+)$/gm,
+  )) {
     const [run, failures, errors, skipped] = (m[1] !== undefined ? m.slice(1, 5) : m.slice(5, 9)).map(Number) as [number, number, number, number];
     passed += run - failures - errors - skipped;
     failed += failures + errors;
@@ -51,6 +61,8 @@ function countTests(output: string): { passed: number; failed: number } {
 export async function runTests(): Promise<number> {
   const results: SuiteResult[] = [];
   results.push(await suite('typecheck', TSC, ['--noEmit', '-p', 'tsconfig.json']));
+  // Lint and formatting (biome.json): `npm run lint -- --write` fixes what it can.
+  results.push(await suite('lint and format (Biome)', BIOME, ['check', '.']));
   results.push(await suite('connector (Java)', 'mvn', ['-B', 'test'], path.join(ROOT, 'connector'), mavenEnv()));
   results.push(await suite('FHIR server (Java)', 'mvn', ['-B', 'test'], path.join(ROOT, 'e2e', 'fhir-server'), mavenEnv()));
   results.push(await suite('unit (TypeScript)', MOCHA, ['--require', 'tsx', 'e2e/**/*.test.ts', 'control-plane/test/**/*.test.ts']));

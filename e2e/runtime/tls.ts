@@ -25,9 +25,26 @@ export function ensureMeshCa(): void {
   try {
     const key = path.join(work, 'ca.key');
     const cert = path.join(work, 'ca.pem');
-    openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', String(CA_DAYS), '-sha256',
-      '-subj', '/CN=FHIR mesh local CA',
-      '-addext', 'basicConstraints=critical,CA:TRUE,pathlen:0', '-addext', 'keyUsage=critical,keyCertSign,cRLSign']);
+    openssl([
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      key,
+      '-out',
+      cert,
+      '-days',
+      String(CA_DAYS),
+      '-sha256',
+      '-subj',
+      '/CN=FHIR mesh local CA',
+      '-addext',
+      'basicConstraints=critical,CA:TRUE,pathlen:0',
+      '-addext',
+      'keyUsage=critical,keyCertSign,cRLSign',
+    ]);
     writeSecret(SECRETS.caKey, fs.readFileSync(key, 'utf8'));
     fs.mkdirSync(path.dirname(MESH_CA_CERT), { recursive: true });
     fs.writeFileSync(MESH_CA_CERT, fs.readFileSync(cert, 'utf8'), { mode: 0o644 });
@@ -53,16 +70,36 @@ export function ensureServerPem(file: string, commonName: string): void {
     const caKey = path.join(work, 'ca.key');
     fs.writeFileSync(caKey, fs.readFileSync(SECRETS.caKey), { mode: 0o600 });
     const extensions = path.join(work, 'ext.cnf');
-    fs.writeFileSync(extensions, [
-      `subjectAltName=IP:${HOST},DNS:localhost`,
-      'basicConstraints=critical,CA:FALSE',
-      'keyUsage=critical,digitalSignature,keyEncipherment',
-      'extendedKeyUsage=serverAuth',
-      '',
-    ].join('\n'));
+    fs.writeFileSync(
+      extensions,
+      [
+        `subjectAltName=IP:${HOST},DNS:localhost`,
+        'basicConstraints=critical,CA:FALSE',
+        'keyUsage=critical,digitalSignature,keyEncipherment',
+        'extendedKeyUsage=serverAuth',
+        '',
+      ].join('\n'),
+    );
     openssl(['req', '-new', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', csr, '-subj', `/CN=${commonName}`]);
-    openssl(['x509', '-req', '-in', csr, '-CA', MESH_CA_CERT, '-CAkey', caKey, '-set_serial', `0x${randomBytes(16).toString('hex')}`, '-out', cert,
-      '-days', String(SERVER_DAYS), '-sha256', '-extfile', extensions]);
+    openssl([
+      'x509',
+      '-req',
+      '-in',
+      csr,
+      '-CA',
+      MESH_CA_CERT,
+      '-CAkey',
+      caKey,
+      '-set_serial',
+      `0x${randomBytes(16).toString('hex')}`,
+      '-out',
+      cert,
+      '-days',
+      String(SERVER_DAYS),
+      '-sha256',
+      '-extfile',
+      extensions,
+    ]);
     writeSecret(file, `${fs.readFileSync(key, 'utf8')}${fs.readFileSync(cert, 'utf8')}${ca}`);
   } finally {
     fs.rmSync(work, { recursive: true, force: true });

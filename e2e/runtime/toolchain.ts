@@ -15,12 +15,18 @@ export function javaHome(): string {
     return fromEnv;
   }
   const candidates = fs.existsSync(JDK_SEARCH_ROOT)
-    ? fs.readdirSync(JDK_SEARCH_ROOT).filter((name) => /^temurin-(2[5-9])/.test(name)).sort().reverse()
+    ? fs
+        .readdirSync(JDK_SEARCH_ROOT)
+        .filter((name) => /^temurin-(2[5-9])/.test(name))
+        .sort()
+        .reverse()
     : [];
   const found = candidates.map((name) => path.join(JDK_SEARCH_ROOT, name)).find((dir) => fs.existsSync(path.join(dir, 'bin', 'java')));
   if (!found) {
-    throw new ComponentError('java', `no Temurin JDK 25 under ${JDK_SEARCH_ROOT}; install one (e.g. the temurin-25-jdk ` +
-      `package) or point MESH_JAVA_HOME at a JDK 25`);
+    throw new ComponentError(
+      'java',
+      `no Temurin JDK 25 under ${JDK_SEARCH_ROOT}; install one (e.g. the temurin-25-jdk package) or point MESH_JAVA_HOME at a JDK 25`,
+    );
   }
   return found;
 }

@@ -4,8 +4,8 @@ import * as fs from 'node:fs';
 import { BasicAuth, Trino } from 'trino-client';
 import { httpsGet } from './processes';
 import { MESH_CA_CERT } from './secrets';
-import { trinoPassword, TRINO_USERS } from './trino-security';
 import { trinoUrl } from './topology';
+import { TRINO_USERS, trinoPassword } from './trino-security';
 
 export function meshCa(): Buffer {
   return fs.readFileSync(MESH_CA_CERT);

@@ -30,7 +30,9 @@ export function pbkdf2Entry(password: string, iterations = 10_000): string {
 }
 
 export function trinoPasswordFile(): string {
-  return `${Object.values(TRINO_USERS).map((user) => `${user}:${pbkdf2Entry(trinoPassword(user))}`).join('\n')}\n`;
+  return `${Object.values(TRINO_USERS)
+    .map((user) => `${user}:${pbkdf2Entry(trinoPassword(user))}`)
+    .join('\n')}\n`;
 }
 
 export function trinoPassword(user: string): string {
@@ -50,10 +52,7 @@ export function trinoAccessRules(fhirCatalog: string): Record<string, unknown> {
       { catalog: 'system', allow: 'read-only' },
       { catalog: '.*', allow: 'none' },
     ],
-    schemas: [
-      { user: ADMINS, owner: true },
-      { owner: false },
-    ],
+    schemas: [{ user: ADMINS, owner: true }, { owner: false }],
     tables: [
       { user: ADMINS, privileges: ['SELECT', 'INSERT', 'DELETE', 'UPDATE', 'OWNERSHIP', 'GRANT_SELECT'] },
       // Queries, tasks, nodes and transactions of every user, with their SQL text.
@@ -61,28 +60,15 @@ export function trinoAccessRules(fhirCatalog: string): Record<string, unknown> {
       { catalog: 'system', privileges: ['SELECT'] },
       { catalog: fhirCatalog, privileges: ['SELECT'] },
     ],
-    procedures: [
-      { user: ADMINS, catalog: 'system', schema: 'runtime', procedure: 'kill_query', privileges: ['EXECUTE'] },
-    ],
+    procedures: [{ user: ADMINS, catalog: 'system', schema: 'runtime', procedure: 'kill_query', privileges: ['EXECUTE'] }],
     queries: [
       { user: ADMINS, allow: ['execute', 'view', 'kill'] },
       // Everyone else: their own queries only (Trino always lets an owner see and kill their own).
       { allow: ['execute'] },
     ],
-    system_information: [
-      { user: ADMINS, allow: ['read', 'write'] },
-    ],
-    system_session_properties: [
-      { user: ADMINS, allow: true },
-      { allow: false },
-    ],
-    catalog_session_properties: [
-      { user: ADMINS, allow: true },
-      { catalog: fhirCatalog, property: 'pushdown_enabled', allow: true },
-      { allow: false },
-    ],
-    impersonation: [
-      { original_user: ADMINS, new_user: '.*', allow: true },
-    ],
+    system_information: [{ user: ADMINS, allow: ['read', 'write'] }],
+    system_session_properties: [{ user: ADMINS, allow: true }, { allow: false }],
+    catalog_session_properties: [{ user: ADMINS, allow: true }, { catalog: fhirCatalog, property: 'pushdown_enabled', allow: true }, { allow: false }],
+    impersonation: [{ original_user: ADMINS, new_user: '.*', allow: true }],
   };
 }

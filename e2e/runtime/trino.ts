@@ -3,14 +3,14 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Component, ComponentStatus } from './component';
-import { cachedArtefact } from './maven-central';
-import { assertPortFree, ComponentError, httpsGet, run, runningPid, rssMiB, say, startDaemon, stopDaemon, waitUntil } from './processes';
-import { javaBin, mavenPackage } from './toolchain';
 import { FHIR_CATALOG } from './fhir-catalog';
+import { cachedArtefact } from './maven-central';
+import { assertPortFree, ComponentError, httpsGet, rssMiB, run, runningPid, say, startDaemon, stopDaemon, waitUntil } from './processes';
 import { ensureSecret, MESH_CA_CERT, SECRETS } from './secrets';
 import { ensureServerPem } from './tls';
-import { trinoAccessRules, trinoPasswordFile } from './trino-security';
+import { javaBin, mavenPackage } from './toolchain';
 import { FHIR_TOKEN_DIR, HOST, paths, ports, ROOT, trinoInternalUrl, trinoUrl, versions } from './topology';
+import { trinoAccessRules, trinoPasswordFile } from './trino-security';
 
 const NAME = 'trino';
 const CONNECTOR_DIR = path.join(ROOT, 'connector');
@@ -61,7 +61,8 @@ function jvmArgs(): string[] {
     // The only folder the fhir connector reads bearer-token files from; set here, not in catalogs, which
     // any user allowed CREATE CATALOG writes.
     `-Dfhir.secrets-dir=${FHIR_TOKEN_DIR}`,
-    '-cp', `${path.join(installDir(), 'lib')}/*`,
+    '-cp',
+    `${path.join(installDir(), 'lib')}/*`,
     'io.trino.server.TrinoServer',
   ];
 }
@@ -115,7 +116,10 @@ export class Trino implements Component {
   async prepare(): Promise<void> {
     if (!fs.existsSync(path.join(installDir(), 'lib'))) {
       const tarball = await cachedArtefact(NAME, {
-        group: 'io.trino', artifact: 'trino-server-core', version: versions.trino, extension: 'tar.gz',
+        group: 'io.trino',
+        artifact: 'trino-server-core',
+        version: versions.trino,
+        extension: 'tar.gz',
       });
       say(NAME, `unpacking ${path.basename(tarball)}`);
       run(NAME, 'tar', ['xzf', tarball, '-C', paths.cache]);
@@ -132,12 +136,18 @@ export class Trino implements Component {
     fs.chmodSync(FHIR_TOKEN_DIR, 0o700);
     ensureServerPem(SECRETS.trinoHttps, 'trino');
     fs.writeFileSync(path.join(etc, 'config.properties'), configProperties(), { mode: 0o600 });
-    fs.writeFileSync(path.join(etc, 'password-authenticator.properties'),
-      `password-authenticator.name=file\nfile.password-file=${path.join(etc, 'password.db')}\n`, { mode: 0o600 });
+    fs.writeFileSync(
+      path.join(etc, 'password-authenticator.properties'),
+      `password-authenticator.name=file\nfile.password-file=${path.join(etc, 'password.db')}\n`,
+      { mode: 0o600 },
+    );
     fs.writeFileSync(path.join(etc, 'password.db'), trinoPasswordFile(), { mode: 0o600 });
     fs.writeFileSync(path.join(etc, 'rules.json'), `${JSON.stringify(trinoAccessRules(FHIR_CATALOG), null, 2)}\n`, { mode: 0o600 });
-    fs.writeFileSync(path.join(etc, 'access-control.properties'),
-      `access-control.name=file\nsecurity.config-file=${path.join(etc, 'rules.json')}\nsecurity.refresh-period=5s\n`, { mode: 0o600 });
+    fs.writeFileSync(
+      path.join(etc, 'access-control.properties'),
+      `access-control.name=file\nsecurity.config-file=${path.join(etc, 'rules.json')}\nsecurity.refresh-period=5s\n`,
+      { mode: 0o600 },
+    );
     // `mode` only applies to new files: tighten what an earlier version wrote.
     for (const file of fs.readdirSync(etc)) fs.chmodSync(path.join(etc, file), 0o600);
     fs.writeFileSync(path.join(etc, 'log.properties'), 'io.trino=INFO\n');
@@ -179,7 +189,10 @@ export class Trino implements Component {
   }
 }
 
-interface ServerInfo { starting: boolean; nodeVersion: { version: string } }
+interface ServerInfo {
+  starting: boolean;
+  nodeVersion: { version: string };
+}
 
 /** GET /v1/info over HTTPS, trusting the mesh CA: public in Trino, so no password is sent. */
 async function serverInfo(): Promise<ServerInfo> {

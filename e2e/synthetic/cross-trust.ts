@@ -3,12 +3,8 @@
 // observations, conditions, procedures... recorded in them - are MOVED there, as if they had been
 // treated at the second hospital. Federated queries can then join on NHS number across domains.
 import { hashOrder, pick } from './deterministic';
-import {
-  asArray, cloneJson, encounterRefOf, isObject, parseRelative, patientRefOf, refKey, rewriteReferences, type Resource,
-} from './fhir';
-import {
-  addResource, byPatient, dropDanglingReferences, homePatients, nhsNumberOf, ofType, periodStart, type DomainRecords,
-} from './domain-records';
+import { addResource, byPatient, type DomainRecords, dropDanglingReferences, homePatients, nhsNumberOf, ofType, periodStart } from './domain-records';
+import { asArray, cloneJson, encounterRefOf, isObject, parseRelative, patientRefOf, type Resource, refKey, rewriteReferences } from './fhir';
 import { trustOrganizationId } from './trust';
 import { mrnIdentifier, mrnSystem } from './uk-flavour';
 
@@ -33,8 +29,7 @@ export function shareAcrossTrusts(all: readonly DomainRecords[], options: CrossT
   for (const home of all) {
     const others = all.filter((d) => d !== home);
     const resourcesOf = byPatient(home);
-    const encountersOf = (p: Resource): Resource[] =>
-      (resourcesOf.get(refKey(p)) ?? []).filter((r) => r.resourceType === 'Encounter');
+    const encountersOf = (p: Resource): Resource[] => (resourcesOf.get(refKey(p)) ?? []).filter((r) => r.resourceType === 'Encounter');
     const patients = homePatients(home);
     const candidates = patients.filter((p) => encountersOf(p).length >= 2); // one stays home, one moves
     const count = Math.min(candidates.length, Math.max(1, Math.round(options.fraction * patients.length)));

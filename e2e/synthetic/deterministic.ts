@@ -34,7 +34,10 @@ export function hashOrder<T>(list: readonly T[], key: (item: T) => string, salt:
 /** Allocates distinct numbers of a fixed width: first try derived from the key, then probe upwards. */
 export class UniqueNumberAllocator {
   private readonly used = new Set<string>();
-  constructor(private readonly digits: number, private readonly salt: string) {}
+  constructor(
+    private readonly digits: number,
+    private readonly salt: string,
+  ) {}
 
   next(key: string): string {
     const modulus = 10 ** this.digits;

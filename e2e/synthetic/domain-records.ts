@@ -2,9 +2,7 @@
 // which patients are only visiting (copies made by cross-trust.ts), and the MRN allocator.
 import type { DomainSpec } from '../runtime/topology';
 import { compareStrings, UniqueNumberAllocator } from './deterministic';
-import {
-  asArray, asObject, asString, isObject, parseRelative, patientRefOf, refKey, rewriteReferences, type Resource,
-} from './fhir';
+import { asArray, asObject, asString, isObject, parseRelative, patientRefOf, type Resource, refKey, rewriteReferences } from './fhir';
 import { NHS_NUMBER_SYSTEM } from './nhs-number';
 import { practitionerDisplay } from './uk-flavour';
 
@@ -36,9 +34,7 @@ export function addResource(records: DomainRecords, resource: Resource): void {
 
 /** Resources of one type, sorted by id. */
 export function ofType(records: DomainRecords, type: string): Resource[] {
-  return [...records.resources.values()]
-    .filter((r) => r.resourceType === type)
-    .sort((a, b) => compareStrings(a.id, b.id));
+  return [...records.resources.values()].filter((r) => r.resourceType === type).sort((a, b) => compareStrings(a.id, b.id));
 }
 
 /** Patients whose record originates in this domain (not visitors). */
@@ -68,8 +64,16 @@ export function byPatient(records: DomainRecords): Map<string, Resource[]> {
 
 /** Resource types that make no sense without their patient (FHIR requires subject/patient). */
 const PATIENT_BOUND = new Set([
-  'Encounter', 'Condition', 'Observation', 'DiagnosticReport', 'Procedure', 'MedicationRequest',
-  'Immunization', 'AllergyIntolerance', 'CarePlan', 'Consent',
+  'Encounter',
+  'Condition',
+  'Observation',
+  'DiagnosticReport',
+  'Procedure',
+  'MedicationRequest',
+  'Immunization',
+  'AllergyIntolerance',
+  'CarePlan',
+  'Consent',
 ]);
 
 /**

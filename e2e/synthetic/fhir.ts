@@ -81,10 +81,7 @@ export function isValidFhirId(id: string): boolean {
  * new reference string, or null to remove it. A removed reference disappears from its array, or its
  * property is deleted; an array left empty is deleted too. Edits in place.
  */
-export function rewriteReferences(
-  node: unknown,
-  decide: (reference: string, holder: Reference) => string | null,
-): void {
+export function rewriteReferences(node: unknown, decide: (reference: string, holder: Reference) => string | null): void {
   visit(node);
 
   function visit(value: unknown): void {

@@ -7,10 +7,10 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { DOMAINS, paths } from '../runtime/topology';
 import { compareStrings, sha256Hex } from './deterministic';
-import { buildManifest, MANIFEST_FILE, renderManifest, type Manifest } from './manifest';
-import { generationParams, type GenerationParams, type SizeName } from './params';
-import { postProcess, type DomainInput } from './pipeline';
-import { inParallel, runSynthea, seconds, syntheaClasspath, type Log } from './synthea-runner';
+import { buildManifest, MANIFEST_FILE, type Manifest, renderManifest } from './manifest';
+import { type GenerationParams, generationParams, type SizeName } from './params';
+import { type DomainInput, postProcess } from './pipeline';
+import { inParallel, type Log, runSynthea, seconds, syntheaClasspath } from './synthea-runner';
 
 export interface SyntheticDataOptions {
   size?: SizeName;
@@ -41,20 +41,22 @@ export async function ensureSyntheticData(options: SyntheticDataOptions = {}): P
   const started = Date.now();
   const classpath = await syntheaClasspath(params.synthea.syntheaVersion, log);
   const concurrency = Math.max(1, Math.min(2, os.cpus().length));
-  const fhirDirs = await inParallel(DOMAINS, concurrency, (domain) =>
-    runSynthea(domain, params.synthea, classpath, log, options.force ?? false),
-  );
+  const fhirDirs = await inParallel(DOMAINS, concurrency, (domain) => runSynthea(domain, params.synthea, classpath, log, options.force ?? false));
 
   const postStarted = Date.now();
   const inputs: DomainInput[] = DOMAINS.map((domain, i) => ({ domain, bundles: () => readBundles(fhirDirs[i] as string) }));
-  const result = postProcess(inputs, DOMAINS, { ...params.postProcess, referenceDate: params.synthea.referenceDate }, (m) =>
-    log(`synthetic: ${m}`),
-  );
+  const result = postProcess(inputs, DOMAINS, { ...params.postProcess, referenceDate: params.synthea.referenceDate }, (m) => log(`synthetic: ${m}`));
   const manifest = buildManifest(params, result);
-  writeOutput(out, result.domains.map((d) => ({ id: d.domain.id, files: d.files })), renderManifest(manifest));
+  writeOutput(
+    out,
+    result.domains.map((d) => ({ id: d.domain.id, files: d.files })),
+    renderManifest(manifest),
+  );
   log(`synthetic: post-processed and written ... ${seconds(postStarted)}`);
   for (const d of manifest.domains) {
-    const labels = Object.entries(d.securityLabels).map(([k, v]) => `${k}=${v}`).join(' ');
+    const labels = Object.entries(d.securityLabels)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(' ');
     log(
       `synthetic: ${d.id} ${d.totalResources} resources, ${d.homePatients}+${d.visitingPatients} patients, ` +
         `${d.optedOutPatients} opted out, labels ${labels}`,
@@ -65,11 +67,7 @@ export async function ensureSyntheticData(options: SyntheticDataOptions = {}): P
 }
 
 /** What the loader needs for one domain: its NDJSON folder and the expected count per resource type. */
-export function syntheticDomainData(
-  manifest: Manifest,
-  domainId: string,
-  out: string = paths.synthetic,
-): { dir: string; counts: Record<string, number> } {
+export function syntheticDomainData(manifest: Manifest, domainId: string, out: string = paths.synthetic): { dir: string; counts: Record<string, number> } {
   const domain = manifest.domains.find((d) => d.id === domainId);
   if (!domain) throw new Error(`synthetic data has no domain ${domainId}`);
   return { dir: path.join(path.resolve(out), domainId), counts: { ...domain.counts } };

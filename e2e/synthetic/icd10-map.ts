@@ -2,7 +2,7 @@
 // conditions Synthea actually emits. The official NHS England map is licensed, so this is a small,
 // reviewed-by-eye approximation covering the most frequent codes (checked against generated data).
 // Social "findings" that ICD-10 has no problem code for (employment, education level) stay unmapped.
-import { codeIn, codings, ICD10, SNOMED, type Coding, type Resource } from './fhir';
+import { type Coding, codeIn, codings, ICD10, type Resource, SNOMED } from './fhir';
 
 type Icd10 = readonly [code: string, display: string];
 

@@ -1,9 +1,10 @@
 // manifest.json: what was generated and from what. It holds no timestamps or durations, so it is
 // byte-identical between runs too, and its `params` decide whether existing output can be reused.
-import { fileDigest, LOAD_ORDER, type PipelineResult } from './pipeline';
-import type { GenerationParams } from './params';
+
 import type { SharedPatient } from './cross-trust';
 import type { OptOut } from './opt-outs';
+import type { GenerationParams } from './params';
+import { fileDigest, LOAD_ORDER, type PipelineResult } from './pipeline';
 import type { SecurityLabel } from './security-labels';
 
 export const MANIFEST_FILE = 'manifest.json';
@@ -81,5 +82,5 @@ export function buildManifest(params: GenerationParams, result: PipelineResult):
 }
 
 export function renderManifest(manifest: Manifest): string {
-  return JSON.stringify(manifest, null, 2) + '\n';
+  return `${JSON.stringify(manifest, null, 2)}\n`;
 }

@@ -2,10 +2,11 @@
 // confidential data is not used for research or planning. Modelled as an R4 Consent (provision deny for
 // those purposes) in EVERY domain that holds a record for that NHS number, so the mesh must honour it
 // whichever trust the data comes from.
-import { hashInt, hashOrder } from './deterministic';
-import { LOINC, refKey, type Resource } from './fhir';
-import { addResource, homePatients, nhsNumberOf, ofType, type DomainRecords } from './domain-records';
+
 import type { SharedPatient } from './cross-trust';
+import { hashInt, hashOrder } from './deterministic';
+import { addResource, type DomainRecords, homePatients, nhsNumberOf, ofType } from './domain-records';
+import { LOINC, type Resource, refKey } from './fhir';
 
 export const NDOP_POLICY_URI = 'https://digital.nhs.uk/services/national-data-opt-out/operational-policy-guidance-document';
 const ACT_REASON = 'http://terminology.hl7.org/CodeSystem/v3-ActReason';
@@ -41,8 +42,16 @@ export function addOptOuts(all: readonly DomainRecords[], shared: readonly Share
     const sharedHere = new Set(shared.filter((s) => s.home.domain === records.domain.id).map((s) => s.nhsNumber));
     const numbers = patients.map(nhsNumberOf);
     const salt = `ndop-${records.domain.id}`;
-    const sharedFirst = hashOrder(numbers.filter((n) => sharedHere.has(n)), (n) => n, salt).slice(0, options.sharedPerDomain);
-    const rest = hashOrder(numbers.filter((n) => !sharedFirst.includes(n)), (n) => n, salt);
+    const sharedFirst = hashOrder(
+      numbers.filter((n) => sharedHere.has(n)),
+      (n) => n,
+      salt,
+    ).slice(0, options.sharedPerDomain);
+    const rest = hashOrder(
+      numbers.filter((n) => !sharedFirst.includes(n)),
+      (n) => n,
+      salt,
+    );
     for (const n of [...sharedFirst, ...rest].slice(0, count)) chosen.add(n);
   }
 

@@ -1,6 +1,6 @@
 // Every knob that changes the generated data lives here; the manifest records them all, and
 // ensureSyntheticData() regenerates whenever they (or the domains in topology.ts) differ.
-import { DOMAINS, versions, type DomainSpec } from '../runtime/topology';
+import { DOMAINS, type DomainSpec, versions } from '../runtime/topology';
 
 /** Bump when the post-processing changes its output for the same inputs. */
 export const GENERATOR_VERSION = 1;
@@ -42,9 +42,7 @@ export interface GenerationParams {
  */
 const PATIENTS: Record<SizeName, number> = { small: 40, large: 400 };
 
-export function generationParams(
-  options: { size?: SizeName; patients?: number; sourceDigest?: string } = {},
-): GenerationParams {
+export function generationParams(options: { size?: SizeName; patients?: number; sourceDigest?: string } = {}): GenerationParams {
   const size = options.size ?? 'small';
   const patients = options.patients ?? PATIENTS[size];
   if (!Number.isInteger(patients) || patients < 1) throw new Error(`patients must be a positive integer, got ${patients}`);

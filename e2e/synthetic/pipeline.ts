@@ -1,24 +1,34 @@
 // The whole post-processing, without I/O: Synthea bundles per domain in, NDJSON text per domain and
 // resource type out, plus the facts the manifest reports. Same inputs => byte-identical output.
 import type { DomainSpec } from '../runtime/topology';
+import { type SharedPatient, shareAcrossTrusts } from './cross-trust';
 import { compareStrings, sha256Hex } from './deterministic';
-import { parseRelative, referencesOf, withLeadingKeys, type Resource } from './fhir';
-import {
-  assertReferentialIntegrity, homePatients, ofType, refreshDisplays, type DomainRecords,
-} from './domain-records';
-import { shareAcrossTrusts, type SharedPatient } from './cross-trust';
+import { assertReferentialIntegrity, type DomainRecords, homePatients, ofType, refreshDisplays } from './domain-records';
+import { parseRelative, type Resource, referencesOf, withLeadingKeys } from './fhir';
 import { addOptOuts, type OptOut } from './opt-outs';
+import type { PostProcessParams } from './params';
 import { applySecurityLabels, type SecurityLabel } from './security-labels';
 import { importSyntheaDomain } from './synthea-import';
-import type { PostProcessParams } from './params';
 
 /**
  * Output types in an order a loader can PUT them in: every reference points at a type strictly earlier
  * in this list (checked by assertLoadOrder), so batches of one type never wait for each other.
  */
 export const LOAD_ORDER: readonly string[] = [
-  'Organization', 'Location', 'Practitioner', 'Patient', 'Encounter', 'Condition', 'Observation',
-  'DiagnosticReport', 'Procedure', 'MedicationRequest', 'Immunization', 'AllergyIntolerance', 'CarePlan', 'Consent',
+  'Organization',
+  'Location',
+  'Practitioner',
+  'Patient',
+  'Encounter',
+  'Condition',
+  'Observation',
+  'DiagnosticReport',
+  'Procedure',
+  'MedicationRequest',
+  'Immunization',
+  'AllergyIntolerance',
+  'CarePlan',
+  'Consent',
 ];
 
 export interface DomainInput {
@@ -100,7 +110,7 @@ export function renderNdjson(records: DomainRecords): Map<string, string> {
   for (const type of LOAD_ORDER) {
     const resources: Resource[] = ofType(records, type);
     if (resources.length === 0) continue;
-    files.set(type, resources.map((r) => JSON.stringify(withLeadingKeys(r)) + '\n').join(''));
+    files.set(type, resources.map((r) => `${JSON.stringify(withLeadingKeys(r))}\n`).join(''));
   }
   return files;
 }

@@ -4,9 +4,9 @@ import { syntheaLikeBundles } from './fixtures/synthea-like';
 import { buildManifest, renderManifest } from './manifest';
 import { isTestRangeNhsNumber } from './nhs-number';
 import { generationParams, type PostProcessParams } from './params';
-import { fileDigest, LOAD_ORDER, postProcess, type PipelineResult } from './pipeline';
-import { ODS_ORGANIZATION_SYSTEM } from './trust';
+import { fileDigest, LOAD_ORDER, type PipelineResult, postProcess } from './pipeline';
 import { SECURITY_LABELS } from './security-labels';
+import { ODS_ORGANIZATION_SYSTEM } from './trust';
 
 const DOMAINS: DomainSpec[] = [
   { id: 'aa1', name: 'Nottingham Test Hospitals NHS Trust', kind: 'trust', odsCode: 'AA1', region: 'Midlands', seed: 1 },
@@ -46,8 +46,9 @@ function parse(result: PipelineResult): Map<string, Res[]> {
 }
 
 function referencesIn(value: unknown, found: string[] = []): string[] {
-  if (Array.isArray(value)) value.forEach((v) => referencesIn(v, found));
-  else if (value && typeof value === 'object') {
+  if (Array.isArray(value)) {
+    for (const v of value) referencesIn(v, found);
+  } else if (value && typeof value === 'object') {
     for (const [k, v] of Object.entries(value)) {
       if (k === 'reference' && typeof v === 'string') found.push(v);
       else referencesIn(v, found);
@@ -80,7 +81,10 @@ describe('post-processing of Synthea bundles', () => {
       expect(types).to.deep.equal(LOAD_ORDER.filter((t) => types.includes(t)));
       for (const dropped of ['Claim', 'ExplanationOfBenefit', 'Provenance', 'Device', 'CareTeam']) expect(types).not.to.include(dropped);
       for (const text of d.files.values()) {
-        const ids = text.trim().split('\n').map((l) => (JSON.parse(l) as Res).id);
+        const ids = text
+          .trim()
+          .split('\n')
+          .map((l) => (JSON.parse(l) as Res).id);
         expect(ids).to.deep.equal([...ids].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)));
       }
     }
@@ -115,8 +119,22 @@ describe('post-processing of Synthea bundles', () => {
   it('removes US identifiers, extensions, addresses and narratives', () => {
     for (const resources of data.values()) {
       const text = JSON.stringify(resources);
-      for (const us of ['us-ssn', 'passport-USA', '2.16.840.1.113883.4.3.25', 'smarthealthit', 'synthetichealth', 'us-npi',
-        'us-core', 'mothersMaidenName', 'birthPlace', 'Massachusetts', 'BOSTON', '555-', 'geolocation', '"text":{"status"']) {
+      for (const us of [
+        'us-ssn',
+        'passport-USA',
+        '2.16.840.1.113883.4.3.25',
+        'smarthealthit',
+        'synthetichealth',
+        'us-npi',
+        'us-core',
+        'mothersMaidenName',
+        'birthPlace',
+        'Massachusetts',
+        'BOSTON',
+        '555-',
+        'geolocation',
+        '"text":{"status"',
+      ]) {
         expect(text, us).not.to.include(us);
       }
       for (const r of resources) {
@@ -196,7 +214,9 @@ describe('post-processing of Synthea bundles', () => {
   it('lets medication and procedures for a sensitive condition inherit its label', () => {
     for (const resources of data.values()) {
       const hiv = new Set(
-        ofType(resources, 'Condition').filter((c) => JSON.stringify(c.code).includes('86406008')).map((c) => `Condition/${c.id}`),
+        ofType(resources, 'Condition')
+          .filter((c) => JSON.stringify(c.code).includes('86406008'))
+          .map((c) => `Condition/${c.id}`),
       );
       for (const r of [...ofType(resources, 'MedicationRequest'), ...ofType(resources, 'Procedure')]) {
         const reasons = ((r.reasonReference as { reference: string }[] | undefined) ?? []).map((x) => x.reference);
@@ -223,10 +243,14 @@ describe('post-processing of Synthea bundles', () => {
       const encounters = ofType(visited, 'Encounter').filter((e) => (e.subject as { reference: string }).reference === `Patient/${visit.id}`);
       expect(encounters).to.have.length(s.movedEncounters);
       expect(s.movedEncounters).to.be.within(1, PARAMS.maxMovedEncounters);
-      const homeEncounters = ofType(data.get(s.home.domain) ?? [], 'Encounter')
-        .filter((e) => (e.subject as { reference: string }).reference === `Patient/${home.id}`);
+      const homeEncounters = ofType(data.get(s.home.domain) ?? [], 'Encounter').filter(
+        (e) => (e.subject as { reference: string }).reference === `Patient/${home.id}`,
+      );
       expect(homeEncounters.length).to.be.greaterThan(0);
-      const latestHome = homeEncounters.map((e) => (e.period as { start: string }).start).sort().pop() as string;
+      const latestHome = homeEncounters
+        .map((e) => (e.period as { start: string }).start)
+        .sort()
+        .pop() as string;
       for (const e of encounters) expect((e.period as { start: string }).start >= latestHome).to.equal(true);
     }
     const all = [...data.values()].flatMap((rs) => ofType(rs, 'Patient')).map((p) => nhsNumber(p));
@@ -254,8 +278,9 @@ describe('post-processing of Synthea bundles', () => {
     }
     for (const d of result.domains) {
       const own = d.homePatients;
-      const homeOptOuts = result.optOuts.filter((o) => o.domains[0] !== undefined && (data.get(d.domain.id) ?? [])
-        .some((p) => p.resourceType === 'Patient' && nhsNumber(p) === o.nhsNumber)).length;
+      const homeOptOuts = result.optOuts.filter(
+        (o) => o.domains[0] !== undefined && (data.get(d.domain.id) ?? []).some((p) => p.resourceType === 'Patient' && nhsNumber(p) === o.nhsNumber),
+      ).length;
       expect(homeOptOuts).to.be.at.least(Math.max(1, Math.round(PARAMS.optOutFraction * own)));
       expect(d.optedOutPatients).to.equal(ofType(data.get(d.domain.id) ?? [], 'Consent').length);
     }

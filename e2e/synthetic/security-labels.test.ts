@@ -10,10 +10,7 @@ const condition = (id: string, snomed: string, text: string, icd?: string): Reso
   resourceType: 'Condition',
   id,
   code: {
-    coding: [
-      { system: 'http://snomed.info/sct', code: snomed, display: text },
-      ...(icd ? [{ system: 'http://hl7.org/fhir/sid/icd-10', code: icd }] : []),
-    ],
+    coding: [{ system: 'http://snomed.info/sct', code: snomed, display: text }, ...(icd ? [{ system: 'http://hl7.org/fhir/sid/icd-10', code: icd }] : [])],
     text,
   },
   subject: { reference: 'Patient/zz9-p' },

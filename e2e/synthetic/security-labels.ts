@@ -3,10 +3,8 @@
 // is such a condition), plus a deterministic sprinkle and a per-domain minimum so every label has
 // enough rows in every domain to test filters.
 import { hashFraction, hashOrder, pick } from './deterministic';
-import {
-  asArray, asObject, asString, codeIn, conceptText, ICD10, isObject, refKey, type Coding, type Resource,
-} from './fhir';
 import type { DomainRecords } from './domain-records';
+import { asArray, asObject, asString, type Coding, codeIn, conceptText, ICD10, isObject, type Resource, refKey } from './fhir';
 
 export const CONFIDENTIALITY_SYSTEM = 'http://terminology.hl7.org/CodeSystem/v3-Confidentiality';
 export const ACT_CODE_SYSTEM = 'http://terminology.hl7.org/CodeSystem/v3-ActCode';
@@ -29,8 +27,15 @@ const IMPLIED: Record<Sensitivity, Confidentiality> = { PSY: 'R', HIV: 'V', SDV:
 
 /** Resource types that may carry labels (demographics, organisations and consents never do). */
 export const LABELLABLE_TYPES = new Set([
-  'Encounter', 'Condition', 'Observation', 'DiagnosticReport', 'Procedure', 'MedicationRequest', 'Immunization',
-  'AllergyIntolerance', 'CarePlan',
+  'Encounter',
+  'Condition',
+  'Observation',
+  'DiagnosticReport',
+  'Procedure',
+  'MedicationRequest',
+  'Immunization',
+  'AllergyIntolerance',
+  'CarePlan',
 ]);
 
 const SELF_HARM = /suicid|self[- ]harm|overdose of|poisoning.*intentional/i;
@@ -76,9 +81,7 @@ function numericValue(resource: Resource): number {
 
 /** Applies labels to one domain in place and returns how many resources carry each label. */
 export function applySecurityLabels(records: DomainRecords, options: LabelOptions): Record<SecurityLabel, number> {
-  const labelled = [...records.resources.values()]
-    .filter((r) => LABELLABLE_TYPES.has(r.resourceType))
-    .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  const labelled = [...records.resources.values()].filter((r) => LABELLABLE_TYPES.has(r.resourceType)).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   const labels = new Map<string, LabelSet>();
   const get = (r: Resource): LabelSet => {
     const key = refKey(r);

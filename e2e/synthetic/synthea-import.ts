@@ -3,22 +3,25 @@
 // domain-prefixed ids, UK identity and contact details, the trust Organization and site Locations.
 import type { DomainSpec } from '../runtime/topology';
 import { compareStrings, sha256Hex, UniqueNumberAllocator } from './deterministic';
-import {
-  asArray, asObject, asString, cloneJson, encounterRefOf, isObject, isResource, isValidFhirId, ref,
-  rewriteReferences, type Resource,
-} from './fhir';
+import { addResource, type DomainRecords, dropDanglingReferences, newDomainRecords, ofType, periodStart } from './domain-records';
+import { asArray, asObject, asString, cloneJson, encounterRefOf, isObject, isResource, isValidFhirId, type Resource, ref, rewriteReferences } from './fhir';
 import { addIcd10 } from './icd10-map';
 import { NhsNumberAllocator } from './nhs-number';
-import {
-  addResource, dropDanglingReferences, newDomainRecords, ofType, periodStart, type DomainRecords,
-} from './domain-records';
 import { siteForEncounterClass, siteLocationId, siteLocations, trustOrganization, trustOrganizationId } from './trust';
 import { anglicisePatient, anglicisePractitioner } from './uk-flavour';
 
 /** Clinical types worth querying; Claim, ExplanationOfBenefit, Provenance, ImagingStudy, Device, ... are dropped. */
 export const CLINICAL_TYPES: readonly string[] = [
-  'Patient', 'Encounter', 'Condition', 'Observation', 'DiagnosticReport', 'Procedure', 'MedicationRequest',
-  'Immunization', 'AllergyIntolerance', 'CarePlan',
+  'Patient',
+  'Encounter',
+  'Condition',
+  'Observation',
+  'DiagnosticReport',
+  'Procedure',
+  'MedicationRequest',
+  'Immunization',
+  'AllergyIntolerance',
+  'CarePlan',
 ];
 
 /** Recorded at one encounter and meaningless without it: dropped with the encounter when trimming. */
@@ -34,12 +37,7 @@ interface Entry {
   resource: Resource;
 }
 
-export function importSyntheaDomain(
-  bundles: readonly unknown[],
-  domain: DomainSpec,
-  domainIndex: number,
-  options: ImportOptions,
-): DomainRecords {
+export function importSyntheaDomain(bundles: readonly unknown[], domain: DomainSpec, domainIndex: number, options: ImportOptions): DomainRecords {
   const entries = bundles.flatMap(entriesOf);
   const kept = trimEncounters(
     entries.filter((e) => CLINICAL_TYPES.includes(e.resource.resourceType)),
@@ -136,10 +134,10 @@ function trimEncounters(entries: Entry[], maxPerPatient: number): Entry[] {
   }
   const dropped = new Set<string>();
   for (const encounters of byPatient.values()) {
-    encounters
-      .sort((a, b) => compareStrings(periodStart(b.resource), periodStart(a.resource)) || compareStrings(a.resource.id, b.resource.id))
-      .slice(maxPerPatient)
-      .forEach((e) => dropped.add(e.fullUrl ?? ''));
+    const newestFirst = encounters.sort(
+      (a, b) => compareStrings(periodStart(b.resource), periodStart(a.resource)) || compareStrings(a.resource.id, b.resource.id),
+    );
+    for (const e of newestFirst.slice(maxPerPatient)) dropped.add(e.fullUrl ?? '');
   }
   return entries.filter((e) => {
     if (e.resource.resourceType === 'Encounter') return !dropped.has(e.fullUrl ?? '');

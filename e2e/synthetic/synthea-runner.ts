@@ -5,7 +5,7 @@
 import { spawn } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { paths, type DomainSpec } from '../runtime/topology';
+import { type DomainSpec, paths } from '../runtime/topology';
 import { sha256Hex } from './deterministic';
 import type { SyntheaParams } from './params';
 
@@ -16,8 +16,16 @@ const DONE_MARKER = '.complete';
 /** Generous for 400 patients; SerialGC keeps each JVM on one core so two domains can run side by side. */
 const JVM_OPTIONS = ['-Xms256m', '-Xmx2g', '-XX:+UseSerialGC', '-Djava.awt.headless=true'];
 const INCLUDED_RESOURCES = [
-  'Patient', 'Encounter', 'Condition', 'Observation', 'MedicationRequest', 'Procedure', 'Immunization',
-  'AllergyIntolerance', 'DiagnosticReport', 'CarePlan',
+  'Patient',
+  'Encounter',
+  'Condition',
+  'Observation',
+  'MedicationRequest',
+  'Procedure',
+  'Immunization',
+  'AllergyIntolerance',
+  'DiagnosticReport',
+  'CarePlan',
 ];
 
 export type Log = (line: string) => void;
@@ -28,8 +36,7 @@ function javaCommand(): string {
 
 /** Synthea's runtime classpath, resolved from Maven Central by `mvn dependency:build-classpath` when missing. */
 export async function syntheaClasspath(version: string, log: Log): Promise<string> {
-  const usable = (cp: string): boolean =>
-    cp.includes(`synthea-${version}.jar`) && cp.split(path.delimiter).every((jar) => existsSync(jar));
+  const usable = (cp: string): boolean => cp.includes(`synthea-${version}.jar`) && cp.split(path.delimiter).every((jar) => existsSync(jar));
   if (existsSync(CLASSPATH_FILE)) {
     const cp = readFileSync(CLASSPATH_FILE, 'utf8').trim();
     if (usable(cp)) return cp;
@@ -52,11 +59,16 @@ export async function syntheaClasspath(version: string, log: Log): Promise<strin
 export function syntheaArgs(domain: Pick<DomainSpec, 'seed'>, params: SyntheaParams, outDir: string): string[] {
   const date = params.referenceDate.replace(/-/g, '');
   return [
-    '-s', String(domain.seed),
-    '-cs', String(domain.seed),
-    '-p', String(params.patientsPerDomain),
-    '-r', date,
-    '-e', date,
+    '-s',
+    String(domain.seed),
+    '-cs',
+    String(domain.seed),
+    '-p',
+    String(params.patientsPerDomain),
+    '-r',
+    date,
+    '-e',
+    date,
     `--exporter.baseDirectory=${outDir}${path.sep}`,
     `--exporter.years_of_history=${params.yearsOfHistory}`,
     '--exporter.fhir.export=true',
@@ -79,13 +91,7 @@ export function syntheaArgs(domain: Pick<DomainSpec, 'seed'>, params: SyntheaPar
 }
 
 /** Runs Synthea for one domain unless its raw output for these parameters is cached; returns the FHIR folder. */
-export async function runSynthea(
-  domain: DomainSpec,
-  params: SyntheaParams,
-  classpath: string,
-  log: Log,
-  force = false,
-): Promise<string> {
+export async function runSynthea(domain: DomainSpec, params: SyntheaParams, classpath: string, log: Log, force = false): Promise<string> {
   const key = sha256Hex(JSON.stringify({ seed: domain.seed, params })).slice(0, 12);
   const outDir = path.join(CACHE_DIR, 'runs', `${domain.id}-${key}`);
   const fhirDir = path.join(outDir, 'fhir');
@@ -135,11 +141,7 @@ export function seconds(startedMs: number): string {
   return `${((Date.now() - startedMs) / 1000).toFixed(1)} s`;
 }
 
-function run(
-  command: string,
-  args: string[],
-  options: { cwd: string; logFile: string; onLine?: (line: string) => void },
-): Promise<void> {
+function run(command: string, args: string[], options: { cwd: string; logFile: string; onLine?: (line: string) => void }): Promise<void> {
   mkdirSync(path.dirname(options.logFile), { recursive: true });
   const logStream = createWriteStream(options.logFile);
   return new Promise((resolve, reject) => {

@@ -1,8 +1,8 @@
 import { expect } from 'chai';
 import { DOMAINS } from '../runtime/topology';
 import { SNOMED_TO_ICD10 } from './icd10-map';
-import { placesFor, UK_POSTCODE } from './uk-places';
 import { trustAddress, ukHomeAddress, ukLandline, ukMobile, ukPostcode } from './uk-flavour';
+import { placesFor, UK_POSTCODE } from './uk-places';
 
 describe('uk-flavour', () => {
   it('makes valid-format UK postcodes', () => {

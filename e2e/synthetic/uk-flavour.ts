@@ -2,13 +2,12 @@
 // identifiers, UK address and phone, no US-only extensions, British spellings of name prefixes.
 import type { DomainSpec } from '../runtime/topology';
 import { hashInt, pick } from './deterministic';
-import { NHS_NUMBER_SYSTEM } from './nhs-number';
 import { asArray, asObject, asString, isObject, type JsonObject, type Reference, type Resource } from './fhir';
-import { INWARD_LETTERS, placesFor, STREETS, type Place } from './uk-places';
+import { NHS_NUMBER_SYSTEM } from './nhs-number';
+import { INWARD_LETTERS, type Place, placesFor, STREETS } from './uk-places';
 
 export const GMC_NUMBER_SYSTEM = 'https://fhir.hl7.org.uk/Id/gmc-number';
-const NHS_NUMBER_VERIFICATION_URL =
-  'https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-NHSNumberVerificationStatus';
+const NHS_NUMBER_VERIFICATION_URL = 'https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-NHSNumberVerificationStatus';
 const NHS_NUMBER_VERIFICATION_SYSTEM = 'https://fhir.hl7.org.uk/CodeSystem/UKCore-NHSNumberVerificationStatusEngland';
 
 /** Trust-local patient identifier system (the PAS number), one per ODS code. */
@@ -80,13 +79,7 @@ export interface PatientIdentity {
  * keeps name/gender/birth date/marital status, replaces identifiers, contact details and extensions.
  * `personKey` identifies the person (not the record), so copies at two trusts share address and phone.
  */
-export function anglicisePatient(
-  patient: Resource,
-  domain: DomainSpec,
-  identity: PatientIdentity,
-  personKey: string,
-  managingOrganization: Reference,
-): void {
+export function anglicisePatient(patient: Resource, domain: DomainSpec, identity: PatientIdentity, personKey: string, managingOrganization: Reference): void {
   delete patient.extension; // us-core race/ethnicity/birthsex, birthPlace, mothersMaidenName, DALY/QALY
   patient.identifier = [nhsNumberIdentifier(identity.nhsNumber), mrnIdentifier(domain, identity.mrn)];
   patient.name = ukNames(patient.name);

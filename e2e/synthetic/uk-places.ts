@@ -49,9 +49,26 @@ export function placesFor(domain: Pick<DomainSpec, 'name' | 'region'>): readonly
 }
 
 export const STREETS: readonly string[] = [
-  'High Street', 'Station Road', 'Church Lane', 'Victoria Road', 'Park Avenue', 'Mill Lane', 'Queen Street',
-  'London Road', 'The Crescent', 'Manor Road', 'Chestnut Close', 'Albert Street', 'Grange Road', 'Kings Drive',
-  'Orchard Way', 'Springfield Road', 'Willow Grove', 'York Street', 'Beech Avenue', 'Windsor Terrace',
+  'High Street',
+  'Station Road',
+  'Church Lane',
+  'Victoria Road',
+  'Park Avenue',
+  'Mill Lane',
+  'Queen Street',
+  'London Road',
+  'The Crescent',
+  'Manor Road',
+  'Chestnut Close',
+  'Albert Street',
+  'Grange Road',
+  'Kings Drive',
+  'Orchard Way',
+  'Springfield Road',
+  'Willow Grove',
+  'York Street',
+  'Beech Avenue',
+  'Windsor Terrace',
 ];
 
 /** Letters allowed in the inward part of a postcode (C, I, K, M, O and V are never used). */

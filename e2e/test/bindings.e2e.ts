@@ -1,9 +1,10 @@
 // The committed search-parameter bindings of sql-mappings/*.json are the ones derived from what the running
 // trusts advertise (CapabilityStatement + search parameter expressions), so the files cannot drift from
 // the servers the connector pushes searches to.
-import { expect } from 'chai';
+
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { expect } from 'chai';
 import { loadServerSearchParams, ServerSearchParams } from '../../control-plane/src/catalogs/capability';
 import { deriveForFile, mappingFiles } from '../../control-plane/src/catalogs/derive-bindings-cli';
 import { runCaptured } from '../runtime/processes';
@@ -60,17 +61,21 @@ describe('mapping bindings against the live FHIR servers', () => {
   }
 
   it('npm run mappings:bindings -- --check passes against the first domain', async () => {
-    const run = await runCaptured(path.join(ROOT, 'node_modules', '.bin', 'tsx'),
+    const run = await runCaptured(
+      path.join(ROOT, 'node_modules', '.bin', 'tsx'),
       ['control-plane/src/catalogs/derive-bindings-cli.ts', '--check', '--base-url', fhirBaseUrl(DOMAINS[0]!)],
-      { cwd: ROOT });
+      { cwd: ROOT },
+    );
     expect(run.status, `${run.stdout}\n${run.stderr}`).to.equal(0);
     expect(run.stdout).to.contain('all committed bindings match the server');
   });
 
   it('the CLI fails with a clear message when no FHIR server answers', async () => {
-    const run = await runCaptured(path.join(ROOT, 'node_modules', '.bin', 'tsx'),
+    const run = await runCaptured(
+      path.join(ROOT, 'node_modules', '.bin', 'tsx'),
       ['control-plane/src/catalogs/derive-bindings-cli.ts', '--check', '--base-url', 'http://127.0.0.1:9/fhir/none'],
-      { cwd: ROOT });
+      { cwd: ROOT },
+    );
     expect(run.status).to.equal(2);
     expect(run.stderr).to.match(/cannot reach the FHIR server at http:\/\/127\.0\.0\.1:9\/fhir\/none\/metadata .*is the mesh up\?/);
   });

@@ -1,10 +1,11 @@
 // Failure is loud, names the domain, and never shows a secret: fhir catalogs created at run time
 // (dynamic catalogs) against a closed port, an unknown partition, a missing secret and a broken mapping.
-import { expect } from 'chai';
+
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { expect } from 'chai';
 import { OPS_TOKEN_FILE } from '../runtime/control-plane';
 import { MAPPINGS_DIR } from '../runtime/fhir-catalog';
 import { SECRETS } from '../runtime/secrets';
@@ -16,7 +17,9 @@ const trino = new TrinoEngine();
 const SECRET = 'sekret-bearer-3f9a1c';
 
 async function createCatalog(name: string, properties: Record<string, string>): Promise<void> {
-  const withClause = Object.entries(properties).map(([key, value]) => `"${key}" = '${value}'`).join(', ');
+  const withClause = Object.entries(properties)
+    .map(([key, value]) => `"${key}" = '${value}'`)
+    .join(', ');
   await trino.query(`CREATE CATALOG ${name} USING fhir WITH (${withClause})`);
 }
 
@@ -62,10 +65,15 @@ describe('fhir connector: errors', function () {
     tempFiles.push(link);
     fs.symlinkSync(OPS_TOKEN_FILE, link);
     try {
-      for (const [name, tokenFile] of [['fhir_stolen', OPS_TOKEN_FILE], ['fhir_stolen_link', link]] as const) {
-        const message = await failure(`CREATE CATALOG ${name} USING fhir WITH ("fhir.domains" = 'RR8', ` +
-          `"fhir.domain.RR8.base-url" = 'http://127.0.0.1:${port}/fhir', "fhir.domain.RR8.auth.bearer-token-file" = '${tokenFile}', ` +
-          `"fhir.mappings.dir" = '${MAPPINGS_DIR}')`);
+      for (const [name, tokenFile] of [
+        ['fhir_stolen', OPS_TOKEN_FILE],
+        ['fhir_stolen_link', link],
+      ] as const) {
+        const message = await failure(
+          `CREATE CATALOG ${name} USING fhir WITH ("fhir.domains" = 'RR8', ` +
+            `"fhir.domain.RR8.base-url" = 'http://127.0.0.1:${port}/fhir', "fhir.domain.RR8.auth.bearer-token-file" = '${tokenFile}', ` +
+            `"fhir.mappings.dir" = '${MAPPINGS_DIR}')`,
+        );
         created.push(name);
         expect(message).to.include('fhir.domain.RR8.auth.bearer-token-file');
         expect(message).to.include(`is outside the secrets directory ${FHIR_TOKEN_DIR} (fhir.secrets-dir)`);
@@ -83,8 +91,10 @@ describe('fhir connector: errors', function () {
   });
 
   it('a token environment variable not named FHIR_MESH_TOKEN_* is refused when the catalog is created', async () => {
-    const message = await failure(`CREATE CATALOG fhir_ops_env USING fhir WITH ("fhir.domains" = 'RX1', "fhir.domain.RX1.base-url" = '${fhirBaseUrl(DOMAINS[0]!)}', ` +
-      `"fhir.domain.RX1.auth.bearer-token-env" = 'MESH_OPS_TOKEN', "fhir.mappings.dir" = '${MAPPINGS_DIR}')`);
+    const message = await failure(
+      `CREATE CATALOG fhir_ops_env USING fhir WITH ("fhir.domains" = 'RX1', "fhir.domain.RX1.base-url" = '${fhirBaseUrl(DOMAINS[0]!)}', ` +
+        `"fhir.domain.RX1.auth.bearer-token-env" = 'MESH_OPS_TOKEN', "fhir.mappings.dir" = '${MAPPINGS_DIR}')`,
+    );
     created.push('fhir_ops_env');
     expect(message).to.include('fhir.domain.RX1.auth.bearer-token-env').and.include('FHIR_MESH_TOKEN_');
   });
@@ -138,7 +148,9 @@ describe('fhir connector: errors', function () {
   });
 
   it('a misspelt catalog property is refused, naming it', async () => {
-    const message = await failure(`CREATE CATALOG fhir_typo USING fhir WITH ("fhir.domains" = 'RX1', "fhir.domain.RX1.base-url" = '${fhirBaseUrl(DOMAINS[0]!)}', "fhir.mappings.dir" = '${MAPPINGS_DIR}', "fhir.page-sise" = '10')`);
+    const message = await failure(
+      `CREATE CATALOG fhir_typo USING fhir WITH ("fhir.domains" = 'RX1', "fhir.domain.RX1.base-url" = '${fhirBaseUrl(DOMAINS[0]!)}', "fhir.mappings.dir" = '${MAPPINGS_DIR}', "fhir.page-sise" = '10')`,
+    );
     expect(message).to.include('fhir.page-sise');
     created.push('fhir_typo');
   });
@@ -169,8 +181,10 @@ describe('fhir connector: errors', function () {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fhir-mappings-'));
     tempDirs.push(dir);
     await catalog('fhir_live', {
-      'fhir.domains': 'RX1', 'fhir.domain.RX1.base-url': fhirBaseUrl(DOMAINS[0]!),
-      'fhir.domain.RX1.auth.bearer-token-file': SECRETS.fhirReaderToken(DOMAINS[0]!.id), 'fhir.mappings.dir': dir,
+      'fhir.domains': 'RX1',
+      'fhir.domain.RX1.base-url': fhirBaseUrl(DOMAINS[0]!),
+      'fhir.domain.RX1.auth.bearer-token-file': SECRETS.fhirReaderToken(DOMAINS[0]!.id),
+      'fhir.mappings.dir': dir,
     });
     expect((await trino.query('SHOW TABLES FROM fhir_live.default')).rows).to.deep.equal([]);
     fs.copyFileSync(path.join(MAPPINGS_DIR, 'encounter.json'), path.join(dir, 'encounter.json'));

@@ -1,12 +1,12 @@
 // The `fhir` connector against an independent ground truth: every battery query must give the same rows
 // on Trino (pushdown on and off) as on PostgreSQL loaded from the synthetic NDJSON; random predicates must
 // agree too; and HAPI's access log must show that filters and LIMIT really reached the FHIR servers.
+
+import * as fs from 'node:fs';
 import { expect } from 'chai';
 import { DOMAINS } from '../runtime/topology';
-import { readResources } from './ground-truth';
-import * as fs from 'node:fs';
 import { ACCESS_LOG, param, redacted } from './connector/access-log';
-import { battery, BatteryQuery, str, strList, withoutLimit } from './connector/battery';
+import { BatteryQuery, battery, str, strList, withoutLimit } from './connector/battery';
 import { CompareOptions, describeDifference, difference, isSubMultiset, normaliseRows } from './connector/compare';
 import { runDifferential } from './connector/differential';
 import { TrinoEngine, TruthEngine } from './connector/engines';
@@ -15,12 +15,13 @@ import { explain, hasToken, observe, searches, trafficFor } from './connector/pu
 import { randomCases } from './connector/random-predicates';
 import { expectedFromMapping, readMappings, TABLES, TRINO_TYPE } from './connector/schema';
 import { loadTruth, truthTables } from './connector/truth';
+import { readResources } from './ground-truth';
 
 const SNOMED = 'http://snomed.info/sct';
 /** How long to wait for the connector's tables (its owner restarts Trino when a new build is ready). */
 const WAIT_SECONDS = Number(process.env.CONNECTOR_WAIT_SECONDS ?? 600);
 const RANDOM_CASES = Number(process.env.CONNECTOR_RANDOM_CASES ?? 300);
-const SEED = Number(process.env.CONNECTOR_SEED ?? (Date.now() % 2_147_483_647));
+const SEED = Number(process.env.CONNECTOR_SEED ?? Date.now() % 2_147_483_647);
 /** fhir.page-size of the local catalog (e2e/runtime writes 500). */
 const PAGE_SIZE = 500;
 
@@ -30,7 +31,8 @@ const facts = computeFacts(tables);
 const queries = battery(facts);
 const maidenNames = DOMAINS.flatMap((d) => readResources(d, 'Patient'))
   .flatMap((p) => (p.name ?? []) as { use?: string; family?: string }[])
-  .filter((n) => n.use !== 'official' && typeof n.family === 'string').map((n) => n.family as string);
+  .filter((n) => n.use !== 'official' && typeof n.family === 'string')
+  .map((n) => n.family as string);
 
 describe('fhir connector against independent ground truth', function () {
   this.timeout(600_000);
@@ -56,8 +58,7 @@ describe('fhir connector against independent ground truth', function () {
       const mappings = readMappings();
       expect(mappings.map((m) => m.table).sort()).to.deep.equal(TABLES.map((t) => t.name).sort());
       for (const mapping of mappings) {
-        const fromMapping = mapping.view.select.flatMap((s) => s.column)
-          .map((c) => [c.name, expectedFromMapping(c.type, c.collection === true)]);
+        const fromMapping = mapping.view.select.flatMap((s) => s.column).map((c) => [c.name, expectedFromMapping(c.type, c.collection === true)]);
         const schema = TABLES.find((t) => t.name === mapping.table)!;
         expect(schema.columns.slice(1), mapping.table).to.deep.equal(fromMapping);
         expect(schema.columns[0]).to.deep.equal(['domain', 'varchar']);
@@ -66,9 +67,11 @@ describe('fhir connector against independent ground truth', function () {
 
     it('Trino lists the same tables, columns and types', async () => {
       const { rows } = await trino.query(
-        `SELECT table_name, column_name, data_type FROM fhir.information_schema.columns WHERE table_schema = 'default' AND table_name IN (${TABLES.map((t) => `'${t.name}'`).join(', ')}) ORDER BY table_name, ordinal_position`);
-      const expected = TABLES.flatMap((t) => t.columns.map(([n, type]) => [t.name, n, TRINO_TYPE[type]]))
-        .sort((a, b) => (a[0]! < b[0]! ? -1 : a[0]! > b[0]! ? 1 : 0));
+        `SELECT table_name, column_name, data_type FROM fhir.information_schema.columns WHERE table_schema = 'default' AND table_name IN (${TABLES.map((t) => `'${t.name}'`).join(', ')}) ORDER BY table_name, ordinal_position`,
+      );
+      const expected = TABLES.flatMap((t) => t.columns.map(([n, type]) => [t.name, n, TRINO_TYPE[type]])).sort((a, b) =>
+        a[0]! < b[0]! ? -1 : a[0]! > b[0]! ? 1 : 0,
+      );
       expect(rows).to.deep.equal(expected);
     });
 
@@ -99,11 +102,20 @@ describe('fhir connector against independent ground truth', function () {
         nonEmpty.set(q, expected.length > 0);
 
         const problems: string[] = [];
-        for (const [name, result] of [['pushdown on', on], ['pushdown off', off]] as const) {
-          const actual = normaliseRows(result.rows, result.columns.map((c) => c.type), options);
+        for (const [name, result] of [
+          ['pushdown on', on],
+          ['pushdown off', off],
+        ] as const) {
+          const actual = normaliseRows(
+            result.rows,
+            result.columns.map((c) => c.type),
+            options,
+          );
           if (q.limit !== undefined) {
-            if (actual.length !== Math.min(q.limit, expected.length)) problems.push(`Trino (${name}) returned ${actual.length} rows under LIMIT ${q.limit}; ${expected.length} rows match`);
-            if (!isSubMultiset(actual, expected)) problems.push(`Trino (${name}) returned rows that do not answer the query: ${JSON.stringify(actual.slice(0, 3))}`);
+            if (actual.length !== Math.min(q.limit, expected.length))
+              problems.push(`Trino (${name}) returned ${actual.length} rows under LIMIT ${q.limit}; ${expected.length} rows match`);
+            if (!isSubMultiset(actual, expected))
+              problems.push(`Trino (${name}) returned rows that do not answer the query: ${JSON.stringify(actual.slice(0, 3))}`);
           } else {
             const d = difference(actual, expected, options);
             if (d) problems.push(describeDifference(d, `Trino (${name})`, 'ground truth'));
@@ -131,9 +143,13 @@ describe('fhir connector against independent ground truth', function () {
       console.log(`      seed ${SEED}`);
       const cases = randomCases(SEED, RANDOM_CASES, tables, maidenNames);
       const report = await runDifferential(cases, trino, truth, { concurrency: 4, batchSize: 100, log: (l) => console.log(`     ${l}`) });
-      console.log(`      ${report.cases} cases (${report.nonEmpty} non-empty): pushdown on ${Math.round(report.pushdownOnMs / 1000)} s, ` +
-        `pushdown off ${Math.round(report.pushdownOffMs / 1000)} s in ${report.pushdownOffQueries} batched scans`);
-      const shown = report.mismatches.slice(0, 15).map((m) => `  [${m.engine}] ${m.sql}\n    Trino ${JSON.stringify(m.trino)} vs truth ${JSON.stringify(m.truth)}`);
+      console.log(
+        `      ${report.cases} cases (${report.nonEmpty} non-empty): pushdown on ${Math.round(report.pushdownOnMs / 1000)} s, ` +
+          `pushdown off ${Math.round(report.pushdownOffMs / 1000)} s in ${report.pushdownOffQueries} batched scans`,
+      );
+      const shown = report.mismatches
+        .slice(0, 15)
+        .map((m) => `  [${m.engine}] ${m.sql}\n    Trino ${JSON.stringify(m.trino)} vs truth ${JSON.stringify(m.truth)}`);
       expect(report.mismatches.length, `mismatches (seed ${SEED}):\n${shown.join('\n')}`).to.equal(0);
       expect(report.nonEmpty / report.cases, 'share of predicates matching some rows').to.be.greaterThan(0.3);
     });
@@ -144,13 +160,26 @@ describe('fhir connector against independent ground truth', function () {
     // which matches no FHIR value either (FHIR strings hold no control characters but tab, CR and LF).
     const nul = (text: string): string => `U&'${text.replace(/'/g, "''")}\\0000'`;
     const cases: { sql: string; truthSql: string }[] = [
-      { sql: `SELECT id FROM fhir.default.condition WHERE id = ${nul(facts.condition.ids[0] ?? 'c')}`, truthSql: `SELECT id FROM fhir.default.condition WHERE id = 'no-such-id'` },
-      { sql: `SELECT id, patient_id FROM fhir.default.condition WHERE patient_id IN (${str(facts.condition.richPatient)}, ${nul(facts.condition.richPatient)})`,
-        truthSql: `SELECT id, patient_id FROM fhir.default.condition WHERE patient_id IN (${str(facts.condition.richPatient)})` },
-      { sql: `SELECT id FROM fhir.default.encounter WHERE contains(security_labels, ${nul('R')})`, truthSql: `SELECT id FROM fhir.default.encounter WHERE false` },
-      { sql: `SELECT domain, count(*) FROM fhir.default.condition WHERE NOT contains(security_labels, ${nul('R')}) GROUP BY domain`,
-        truthSql: `SELECT domain, count(*) FROM fhir.default.condition GROUP BY domain` },
-      { sql: `SELECT id FROM fhir.default.patient WHERE family_name = ${nul(facts.patient.family)} OR nhs_number = ${nul(facts.patient.sharedNhsNumber)}`, truthSql: `SELECT id FROM fhir.default.patient WHERE false` },
+      {
+        sql: `SELECT id FROM fhir.default.condition WHERE id = ${nul(facts.condition.ids[0] ?? 'c')}`,
+        truthSql: `SELECT id FROM fhir.default.condition WHERE id = 'no-such-id'`,
+      },
+      {
+        sql: `SELECT id, patient_id FROM fhir.default.condition WHERE patient_id IN (${str(facts.condition.richPatient)}, ${nul(facts.condition.richPatient)})`,
+        truthSql: `SELECT id, patient_id FROM fhir.default.condition WHERE patient_id IN (${str(facts.condition.richPatient)})`,
+      },
+      {
+        sql: `SELECT id FROM fhir.default.encounter WHERE contains(security_labels, ${nul('R')})`,
+        truthSql: `SELECT id FROM fhir.default.encounter WHERE false`,
+      },
+      {
+        sql: `SELECT domain, count(*) FROM fhir.default.condition WHERE NOT contains(security_labels, ${nul('R')}) GROUP BY domain`,
+        truthSql: `SELECT domain, count(*) FROM fhir.default.condition GROUP BY domain`,
+      },
+      {
+        sql: `SELECT id FROM fhir.default.patient WHERE family_name = ${nul(facts.patient.family)} OR nhs_number = ${nul(facts.patient.sharedNhsNumber)}`,
+        truthSql: `SELECT id FROM fhir.default.patient WHERE false`,
+      },
     ];
     for (const { sql, truthSql } of cases) {
       it(sql, async () => {
@@ -159,7 +188,10 @@ describe('fhir connector against independent ground truth', function () {
         const expected = await truth.query(truthSql);
         const types = on.columns.map((c) => c.type);
         const want = normaliseRows(expected.rows, types);
-        for (const [name, result] of [['pushdown on', on], ['pushdown off', off]] as const) {
+        for (const [name, result] of [
+          ['pushdown on', on],
+          ['pushdown off', off],
+        ] as const) {
           const d = difference(normaliseRows(result.rows, types), want);
           expect(d, d && describeDifference(d, `Trino (${name})`, 'ground truth')).to.equal(undefined);
         }
@@ -182,10 +214,19 @@ describe('fhir connector against independent ground truth', function () {
       const all = tables.condition!.length;
       for (const domain of DOMAINS) {
         const sent = searches(on.lines, domain.id, 'Condition');
-        expect(sent.some((l) => hasToken(l, 'code', SNOMED, code)), `${domain.id}: Condition search with code=${SNOMED}|${code} in\n${sent.map((l) => l.target).join('\n')}`).to.equal(true);
-        expect(sent.some((l) => param(l, 'onset-date').includes(`ge${redacted('2020-01-01T00:00:00Z')}`)), `${domain.id}: onset-date=ge2020-01-01T00:00:00Z (hashed) in\n${sent.map((l) => l.target).join('\n')}`).to.equal(true);
+        expect(
+          sent.some((l) => hasToken(l, 'code', SNOMED, code)),
+          `${domain.id}: Condition search with code=${SNOMED}|${code} in\n${sent.map((l) => l.target).join('\n')}`,
+        ).to.equal(true);
+        expect(
+          sent.some((l) => param(l, 'onset-date').includes(`ge${redacted('2020-01-01T00:00:00Z')}`)),
+          `${domain.id}: onset-date=ge2020-01-01T00:00:00Z (hashed) in\n${sent.map((l) => l.target).join('\n')}`,
+        ).to.equal(true);
         const fullScan = searches(off.lines, domain.id, 'Condition');
-        expect(fullScan.some((l) => param(l, 'code').length > 0), `${domain.id}: no code parameter with pushdown off`).to.equal(false);
+        expect(
+          fullScan.some((l) => param(l, 'code').length > 0),
+          `${domain.id}: no code parameter with pushdown off`,
+        ).to.equal(false);
         const [a, b] = [trafficFor(on.lines, domain.id, 'Condition'), trafficFor(off.lines, domain.id, 'Condition')];
         expect(a.requests, `${domain.id}: requests with pushdown (${a.requests}) vs without (${b.requests})`).to.be.at.most(b.requests);
         expect(a.bytes * 3, `${domain.id}: bytes with pushdown (${a.bytes}) vs without (${b.bytes})`).to.be.lessThan(b.bytes);
@@ -251,9 +292,15 @@ describe('fhir connector against independent ground truth', function () {
         const sent = searches(on.lines, domain.id, 'Condition');
         const sorted = sent.filter((l) => param(l, '_sort').includes('-_lastUpdated') && param(l, '_count').includes('7'));
         expect(sorted.length, `${domain.id}: the sorted search in\n${sent.map((l) => l.target).join('\n')}`).to.equal(1);
-        expect(sent.every((l) => param(l, '_sort').includes('-_lastUpdated')), `${domain.id}: every search sorted (the probe too)`).to.equal(true);
+        expect(
+          sent.every((l) => param(l, '_sort').includes('-_lastUpdated')),
+          `${domain.id}: every search sorted (the probe too)`,
+        ).to.equal(true);
         expect(trafficFor(on.lines, domain.id, 'Condition').pages, `${domain.id}: continuation pages`).to.equal(0);
-        expect(searches(off.lines, domain.id, 'Condition').some((l) => param(l, '_sort').length > 0), `${domain.id}: no _sort with pushdown off`).to.equal(false);
+        expect(
+          searches(off.lines, domain.id, 'Condition').some((l) => param(l, '_sort').length > 0),
+          `${domain.id}: no _sort with pushdown off`,
+        ).to.equal(false);
       }
       expect(on.rowsFetched, 'rows read with the sort pushed').to.be.at.most(DOMAINS.length * 7);
       expect(off.rowsFetched, 'rows read without').to.equal(tables.condition!.length);
@@ -273,7 +320,9 @@ describe('fhir connector against independent ground truth', function () {
       expect(await explain(trino, oneTrust)).to.match(/domains=RTH search=Encounter\?_sort=_lastUpdated/);
       const first = await observe(trino, oneTrust, true);
       expect(first.result.rows).to.deep.equal((await trino.query(oneTrust, { pushdown: false })).rows);
-      expect(first.lines.filter((l) => l.resourceType === 'Encounter').map((l) => l.domain)).to.satisfy((d: string[]) => d.length > 0 && d.every((x) => x === 'rth'));
+      expect(first.lines.filter((l) => l.resourceType === 'Encounter').map((l) => l.domain)).to.satisfy(
+        (d: string[]) => d.length > 0 && d.every((x) => x === 'rth'),
+      );
     });
 
     it('a filter keeps ORDER BY ... LIMIT in Trino, because only Trino applies it exactly', async () => {
@@ -322,8 +371,14 @@ describe('fhir connector against independent ground truth', function () {
       }
       const nhsToken = redacted(`https://fhir.nhs.uk/Id/nhs-number|${nhs}`);
       const shown = patientLines.map((l) => l.raw).join('\n');
-      expect(patientLines.some((l) => param(l, 'identifier').includes(nhsToken)), `identifier=${nhsToken} in\n${shown}`).to.equal(true);
-      expect(patientLines.some((l) => param(l, 'family:exact').includes(redacted(family))), `family:exact=${redacted(family)} in\n${shown}`).to.equal(true);
+      expect(
+        patientLines.some((l) => param(l, 'identifier').includes(nhsToken)),
+        `identifier=${nhsToken} in\n${shown}`,
+      ).to.equal(true);
+      expect(
+        patientLines.some((l) => param(l, 'family:exact').includes(redacted(family))),
+        `family:exact=${redacted(family)} in\n${shown}`,
+      ).to.equal(true);
     });
 
     it('the access log file is readable by its owner only (mode 0600)', () => {

@@ -2,10 +2,11 @@
 // admin API makes a Trino table without restarting Trino; versions serve side by side; breaking changes,
 // bad input and other domains' owners are refused with nothing half-written; the registry survives
 // restarts of the control plane and of PostgreSQL; the audit log is append-only and chained.
-import { expect } from 'chai';
+
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { expect } from 'chai';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { ENTITIES } from '../../control-plane/src/database/data-source';
@@ -14,8 +15,8 @@ import { ControlPlane, OPS_TOKEN_FILE, opsToken } from '../runtime/control-plane
 import { api } from '../runtime/demo-registry';
 import { loaderAuthorization } from '../runtime/load';
 import { connectionString, Postgres } from '../runtime/postgres';
-import { readSecret, SECRETS } from '../runtime/secrets';
 import { readPid, runCaptured } from '../runtime/processes';
+import { readSecret, SECRETS } from '../runtime/secrets';
 import { controlPlaneUrl, MESH_HOME, ONBOARDING_TENANT, postgres, tenantBaseUrl } from '../runtime/topology';
 import { closedPort } from './closed-port';
 import { TrinoEngine } from './connector/engines';
@@ -63,12 +64,20 @@ async function loadOnboardingServer(): Promise<void> {
   const entry = [
     { resource: { resourceType: 'Patient', id: 'gpf-pat-1', gender: 'female' }, request: { method: 'PUT', url: 'Patient/gpf-pat-1' } },
     ...ENCOUNTERS.map((e) => ({
-      resource: { resourceType: 'Encounter', id: e.id, status: e.status, class: { system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: e.class }, subject: { reference: 'Patient/gpf-pat-1' }, period: { start: e.start } },
+      resource: {
+        resourceType: 'Encounter',
+        id: e.id,
+        status: e.status,
+        class: { system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: e.class },
+        subject: { reference: 'Patient/gpf-pat-1' },
+        period: { start: e.start },
+      },
       request: { method: 'PUT', url: `Encounter/${e.id}` },
     })),
   ];
   const response = await fetch(ONBOARDING, {
-    method: 'POST', headers: { 'content-type': 'application/fhir+json', ...loaderAuthorization() },
+    method: 'POST',
+    headers: { 'content-type': 'application/fhir+json', ...loaderAuthorization() },
     body: JSON.stringify({ resourceType: 'Bundle', type: 'transaction', entry }),
   });
   expect(response.status, await response.clone().text()).to.equal(200);
@@ -76,25 +85,37 @@ async function loadOnboardingServer(): Promise<void> {
 
 function encountersView(name: string, extra: { name: string; path: string; type: string }[] = []): Record<string, unknown> {
   return {
-    resourceType: 'ViewDefinition', url: `https://gpf01.example.nhs.uk/ViewDefinition/${name}`, name, status: 'active', fhirVersion: ['4.0.1'],
+    resourceType: 'ViewDefinition',
+    url: `https://gpf01.example.nhs.uk/ViewDefinition/${name}`,
+    name,
+    status: 'active',
+    fhirVersion: ['4.0.1'],
     resource: 'Encounter',
-    select: [{ column: [
-      { name: 'id', path: 'getResourceKey()', type: 'id' },
-      { name: 'patient_id', path: 'subject.getReferenceKey(Patient)', type: 'id' },
-      { name: 'class_code', path: 'class.code', type: 'code' },
-      { name: 'start', path: 'period.start', type: 'dateTime' },
-      ...extra,
-    ] }],
+    select: [
+      {
+        column: [
+          { name: 'id', path: 'getResourceKey()', type: 'id' },
+          { name: 'patient_id', path: 'subject.getReferenceKey(Patient)', type: 'id' },
+          { name: 'class_code', path: 'class.code', type: 'code' },
+          { name: 'start', path: 'period.start', type: 'dateTime' },
+          ...extra,
+        ],
+      },
+    ],
   };
 }
 
 const TAGS = { id: 'quasi-identifier', patient_id: 'direct-identifier', class_code: 'none', start: 'quasi-identifier', status: 'none' };
 
 function publication(version: string, view: Record<string, unknown>, overrides: Record<string, unknown> = {}): Record<string, unknown> {
-  const columns = ((view.select as { column: { name: string }[] }[])[0]!.column).map((c) => c.name);
+  const columns = (view.select as { column: { name: string }[] }[])[0]!.column.map((c) => c.name);
   return {
-    name: 'gp_encounters', domain: DOMAIN, version, description: 'Encounters at the GP federation.',
-    views: [view], privacy: { [String(view.name)]: Object.fromEntries(columns.map((c) => [c, TAGS[c as keyof typeof TAGS] ?? 'none'])) },
+    name: 'gp_encounters',
+    domain: DOMAIN,
+    version,
+    description: 'Encounters at the GP federation.',
+    views: [view],
+    privacy: { [String(view.name)]: Object.fromEntries(columns.map((c) => [c, TAGS[c as keyof typeof TAGS] ?? 'none'])) },
     ...overrides,
   };
 }
@@ -130,7 +151,8 @@ async function registry<T>(sql: string, params: unknown[] = []): Promise<T[]> {
 
 async function snapshot(): Promise<string> {
   const [domains, endpoints, products, consumers] = await Promise.all(['/domains', '/endpoints', '/data-products', '/consumers'].map((r) => api('GET', r)));
-  const strip = (rows: Record<string, unknown>[]) => rows.map(({ health: _h, lastCheckedAt: _c, lastLatencyMs: _l, lastError: _e, updatedAt: _u, ...rest }) => rest);
+  const strip = (rows: Record<string, unknown>[]) =>
+    rows.map(({ health: _h, lastCheckedAt: _c, lastLatencyMs: _l, lastError: _e, updatedAt: _u, ...rest }) => rest);
   return JSON.stringify([domains!.body, strip(endpoints!.body), products!.body, consumers!.body]);
 }
 
@@ -146,14 +168,24 @@ describe('control plane: registry, publishing and generation over the real mesh'
   });
 
   it('serves its OpenAPI document and refuses calls without a valid token or role', async () => {
-    const doc = await (await fetch(`${controlPlaneUrl()}/api/openapi.json`)).json() as { openapi: string; paths: Record<string, unknown>; components: { schemas: Record<string, unknown> } };
+    const doc = (await (await fetch(`${controlPlaneUrl()}/api/openapi.json`)).json()) as {
+      openapi: string;
+      paths: Record<string, unknown>;
+      components: { schemas: Record<string, unknown> };
+    };
     expect(doc.openapi).to.equal('3.1.0');
     expect(Object.keys(doc.paths)).to.include.members(['/api/v1/domains', '/api/v1/data-products', '/api/v1/webhooks/publish']);
     expect(doc.components.schemas).to.have.keys('domain', 'endpoint', 'consumer', 'data-product', 'lifecycle-change', 'view-definition');
     expect((await fetch(`${controlPlaneUrl()}/api/v1/domains`)).status).to.equal(401);
     expect((await api('GET', '/domains', undefined, 'mesh_not-a-token')).status).to.equal(401);
 
-    const analyst = await api('POST', '/consumers', { name: 'e2e-analyst', kind: 'user', roles: ['analyst'], allowedPurposes: ['service-evaluation'], budget: { epsilon: 3, period: 'month' } });
+    const analyst = await api('POST', '/consumers', {
+      name: 'e2e-analyst',
+      kind: 'user',
+      roles: ['analyst'],
+      allowedPurposes: ['service-evaluation'],
+      budget: { epsilon: 3, period: 'month' },
+    });
     expect(analyst.status, JSON.stringify(analyst.body)).to.equal(201);
     analystToken = analyst.body.token;
     const refused = await api('POST', '/domains', { odsCode: 'ZZZ', name: 'x', kind: 'trust', region: 'x', ownerContact: 'a@b.nhs.uk' }, analystToken);
@@ -161,13 +193,35 @@ describe('control plane: registry, publishing and generation over the real mesh'
     expect(refused.body.message).to.match(/requires role ops/);
     // Tokens are stored hashed: the database never holds the token itself.
     const stored = await registry<{ token_hash: string }>('select token_hash from consumers where name = $1', ['e2e-analyst']);
-    expect(stored[0]!.token_hash).to.match(/^[0-9a-f]{64}$/).and.not.include(analystToken);
+    expect(stored[0]!.token_hash)
+      .to.match(/^[0-9a-f]{64}$/)
+      .and.not.include(analystToken);
   });
 
   it('onboards a new domain and its data product: queryable within seconds, Trino not restarted', async () => {
     const trinoPid = readPid('trino');
-    expect((await api('POST', '/domains', { odsCode: DOMAIN, name: 'Example GP Federation', kind: 'gp-federation', region: 'Midlands', ownerContact: 'dpo@gpf01.example.nhs.uk' })).status).to.equal(201);
-    expect((await api('POST', '/domains', { odsCode: OTHER, name: 'Another GP Federation', kind: 'gp-federation', region: 'London', ownerContact: 'dpo@gpf02.example.nhs.uk' })).status).to.equal(201);
+    expect(
+      (
+        await api('POST', '/domains', {
+          odsCode: DOMAIN,
+          name: 'Example GP Federation',
+          kind: 'gp-federation',
+          region: 'Midlands',
+          ownerContact: 'dpo@gpf01.example.nhs.uk',
+        })
+      ).status,
+    ).to.equal(201);
+    expect(
+      (
+        await api('POST', '/domains', {
+          odsCode: OTHER,
+          name: 'Another GP Federation',
+          kind: 'gp-federation',
+          region: 'London',
+          ownerContact: 'dpo@gpf02.example.nhs.uk',
+        })
+      ).status,
+    ).to.equal(201);
     const endpoint = await api('POST', '/endpoints', { domain: DOMAIN, baseUrl: ONBOARDING, authSecretRef: `file:${TOKEN_FILE}` });
     expect(endpoint.status, JSON.stringify(endpoint.body)).to.equal(201);
     const owner = await api('POST', '/consumers', { name: 'gpf01-owner', kind: 'user', roles: ['data-product-owner'], domain: DOMAIN });
@@ -189,13 +243,21 @@ describe('control plane: registry, publishing and generation over the real mesh'
     // The secret is referenced by name in the generated catalog, never by value.
     const catalog = fs.readFileSync(path.join(GENERATED, 'catalogs', 'fhir.properties'), 'utf8');
     expect(catalog).to.include(`fhir.domain.${DOMAIN}.base-url=${ONBOARDING}`).and.include(`fhir.domain.${DOMAIN}.auth.bearer-token-file=${TOKEN_FILE}`);
-    for (const file of [path.join(GENERATED, 'catalogs', 'fhir.properties'), ...fs.readdirSync(path.join(GENERATED, 'sql-mappings')).map((f) => path.join(GENERATED, 'sql-mappings', f))]) {
+    for (const file of [
+      path.join(GENERATED, 'catalogs', 'fhir.properties'),
+      ...fs.readdirSync(path.join(GENERATED, 'sql-mappings')).map((f) => path.join(GENERATED, 'sql-mappings', f)),
+    ]) {
       expect(fs.readFileSync(file, 'utf8'), file).to.not.include(TOKEN_VALUE);
     }
   });
 
   it('publishing v2 with an added column serves v1 and v2 side by side', async () => {
-    const v2 = await api('POST', '/data-products', publication('2.0.0', encountersView('gp_encounters', [{ name: 'status', path: 'status', type: 'code' }])), ownerToken);
+    const v2 = await api(
+      'POST',
+      '/data-products',
+      publication('2.0.0', encountersView('gp_encounters', [{ name: 'status', path: 'status', type: 'code' }])),
+      ownerToken,
+    );
     expect(v2.status, JSON.stringify(v2.body)).to.equal(201);
     await whenServed('SELECT status FROM fhir.default.gp_encounters_v2');
     expect(await columnsOf('gp_encounters_v1')).to.not.include('status');
@@ -204,7 +266,16 @@ describe('control plane: registry, publishing and generation over the real mesh'
     const both = await trino.query('SELECT (SELECT count(*) FROM fhir.default.gp_encounters_v1), (SELECT count(*) FROM fhir.default.gp_encounters_v2)');
     expect(both.rows).to.deep.equal([[ENCOUNTERS.length, ENCOUNTERS.length]]);
     // Republishing identical content is a no-op; the same version with other content is a conflict.
-    expect((await api('POST', '/data-products', publication('2.0.0', encountersView('gp_encounters', [{ name: 'status', path: 'status', type: 'code' }])), ownerToken)).status).to.equal(200);
+    expect(
+      (
+        await api(
+          'POST',
+          '/data-products',
+          publication('2.0.0', encountersView('gp_encounters', [{ name: 'status', path: 'status', type: 'code' }])),
+          ownerToken,
+        )
+      ).status,
+    ).to.equal(200);
     const changed = await api('POST', '/data-products', publication('2.0.0', encountersView('gp_encounters')), ownerToken);
     expect(changed.status).to.equal(409);
   });
@@ -214,15 +285,22 @@ describe('control plane: registry, publishing and generation over the real mesh'
     expect(removed.status).to.equal(409);
     expect(removed.body.message).to.include("'status'").and.include('3.0.0');
     const view = encountersView('gp_encounters', [{ name: 'status', path: 'status', type: 'code' }]);
-    ((view.select as { column: { name: string; type: string }[] }[])[0]!.column.find((c) => c.name === 'start')!).type = 'string';
+    (view.select as { column: { name: string; type: string }[] }[])[0]!.column.find((c) => c.name === 'start')!.type = 'string';
     const retyped = await api('POST', '/data-products', publication('2.1.0', view), ownerToken);
     expect(retyped.status).to.equal(409);
-    expect(retyped.body.message).to.include("'start'").and.match(/dateTime/);
+    expect(retyped.body.message)
+      .to.include("'start'")
+      .and.match(/dateTime/);
     expect((await api('GET', '/data-products/gp_encounters')).body.versions.map((v: { version: string }) => v.version)).to.deep.equal(['1.0.0', '2.0.0']);
   });
 
   it('a data product owner cannot publish for another domain', async () => {
-    const response = await api('POST', '/data-products', publication('1.0.0', encountersView('gpf02_encounters'), { name: 'gpf02_take', domain: DOMAIN }), otherOwnerToken);
+    const response = await api(
+      'POST',
+      '/data-products',
+      publication('1.0.0', encountersView('gpf02_encounters'), { name: 'gpf02_take', domain: DOMAIN }),
+      otherOwnerToken,
+    );
     expect(response.status).to.equal(403);
     expect(response.body.message).to.include(OTHER).and.include(DOMAIN);
     expect((await api('GET', '/data-products/gpf02_take')).status).to.equal(404);
@@ -230,8 +308,12 @@ describe('control plane: registry, publishing and generation over the real mesh'
 
   describe('bad input: a clear error and nothing written', () => {
     // Registry changes stay as they were; the refusal itself is audited (entity 'request').
-    const counts = async () => (await registry<{ changes: number; refusals: number }>(
-      `select count(*) filter (where entity <> 'request')::int as changes, count(*) filter (where entity = 'request')::int as refusals from audit_log`))[0]!;
+    const counts = async () =>
+      (
+        await registry<{ changes: number; refusals: number }>(
+          `select count(*) filter (where entity <> 'request')::int as changes, count(*) filter (where entity = 'request')::int as refusals from audit_log`,
+        )
+      )[0]!;
     let auditBefore = { changes: 0, refusals: 0 };
     beforeEach(async () => {
       auditBefore = await counts();
@@ -257,13 +339,23 @@ describe('control plane: registry, publishing and generation over the real mesh'
     });
 
     it('unknown resource types are refused', async () => {
-      const response = await api('POST', '/data-products', publication('1.0.0', { ...encountersView('gp_bad'), resource: 'Encountre' }, { name: 'gp_bad' }), ownerToken);
+      const response = await api(
+        'POST',
+        '/data-products',
+        publication('1.0.0', { ...encountersView('gp_bad'), resource: 'Encountre' }, { name: 'gp_bad' }),
+        ownerToken,
+      );
       expect(response.status).to.equal(422);
       expect(response.body.message).to.include('Encountre');
     });
 
     it('columns without a privacy tag are refused', async () => {
-      const response = await api('POST', '/data-products', { ...publication('1.0.0', encountersView('gp_bad'), { name: 'gp_bad' }), privacy: { gp_bad: { id: 'none' } } }, ownerToken);
+      const response = await api(
+        'POST',
+        '/data-products',
+        { ...publication('1.0.0', encountersView('gp_bad'), { name: 'gp_bad' }), privacy: { gp_bad: { id: 'none' } } },
+        ownerToken,
+      );
       expect(response.status).to.equal(422);
       expect(response.body.message).to.include("'patient_id'");
     });
@@ -282,10 +374,16 @@ describe('control plane: registry, publishing and generation over the real mesh'
       // gp_more is claimed first, then `condition` (the demo product's table) conflicts: the whole
       // transaction (product, version, tables, audit) rolls back.
       const views = [encountersView('gp_more'), { ...encountersView('condition') }];
-      const response = await api('POST', '/data-products', {
-        ...publication('1.0.0', views[0]!, { name: 'gp_clash' }), views,
-        privacy: Object.fromEntries(views.map((v) => [v.name, { id: 'none', patient_id: 'direct-identifier', class_code: 'none', start: 'none' }])),
-      }, ownerToken);
+      const response = await api(
+        'POST',
+        '/data-products',
+        {
+          ...publication('1.0.0', views[0]!, { name: 'gp_clash' }),
+          views,
+          privacy: Object.fromEntries(views.map((v) => [v.name, { id: 'none', patient_id: 'direct-identifier', class_code: 'none', start: 'none' }])),
+        },
+        ownerToken,
+      );
       expect(response.status).to.equal(409);
       expect(response.body.message).to.include('condition');
       expect((await api('GET', '/data-products/gp_clash')).status).to.equal(404);
@@ -297,7 +395,12 @@ describe('control plane: registry, publishing and generation over the real mesh'
     const port = await closedPort();
     const down = `http://127.0.0.1:${port}/fhir/gpf02`;
     expect((await api('POST', '/endpoints', { domain: OTHER, baseUrl: down })).status).to.equal(201);
-    const response = await api('POST', '/data-products', publication('1.0.0', encountersView('gpf02_encounters'), { name: 'gpf02_encounters', domain: OTHER }), otherOwnerToken);
+    const response = await api(
+      'POST',
+      '/data-products',
+      publication('1.0.0', encountersView('gpf02_encounters'), { name: 'gpf02_encounters', domain: OTHER }),
+      otherOwnerToken,
+    );
     expect(response.status).to.equal(422);
     expect(response.body.message).to.include(OTHER).and.include(down);
     expect((await api('GET', '/data-products/gpf02_encounters')).status).to.equal(404);
@@ -371,7 +474,9 @@ describe('control plane: registry, publishing and generation over the real mesh'
   it('the audit log holds every change, refuses edits and keeps an intact hash chain', async () => {
     const entries = (await api('GET', `/audit?entity=data-product&limit=50`)).body as { action: string; entityId: string; actor: string }[];
     expect(entries.map((e) => `${e.actor} ${e.action} ${e.entityId}`)).to.include.members([
-      'gpf01-owner publish (api) gp_encounters@1.0.0', 'gpf01-owner publish (api) gp_encounters@2.0.0', 'gpf01-owner lifecycle published -> retired gp_encounters@1.0.0',
+      'gpf01-owner publish (api) gp_encounters@1.0.0',
+      'gpf01-owner publish (api) gp_encounters@2.0.0',
+      'gpf01-owner lifecycle published -> retired gp_encounters@1.0.0',
     ]);
     let refused = '';
     try {
@@ -388,16 +493,22 @@ describe('control plane: registry, publishing and generation over the real mesh'
     }
     expect(deleteRefused).to.match(/append-only/);
     // Only the retention job may delete, and only past the retention period: nothing here is that old.
-    const db = await new DataSource({ type: 'postgres', url: connectionString(postgres.registryDatabase, postgres.roles.auditRetention), entities: ENTITIES }).initialize();
+    const db = await new DataSource({
+      type: 'postgres',
+      url: connectionString(postgres.registryDatabase, postgres.roles.auditRetention),
+      entities: ENTITIES,
+    }).initialize();
     try {
       expect(await applyRetention(db, 365)).to.deep.equal({ audit: 0, health: 0 });
     } finally {
       await db.destroy();
     }
-    expect((await api('GET', '/audit/verify')).body).to.deep.include({ ok: true, problems: [] }).and.not.have.property('brokenAt');
+    expect((await api('GET', '/audit/verify')).body)
+      .to.deep.include({ ok: true, problems: [] })
+      .and.not.have.property('brokenAt');
   });
 
-  it('the scheduler opens each consumer\'s privacy-budget period', async () => {
+  it("the scheduler opens each consumer's privacy-budget period", async () => {
     const deadline = Date.now() + 75_000;
     let periods: { epsilon_total: string; epsilon_spent: string; period_start: Date; period_end: Date }[] = [];
     while (Date.now() < deadline && periods.length === 0) {
@@ -434,24 +545,41 @@ describe('control plane: registry, publishing and generation over the real mesh'
     }
     expect(after).to.equal(before);
     expect((await whenServed('SELECT count(*) FROM fhir.default.gp_encounters_v2')).rows).to.deep.equal([[ENCOUNTERS.length]]);
-    expect((await api('GET', '/audit/verify')).body).to.deep.include({ ok: true, problems: [] }).and.not.have.property('brokenAt');
+    expect((await api('GET', '/audit/verify')).body)
+      .to.deep.include({ ok: true, problems: [] })
+      .and.not.have.property('brokenAt');
   });
 
   it('`mesh publish` publishes a product file for its owner', async () => {
     const file = path.join(MESH_HOME, 'tmp-gp-encounters-2.1.0.json');
-    const view = encountersView('gp_encounters', [{ name: 'status', path: 'status', type: 'code' }, { name: 'end', path: 'period.end', type: 'dateTime' }]);
+    const view = encountersView('gp_encounters', [
+      { name: 'status', path: 'status', type: 'code' },
+      { name: 'end', path: 'period.end', type: 'dateTime' },
+    ]);
     fs.writeFileSync(file, JSON.stringify(publication('2.1.0', view, { privacy: { gp_encounters: { ...TAGS, end: 'quasi-identifier' } } })));
     const cli = await runCaptured('node', [path.join('control-plane', 'bin', 'mesh.js'), 'publish', file], { env: { ...process.env, MESH_TOKEN: ownerToken } });
     fs.rmSync(file);
     expect(cli.status, cli.stderr).to.equal(0);
     expect(cli.stdout).to.include('published: gp_encounters 2.1.0').and.include('gp_encounters_v2');
     // A domain's CI publishes through the webhook with the same body and its owner's token.
-    const hook = await api('POST', '/webhooks/publish', publication('2.2.0', view, { privacy: { gp_encounters: { ...TAGS, end: 'quasi-identifier' } } }), ownerToken);
+    const hook = await api(
+      'POST',
+      '/webhooks/publish',
+      publication('2.2.0', view, { privacy: { gp_encounters: { ...TAGS, end: 'quasi-identifier' } } }),
+      ownerToken,
+    );
     expect(hook.status, JSON.stringify(hook.body)).to.equal(201);
     expect(hook.body).to.deep.include({ product: 'gp_encounters', version: '2.2.0', created: true, problems: [] });
-    const hookForOther = await api('POST', '/webhooks/publish', publication('2.3.0', view, { privacy: { gp_encounters: { ...TAGS, end: 'quasi-identifier' } } }), otherOwnerToken);
+    const hookForOther = await api(
+      'POST',
+      '/webhooks/publish',
+      publication('2.3.0', view, { privacy: { gp_encounters: { ...TAGS, end: 'quasi-identifier' } } }),
+      otherOwnerToken,
+    );
     expect(hookForOther.status).to.equal(403);
-    const denied = await runCaptured('node', [path.join('control-plane', 'bin', 'mesh.js'), 'publish', '/nonexistent.json'], { env: { ...process.env, MESH_TOKEN: ownerToken } });
+    const denied = await runCaptured('node', [path.join('control-plane', 'bin', 'mesh.js'), 'publish', '/nonexistent.json'], {
+      env: { ...process.env, MESH_TOKEN: ownerToken },
+    });
     expect(denied.status).to.equal(1);
     expect(denied.stderr).to.include('/nonexistent.json');
   });
@@ -468,15 +596,30 @@ describe('control plane hardening (issue 16): names, table claims, hostile reque
   let analyst = '';
 
   const patientView = (name: string, columns: { name: string; path: string; type: string }[]): Record<string, unknown> => ({
-    resourceType: 'ViewDefinition', name, status: 'active', resource: 'Patient',
+    resourceType: 'ViewDefinition',
+    name,
+    status: 'active',
+    resource: 'Patient',
     select: [{ column: [{ name: 'id', path: 'getResourceKey()', type: 'id' }, ...columns] }],
   });
-  const product = (name: string, domain: string, version: string, views: Record<string, unknown>[], privacy: unknown, lifecycle = 'published') =>
-    ({ name, domain, version, lifecycle, sources: ['RX1'], views, privacy });
-  const allNone = (...views: Record<string, unknown>[]) => Object.fromEntries(views.map((v) => [v.name, Object.fromEntries(
-    (v.select as { column: { name: string }[] }[])[0]!.column.map((c) => [c.name, 'none']))]));
-  const claimsOf = async (productName: string) => (await registry<{ table_name: string }>(
-    'select t.table_name from product_tables t join data_products p on p.id = t.product_id where p.name = $1 order by 1', [productName])).map((r) => r.table_name);
+  const product = (name: string, domain: string, version: string, views: Record<string, unknown>[], privacy: unknown, lifecycle = 'published') => ({
+    name,
+    domain,
+    version,
+    lifecycle,
+    sources: ['RX1'],
+    views,
+    privacy,
+  });
+  const _allNone = (...views: Record<string, unknown>[]) =>
+    Object.fromEntries(views.map((v) => [v.name, Object.fromEntries((v.select as { column: { name: string }[] }[])[0]!.column.map((c) => [c.name, 'none']))]));
+  const claimsOf = async (productName: string) =>
+    (
+      await registry<{ table_name: string }>(
+        'select t.table_name from product_tables t join data_products p on p.id = t.product_id where p.name = $1 order by 1',
+        [productName],
+      )
+    ).map((r) => r.table_name);
 
   before(async () => {
     const client = new Client({ connectionString: connectionString(postgres.registryDatabase) });
@@ -488,8 +631,17 @@ describe('control plane hardening (issue 16): names, table claims, hostile reque
     } finally {
       await client.end();
     }
-    for (const [code, region] of [[A, 'East of England'], [B, 'South West']] as const) {
-      const created = await api('POST', '/domains', { odsCode: code, name: `Integrated care system ${code}`, kind: 'ics', region, ownerContact: `dpo@${code.toLowerCase()}.example.nhs.uk` });
+    for (const [code, region] of [
+      [A, 'East of England'],
+      [B, 'South West'],
+    ] as const) {
+      const created = await api('POST', '/domains', {
+        odsCode: code,
+        name: `Integrated care system ${code}`,
+        kind: 'ics',
+        region,
+        ownerContact: `dpo@${code.toLowerCase()}.example.nhs.uk`,
+      });
       expect(created.status, JSON.stringify(created.body)).to.equal(201);
     }
     ownerA = (await api('POST', '/consumers', { name: 'ics01-owner', kind: 'user', roles: ['data-product-owner'], domain: A })).body.token;
@@ -501,33 +653,62 @@ describe('control plane hardening (issue 16): names, table claims, hostile reque
   describe('a view or column named `constructor` / `__proto__` needs its privacy tag like any other (item 5)', () => {
     it('untagged, they are refused, naming the missing tags', async () => {
       // `name` is also a property of Object.prototype.constructor: the old lookup found it "tagged".
-      const byView = await api('POST', '/data-products', product('ics_proto', A, '1.0.0',
-        [patientView('constructor', [{ name: 'name', path: 'name.family.first()', type: 'string' }])], {}), ownerA);
+      const byView = await api(
+        'POST',
+        '/data-products',
+        product('ics_proto', A, '1.0.0', [patientView('constructor', [{ name: 'name', path: 'name.family.first()', type: 'string' }])], {}),
+        ownerA,
+      );
       expect(byView.status, JSON.stringify(byView.body)).to.equal(422);
       expect(byView.body.message).to.include("view 'constructor': column(s) 'id', 'name' have no privacy tag");
-      const byColumn = await api('POST', '/data-products', product('ics_proto', A, '1.0.0',
-        [patientView('ics_patients', [{ name: 'constructor', path: 'name.given.first()', type: 'string' }])], { ics_patients: { id: 'none' } }), ownerA);
+      const byColumn = await api(
+        'POST',
+        '/data-products',
+        product('ics_proto', A, '1.0.0', [patientView('ics_patients', [{ name: 'constructor', path: 'name.given.first()', type: 'string' }])], {
+          ics_patients: { id: 'none' },
+        }),
+        ownerA,
+      );
       expect(byColumn.status, JSON.stringify(byColumn.body)).to.equal(422);
       expect(byColumn.body.message).to.include("view 'ics_patients': column(s) 'constructor' have no privacy tag");
       // `__proto__` as JSON sends it (an own key): an ordinary, unknown name, not the tags' prototype.
       const privacy = JSON.parse('{"ics_patients": {"id": "none", "__proto__": "direct-identifier"}, "__proto__": {"id": "none"}}');
-      const byProto = await api('POST', '/data-products', product('ics_proto', A, '1.0.0',
-        [patientView('ics_patients', [{ name: 'constructor', path: 'name.given.first()', type: 'string' }])], privacy), ownerA);
+      const byProto = await api(
+        'POST',
+        '/data-products',
+        product('ics_proto', A, '1.0.0', [patientView('ics_patients', [{ name: 'constructor', path: 'name.given.first()', type: 'string' }])], privacy),
+        ownerA,
+      );
       expect(byProto.status, JSON.stringify(byProto.body)).to.equal(422);
-      expect(byProto.body.message).to.include("column(s) 'constructor' have no privacy tag").and.include("no column(s) '__proto__' to tag")
+      expect(byProto.body.message)
+        .to.include("column(s) 'constructor' have no privacy tag")
+        .and.include("no column(s) '__proto__' to tag")
         .and.include("privacy tags for '__proto__', which is not a view");
-      const protoColumn = await api('POST', '/data-products', product('ics_proto', A, '1.0.0',
-        [patientView('ics_patients', [{ name: '__proto__', path: 'name.given.first()', type: 'string' }])], privacy), ownerA);
+      const protoColumn = await api(
+        'POST',
+        '/data-products',
+        product('ics_proto', A, '1.0.0', [patientView('ics_patients', [{ name: '__proto__', path: 'name.given.first()', type: 'string' }])], privacy),
+        ownerA,
+      );
       expect(protoColumn.status).to.equal(400);
       expect(protoColumn.body.message).to.include('/views/0/select/0/column/1/name');
       expect((await api('GET', '/data-products/ics_proto')).status).to.equal(404);
     });
 
     it('tagged, they publish and are served', async () => {
-      const views = [patientView('constructor', [{ name: 'name', path: 'name.family.first()', type: 'string' }]),
-        patientView('ics_patients', [{ name: 'constructor', path: 'name.given.first()', type: 'string' }])];
-      const published = await api('POST', '/data-products', product('ics_proto', A, '1.0.0', views,
-        { constructor: { id: 'quasi-identifier', name: 'direct-identifier' }, ics_patients: { id: 'quasi-identifier', constructor: 'direct-identifier' } }), ownerA);
+      const views = [
+        patientView('constructor', [{ name: 'name', path: 'name.family.first()', type: 'string' }]),
+        patientView('ics_patients', [{ name: 'constructor', path: 'name.given.first()', type: 'string' }]),
+      ];
+      const published = await api(
+        'POST',
+        '/data-products',
+        product('ics_proto', A, '1.0.0', views, {
+          constructor: { id: 'quasi-identifier', name: 'direct-identifier' },
+          ics_patients: { id: 'quasi-identifier', constructor: 'direct-identifier' },
+        }),
+        ownerA,
+      );
       expect(published.status, JSON.stringify(published.body)).to.equal(201);
       expect(published.body.tables).to.deep.equal(['constructor', 'constructor_v1', 'ics_patients', 'ics_patients_v1']);
       const version = await api('GET', '/data-products/ics_proto/versions/1.0.0');
@@ -544,9 +725,15 @@ describe('control plane hardening (issue 16): names, table claims, hostile reque
       const first = await api('POST', '/data-products', product('ics_encounters', A, '1.0.0', [encounters('ics_encounters')], tags('ics_encounters')), ownerA);
       expect(first.status, JSON.stringify(first.body)).to.equal(201);
       for (const lifecycle of ['draft', 'published']) {
-        const squat = await api('POST', '/data-products', product('ics_squat', B, '1.0.0', [encounters('ics_encounters_v3')], tags('ics_encounters_v3'), lifecycle), ownerB);
+        const squat = await api(
+          'POST',
+          '/data-products',
+          product('ics_squat', B, '1.0.0', [encounters('ics_encounters_v3')], tags('ics_encounters_v3'), lifecycle),
+          ownerB,
+        );
         expect(squat.status, `${lifecycle}: ${JSON.stringify(squat.body)}`).to.equal(409);
-        expect(squat.body.message).to.include("table name 'ics_encounters_v3' is reserved for data product 'ics_encounters'")
+        expect(squat.body.message)
+          .to.include("table name 'ics_encounters_v3' is reserved for data product 'ics_encounters'")
           .and.include('names <view>_v<N> belong to the product that owns <view>');
       }
       expect((await api('GET', '/data-products/ics_squat')).status).to.equal(404);
@@ -576,7 +763,9 @@ describe('control plane hardening (issue 16): names, table claims, hostile reque
       expect(draft.status, JSON.stringify(draft.body)).to.equal(201);
       expect(await claimsOf('ics_draft')).to.deep.equal([]);
       // A claim squatted before this fix by a product that serves nothing: it must not block the owner's v4.
-      await registry(`insert into product_tables (table_name, product_id, view_name) select 'ics_encounters_v4', id, 'ics_encounters_v4' from data_products where name = 'ics_draft'`);
+      await registry(
+        `insert into product_tables (table_name, product_id, view_name) select 'ics_encounters_v4', id, 'ics_encounters_v4' from data_products where name = 'ics_draft'`,
+      );
       const v4 = await api('POST', '/data-products', product('ics_encounters', A, '4.0.0', [encounters('ics_encounters')], tags('ics_encounters')), ownerA);
       expect(v4.status, JSON.stringify(v4.body)).to.equal(201);
       expect(await claimsOf('ics_encounters')).to.include('ics_encounters_v4');
@@ -587,13 +776,19 @@ describe('control plane hardening (issue 16): names, table claims, hostile reque
   describe('hostile admin API requests get a 4xx naming the problem (item 8)', () => {
     const raw = async (method: string, route: string, body?: string, token = opsToken()) => {
       const response = await fetch(`${controlPlaneUrl()}/api/v1${route}`, {
-        method, headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) }, body,
+        method,
+        headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        body,
       });
-      return { status: response.status, body: await response.json() as { message: string } };
+      return { status: response.status, body: (await response.json()) as { message: string } };
     };
 
     it('a 10 MB body is 413 naming the limit', async () => {
-      const response = await raw('POST', '/domains', JSON.stringify({ odsCode: 'BIG', name: 'x'.repeat(10 * 1024 * 1024), kind: 'trust', region: 'x', ownerContact: 'a@b.nhs.uk' }));
+      const response = await raw(
+        'POST',
+        '/domains',
+        JSON.stringify({ odsCode: 'BIG', name: 'x'.repeat(10 * 1024 * 1024), kind: 'trust', region: 'x', ownerContact: 'a@b.nhs.uk' }),
+      );
       expect(response.status).to.equal(413);
       expect(response.body.message).to.include('larger than the limit of 5242880 bytes (5 MB)');
     });
@@ -601,11 +796,15 @@ describe('control plane hardening (issue 16): names, table claims, hostile reque
     it('a compressed or broken-compressed body is 415, never 500, and needs no token to be refused cleanly', async () => {
       for (const encoding of ['gzip', 'deflate', 'br']) {
         const response = await fetch(`${controlPlaneUrl()}/api/v1/domains`, {
-          method: 'POST', headers: { 'content-type': 'application/json', 'content-encoding': encoding }, body: 'not really compressed',
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'content-encoding': encoding },
+          body: 'not really compressed',
         });
         expect(response.status, `${encoding}: ${await response.clone().text()}`).to.be.oneOf([401, 415]);
         const authenticated = await fetch(`${controlPlaneUrl()}/api/v1/domains`, {
-          method: 'POST', headers: { authorization: `Bearer ${opsToken()}`, 'content-type': 'application/json', 'content-encoding': encoding }, body: 'not really compressed',
+          method: 'POST',
+          headers: { authorization: `Bearer ${opsToken()}`, 'content-type': 'application/json', 'content-encoding': encoding },
+          body: 'not really compressed',
         });
         expect(authenticated.status).to.equal(415);
         expect(((await authenticated.json()) as { message: string }).message).to.include('send the JSON uncompressed');
@@ -619,7 +818,11 @@ describe('control plane hardening (issue 16): names, table claims, hostile reque
     });
 
     it('NUL in a text field or in the URL path is 400 naming the field or path', async () => {
-      const inBody = await raw('POST', '/domains', JSON.stringify({ odsCode: 'NULX', name: 'a\u0000b', kind: 'trust', region: 'x', ownerContact: 'a@b.nhs.uk' }));
+      const inBody = await raw(
+        'POST',
+        '/domains',
+        JSON.stringify({ odsCode: 'NULX', name: 'a\u0000b', kind: 'trust', region: 'x', ownerContact: 'a@b.nhs.uk' }),
+      );
       expect(inBody.status).to.equal(400);
       expect(inBody.body.message).to.include('/name contains a NUL character');
       for (const route of ['/domains/AB%00C', '/consumers/a%00b', '/data-products/x%00/versions/1.0.0']) {
@@ -640,7 +843,13 @@ describe('control plane hardening (issue 16): names, table claims, hostile reque
       const repeated = await raw('GET', '/audit?entity=domain&entity=consumer');
       expect(repeated.status).to.equal(400);
       expect(repeated.body.message).to.equal("query parameter 'entity' is given 2 times; give it once");
-      for (const route of ['/domains?odsCode=RX1', '/endpoints?domain=RX1', '/data-products?domain=X26', '/consumers?name=ops', `/endpoints/${'0'.repeat(8)}-0000-4000-8000-${'0'.repeat(12)}/health?limit=0`]) {
+      for (const route of [
+        '/domains?odsCode=RX1',
+        '/endpoints?domain=RX1',
+        '/data-products?domain=X26',
+        '/consumers?name=ops',
+        `/endpoints/${'0'.repeat(8)}-0000-4000-8000-${'0'.repeat(12)}/health?limit=0`,
+      ]) {
         expect((await raw('GET', route)).status, route).to.equal(400);
       }
       const filtered = (await api('GET', '/audit?entity=domain&limit=5')).body as { entity: string }[];
@@ -652,10 +861,16 @@ describe('control plane hardening (issue 16): names, table claims, hostile reque
       const since = (await registry<{ id: string }>('select coalesce(max(id), 0)::text as id from audit_log'))[0]!.id;
       const bogus = `mesh_not-a-token-${Date.now()}`;
       expect((await raw('GET', '/domains', undefined, bogus)).status).to.equal(401);
-      expect((await raw('POST', '/domains', JSON.stringify({ odsCode: 'ZZZ', name: 'x', kind: 'trust', region: 'x', ownerContact: 'a@b.nhs.uk' }), analyst)).status).to.equal(403);
-      expect((await raw('POST', '/domains', JSON.stringify({ odsCode: A, name: 'again', kind: 'ics', region: 'x', ownerContact: 'a@b.nhs.uk' }))).status).to.equal(409);
+      expect(
+        (await raw('POST', '/domains', JSON.stringify({ odsCode: 'ZZZ', name: 'x', kind: 'trust', region: 'x', ownerContact: 'a@b.nhs.uk' }), analyst)).status,
+      ).to.equal(403);
+      expect(
+        (await raw('POST', '/domains', JSON.stringify({ odsCode: A, name: 'again', kind: 'ics', region: 'x', ownerContact: 'a@b.nhs.uk' }))).status,
+      ).to.equal(409);
       const entries = await registry<{ actor: string; action: string; entity_id: string; after: Record<string, unknown>; text: string }>(
-        `select actor, action, entity_id, after, after::text as text from audit_log where entity = 'request' and id > $1 order by id`, [since]);
+        `select actor, action, entity_id, after, after::text as text from audit_log where entity = 'request' and id > $1 order by id`,
+        [since],
+      );
       const of = (status: number) => entries.find((e) => e.after.status === status)!;
       const hashPrefix = createHash('sha256').update(bogus).digest('hex').slice(0, 12);
       expect(of(401)).to.deep.include({ actor: 'anonymous', action: 'refused 401', entity_id: 'GET /api/v1/domains' });
@@ -672,14 +887,21 @@ describe('control plane hardening (issue 16): names, table claims, hostile reque
       const route = `/endpoints/${'0'.repeat(8)}-0000-4000-8000-${'0'.repeat(12)}/health`;
       const started = Date.now();
       for (let i = 0; i < 60; i++) expect((await raw('GET', route, undefined, `mesh_flood-${i}`)).status).to.equal(401);
-      const individual = await registry<{ n: number }>(`select count(*)::int as n from audit_log where entity = 'request' and action = 'refused 401' and id > $1`, [since]);
+      const individual = await registry<{ n: number }>(
+        `select count(*)::int as n from audit_log where entity = 'request' and action = 'refused 401' and id > $1`,
+        [since],
+      );
       // 10 a minute per source (MESH_AUDIT_REFUSALS_PER_MINUTE); the flood may straddle one minute boundary.
       expect(individual[0]!.n).to.be.at.most(20);
       let summary: { after: { moreRefusals: number; routes: Record<string, number> } } | undefined;
       while (!summary && Date.now() - started < 100_000) {
         await new Promise((r) => setTimeout(r, 3000));
-        summary = (await registry<{ after: { moreRefusals: number; routes: Record<string, number> } }>(
-          `select after from audit_log where action = 'refused (summary)' and id > $1 and after->'routes' ? $2`, [since, 'GET /api/v1/endpoints/:id/health']))[0];
+        summary = (
+          await registry<{ after: { moreRefusals: number; routes: Record<string, number> } }>(
+            `select after from audit_log where action = 'refused (summary)' and id > $1 and after->'routes' ? $2`,
+            [since, 'GET /api/v1/endpoints/:id/health'],
+          )
+        )[0];
       }
       expect(summary, 'summary entry of the flood').to.not.equal(undefined);
       expect(summary!.after.moreRefusals + individual[0]!.n).to.be.at.least(60);
@@ -711,20 +933,32 @@ describe('control plane hardening (issue 16): names, table claims, hostile reque
         await client.query('begin');
         // What anyone with the database's superuser can do: bypass the trigger and cut the chain's head.
         await client.query(`set local session_replication_role = replica`);
-        const removed = (await client.query(`delete from audit_log where id > $1::bigint - 2 returning id, at, actor, action, entity, entity_id,
-          before::text as before, after::text as after, prev_hash, hash`, [newestId])).rows;
+        const removed = (
+          await client.query(
+            `delete from audit_log where id > $1::bigint - 2 returning id, at, actor, action, entity, entity_id,
+          before::text as before, after::text as after, prev_hash, hash`,
+            [newestId],
+          )
+        ).rows;
         await client.query('commit');
         expect(removed).to.have.length(2);
         try {
           const verify = (await api('GET', '/audit/verify')).body as { ok: boolean; brokenAt: string; problems: string[] };
           expect(verify.ok).to.equal(false);
           expect(verify.brokenAt).to.equal(newestId);
-          expect(verify.problems[0]).to.match(new RegExp(`^audit chain truncated: anchored entry seq ${newestId} \\(hash [0-9a-f]{64}, anchored at \\d{4}-.*\\) is missing; the newest entry in the database is seq \\d+$`));
+          expect(verify.problems[0]).to.match(
+            new RegExp(
+              `^audit chain truncated: anchored entry seq ${newestId} \\(hash [0-9a-f]{64}, anchored at \\d{4}-.*\\) is missing; the newest entry in the database is seq \\d+$`,
+            ),
+          );
         } finally {
           // Put the chain back exactly as it was, so the rest of the suite (and the next run) verifies.
           for (const r of removed.sort((a, b) => Number(a.id) - Number(b.id))) {
-            await client.query(`insert into audit_log (id, at, actor, action, entity, entity_id, before, after, prev_hash, hash)
-              values ($1, $2, $3, $4, $5, $6, $7::jsonb, $8::jsonb, $9, $10)`, [r.id, r.at, r.actor, r.action, r.entity, r.entity_id, r.before, r.after, r.prev_hash, r.hash]);
+            await client.query(
+              `insert into audit_log (id, at, actor, action, entity, entity_id, before, after, prev_hash, hash)
+              values ($1, $2, $3, $4, $5, $6, $7::jsonb, $8::jsonb, $9, $10)`,
+              [r.id, r.at, r.actor, r.action, r.entity, r.entity_id, r.before, r.after, r.prev_hash, r.hash],
+            );
           }
         }
       } finally {

@@ -8,7 +8,8 @@ export type Resource = { resourceType: string; id: string } & Record<string, unk
 export const NHS_NUMBER_SYSTEM = 'https://fhir.nhs.uk/Id/nhs-number';
 
 export function resourceTypes(domain: DomainSpec): string[] {
-  return fs.readdirSync(path.join(paths.synthetic, domain.id))
+  return fs
+    .readdirSync(path.join(paths.synthetic, domain.id))
     .filter((f) => f.endsWith('.ndjson'))
     .map((f) => f.replace(/\.ndjson$/, ''))
     .sort();
@@ -16,7 +17,11 @@ export function resourceTypes(domain: DomainSpec): string[] {
 
 export function readResources(domain: DomainSpec, resourceType: string): Resource[] {
   const file = path.join(paths.synthetic, domain.id, `${resourceType}.ndjson`);
-  return fs.readFileSync(file, 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as Resource);
+  return fs
+    .readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim())
+    .map((l) => JSON.parse(l) as Resource);
 }
 
 export function nhsNumberOf(patient: Resource): string | undefined {
@@ -100,12 +105,16 @@ export function optOutsOf(records: readonly DomainConsentRecords[], options: { a
       nhsNumbers.add(nhsNumber);
     }
   }
-  const patientIds = new Map(records.map(({ domain, patients }) => [domain,
-    new Set(patients.filter((p) => nhsNumbers.has(nhsNumberOf(p) ?? '')).map((p) => p.id))]));
+  const patientIds = new Map(
+    records.map(({ domain, patients }) => [domain, new Set(patients.filter((p) => nhsNumbers.has(nhsNumberOf(p) ?? '')).map((p) => p.id))]),
+  );
   return { nhsNumbers, patientIds };
 }
 
 /** Opted-out NHS numbers and, per domain, patient ids, from the NDJSON's Consent and Patient files. */
 export function optedOut(options: { at?: Date; purpose?: string } = {}): OptOuts {
-  return optOutsOf(DOMAINS.map((d) => ({ domain: d.id, consents: readResources(d, 'Consent'), patients: readResources(d, 'Patient') })), options);
+  return optOutsOf(
+    DOMAINS.map((d) => ({ domain: d.id, consents: readResources(d, 'Consent'), patients: readResources(d, 'Patient') })),
+    options,
+  );
 }

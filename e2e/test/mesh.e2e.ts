@@ -1,14 +1,15 @@
 // The running mesh against its ground truth: what each trust's FHIR API serves must be exactly the
 // synthetic NDJSON that was generated for it, and Trino must run with the project's plugin.
-import { expect } from 'chai';
+
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { expect } from 'chai';
 import { runCaptured } from '../runtime/processes';
+import { DOMAINS, fhirBaseUrl, paths, ROOT, versions } from '../runtime/topology';
 import { SERVER_LOG } from '../runtime/trino';
 import { trinoClient } from '../runtime/trino-clients';
-import { DOMAINS, fhirBaseUrl, paths, ROOT, versions } from '../runtime/topology';
 import { read, searchAll, searchTotal } from './fhir-client';
-import { isValidNhsNumber, nhsNumberOf, NHS_NUMBER_SYSTEM, readResources, resourceTypes, securityCodes } from './ground-truth';
+import { isValidNhsNumber, NHS_NUMBER_SYSTEM, nhsNumberOf, readResources, resourceTypes, securityCodes } from './ground-truth';
 
 const CONFIDENTIALITY = 'http://terminology.hl7.org/CodeSystem/v3-Confidentiality';
 const ACT_CODE = 'http://terminology.hl7.org/CodeSystem/v3-ActCode';
@@ -53,26 +54,38 @@ describe('mesh runtime', () => {
         for (let i = 0; i < patients.length; i += step) {
           const patient = patients[i]!;
           const { resources } = await searchAll(domain, `Patient?identifier=${encodeURIComponent(`${NHS_NUMBER_SYSTEM}|${nhsNumberOf(patient)}`)}`);
-          expect(resources.map((r) => r.id), `NHS number ${nhsNumberOf(patient)}`).to.deep.equal([patient.id]);
+          expect(
+            resources.map((r) => r.id),
+            `NHS number ${nhsNumberOf(patient)}`,
+          ).to.deep.equal([patient.id]);
         }
       });
 
       it('pages through every Observation by following next links, with nothing capped or repeated', async () => {
-        const expected = readResources(domain, 'Observation').map((o) => o.id).sort();
+        const expected = readResources(domain, 'Observation')
+          .map((o) => o.id)
+          .sort();
         const { resources, pages } = await searchAll(domain, 'Observation?_count=500&_elements=id');
         expect(pages).to.be.greaterThan(1);
         expect(resources.map((r) => r.id).sort()).to.deep.equal(expected);
       });
 
       it('indexes the security labels of the ground truth for _security search', async () => {
-        for (const [system, code] of [[CONFIDENTIALITY, 'R'], [CONFIDENTIALITY, 'V'], [ACT_CODE, 'PSY'], [ACT_CODE, 'HIV'], [ACT_CODE, 'SDV']] as const) {
+        for (const [system, code] of [
+          [CONFIDENTIALITY, 'R'],
+          [CONFIDENTIALITY, 'V'],
+          [ACT_CODE, 'PSY'],
+          [ACT_CODE, 'HIV'],
+          [ACT_CODE, 'SDV'],
+        ] as const) {
           let expected = 0;
           for (const type of resourceTypes(domain)) {
             expected += readResources(domain, type).filter((r) => securityCodes(r).includes(`${system}|${code}`)).length;
           }
           expect(expected, `${domain.id} has resources labelled ${code}`).to.be.greaterThan(0);
-          const served = (await Promise.all(resourceTypes(domain).map((type) => searchTotal(domain, `${type}?_security=${encodeURIComponent(`${system}|${code}`)}`))))
-            .reduce((a, b) => a + b, 0);
+          const served = (
+            await Promise.all(resourceTypes(domain).map((type) => searchTotal(domain, `${type}?_security=${encodeURIComponent(`${system}|${code}`)}`)))
+          ).reduce((a, b) => a + b, 0);
           expect(served, `${domain.id} _security=${code}`).to.equal(expected);
         }
       });

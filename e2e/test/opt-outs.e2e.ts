@@ -2,8 +2,8 @@
 // NDJSON, ground-truth.ts optedOut) must name exactly the manifest's opt-outs, and Trino's `consent`
 // table joined to `patient` must give the same people, so excluding them can be checked against both.
 import { expect } from 'chai';
-import { readManifest } from '../synthetic/generate';
 import { DOMAINS, paths } from '../runtime/topology';
+import { readManifest } from '../synthetic/generate';
 import { TrinoEngine } from './connector/engines';
 import { NDOP_POLICY_URI, nhsNumberOf, optedOut, readResources } from './ground-truth';
 
@@ -20,13 +20,14 @@ describe('national data opt-out', function () {
   const truth = optedOut();
   const trino = new TrinoEngine();
 
-  it('the NDJSON\'s NDOP Consents name exactly the manifest\'s opt-outs, at the trusts it lists', () => {
+  it("the NDJSON's NDOP Consents name exactly the manifest's opt-outs, at the trusts it lists", () => {
     expect(manifest, `no manifest in ${paths.synthetic}`).to.not.equal(undefined);
     expect(truth.nhsNumbers.size, 'opted-out people').to.be.greaterThan(0);
     expect(sorted(truth.nhsNumbers)).to.deep.equal(sorted(manifest!.optOuts.map((o) => o.nhsNumber)));
     for (const optOut of manifest!.optOuts) {
-      const holding = DOMAINS.filter((d) => readResources(d, 'Patient')
-        .some((p) => nhsNumberOf(p) === optOut.nhsNumber && truth.patientIds.get(d.id)?.has(p.id)));
+      const holding = DOMAINS.filter((d) =>
+        readResources(d, 'Patient').some((p) => nhsNumberOf(p) === optOut.nhsNumber && truth.patientIds.get(d.id)?.has(p.id)),
+      );
       expect(holding.map((d) => d.id).sort(), optOut.nhsNumber).to.deep.equal([...optOut.domains].sort());
     }
     for (const domain of manifest!.domains) {
@@ -41,7 +42,7 @@ describe('national data opt-out', function () {
     expect(rows.map(([d, n]) => [d, Number(n)]).sort()).to.deep.equal(expected.sort());
   });
 
-  it('Trino\'s consent table joined to patient gives the ground-truth opted-out NHS numbers and patient ids', async () => {
+  it("Trino's consent table joined to patient gives the ground-truth opted-out NHS numbers and patient ids", async () => {
     const numbers = await trino.query(OPTED_OUT_SQL);
     expect(sorted(numbers.rows.map(([n]) => String(n)))).to.deep.equal(sorted(truth.nhsNumbers));
     const ids = await trino.query(`SELECT domain, id FROM fhir.default.patient WHERE nhs_number IN (${OPTED_OUT_SQL})`);

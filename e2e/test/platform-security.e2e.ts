@@ -2,10 +2,11 @@
 // PostgreSQL admits each service only by password, only to its own database, with only what it needs —
 // the control plane's own role cannot rewrite or delete audit entries or switch the audit trigger off.
 // Each refusal has a positive control, so a test cannot pass because the action was impossible anyway.
-import { expect } from 'chai';
+
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { expect } from 'chai';
 import { Client } from 'pg';
 import { loaderAuthorization } from '../runtime/load';
 import { connectionString, hbaConf, rolePasswordFile, SERVER_LOG } from '../runtime/postgres';
@@ -46,17 +47,27 @@ describe('FHIR servers authenticate their callers', function () {
 
   it('refuses writes and deletes to readers and to anonymous callers; the loader may write', async () => {
     const id = `e2e-auth-${Date.now()}`;
-    const put = (headers: Record<string, string>) => fhir(`${fhirBaseUrl(RX1)}/Patient/${id}`, {
-      method: 'PUT', body: patient(id), headers: { 'content-type': 'application/fhir+json', ...headers },
-    });
+    const put = (headers: Record<string, string>) =>
+      fhir(`${fhirBaseUrl(RX1)}/Patient/${id}`, {
+        method: 'PUT',
+        body: patient(id),
+        headers: { 'content-type': 'application/fhir+json', ...headers },
+      });
     expect((await put({})).status).to.equal(401);
     const byReader = await put(readerHeaders(RX1.id));
     expect(byReader.status).to.equal(403);
     expect(byReader.text).to.include('may only read');
     expect((await fhir(`${fhirBaseUrl(RX1)}/Patient?_id=${id}`, { method: 'DELETE' })).status).to.equal(401);
     expect((await fhir(`${fhirBaseUrl(RX1)}/Patient?_id=${id}`, { method: 'DELETE', headers: readerHeaders(RX1.id) })).status).to.equal(403);
-    expect((await fhir(fhirBaseUrl(RX1), { method: 'POST', body: JSON.stringify({ resourceType: 'Bundle', type: 'transaction', entry: [] }),
-      headers: { 'content-type': 'application/fhir+json', ...readerHeaders(RX1.id) } })).status).to.equal(403);
+    expect(
+      (
+        await fhir(fhirBaseUrl(RX1), {
+          method: 'POST',
+          body: JSON.stringify({ resourceType: 'Bundle', type: 'transaction', entry: [] }),
+          headers: { 'content-type': 'application/fhir+json', ...readerHeaders(RX1.id) },
+        })
+      ).status,
+    ).to.equal(403);
 
     // Positive control: the loader's write token creates and deletes the same resource.
     const created = await put(loaderAuthorization());
@@ -75,7 +86,9 @@ describe('FHIR servers authenticate their callers', function () {
     expect(own.status, own.text.slice(0, 200)).to.equal(200);
     expect(own.text).to.include('"resourceType":"Patient"');
     for (const tenant of [RTH.id, 'onboarding']) {
-      const other = await fhir(`${fhirBaseUrl(RX1).replace(/rx1$/, tenant)}?_getpages=${searchId}&_getpagesoffset=2&_count=2`, { headers: readerHeaders(tenant) });
+      const other = await fhir(`${fhirBaseUrl(RX1).replace(/rx1$/, tenant)}?_getpages=${searchId}&_getpagesoffset=2&_count=2`, {
+        headers: readerHeaders(tenant),
+      });
       expect(other.status, `${tenant}: ${other.text.slice(0, 200)}`).to.equal(403);
       expect(other.text).not.to.include('"resourceType":"Patient"');
       expect(other.text).to.include("another tenant's search");
@@ -154,7 +167,9 @@ describe('PostgreSQL admits each service by password, to its own database, with 
 
   it("keeps the FHIR server's role out of the registry and the control plane out of FHIR storage", async () => {
     expect(await loginError(postgres.roles.fhir, postgres.registryDatabase, password(postgres.roles.fhir))).to.match(/no pg_hba\.conf entry|permission denied/);
-    expect(await loginError(postgres.roles.registryApp, postgres.fhirDatabase, password(postgres.roles.registryApp))).to.match(/no pg_hba\.conf entry|permission denied/);
+    expect(await loginError(postgres.roles.registryApp, postgres.fhirDatabase, password(postgres.roles.registryApp))).to.match(
+      /no pg_hba\.conf entry|permission denied/,
+    );
     const fhirRole = await connect(postgres.roles.fhir, postgres.fhirDatabase, password(postgres.roles.fhir));
     await fhirRole.end();
   });
@@ -181,7 +196,9 @@ describe('PostgreSQL admits each service by password, to its own database, with 
   it('lets the retention role delete only audit entries past the 30-day floor', async () => {
     const retention = await connect(postgres.roles.auditRetention, postgres.registryDatabase, password(postgres.roles.auditRetention));
     try {
-      expect(await sqlError(retention, 'delete from audit_log where id = (select max(id) from audit_log)')).to.match(/append-only \(DELETE refused for mesh_audit_retention\)/);
+      expect(await sqlError(retention, 'delete from audit_log where id = (select max(id) from audit_log)')).to.match(
+        /append-only \(DELETE refused for mesh_audit_retention\)/,
+      );
       expect(await sqlError(retention, `update audit_log set actor = 'x'`)).to.match(/permission denied/);
       // Positive control: a delete of nothing old enough is allowed (the job's normal run).
       const old = await retention.query(`delete from audit_log where at < now() - interval '3650 days'`);
@@ -207,7 +224,9 @@ describe('PostgreSQL admits each service by password, to its own database, with 
     }
     if (me === 0) {
       // As an unprivileged local user: no synthetic patient is readable.
-      const attempt = spawnSync('runuser', ['-u', 'nobody', '--', 'head', '-c', '1', path.join(paths.synthetic, DOMAINS[0]!.id, 'Patient.ndjson')], { encoding: 'utf8' });
+      const attempt = spawnSync('runuser', ['-u', 'nobody', '--', 'head', '-c', '1', path.join(paths.synthetic, DOMAINS[0]!.id, 'Patient.ndjson')], {
+        encoding: 'utf8',
+      });
       expect(attempt.status, attempt.stdout).not.to.equal(0);
       expect(attempt.stderr).to.match(/Permission denied/);
     }

@@ -2,14 +2,15 @@
 // extra credential mesh.pseudonym-key that the gateway adds, the answer is the gateway's own HMAC (Node's),
 // a session without the key is refused by name, and the key shows neither in EXPLAIN, nor in the query's
 // /v1/query info, nor in any file Trino writes.
-import { expect } from 'chai';
+
 import { createHmac, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { expect } from 'chai';
+import { DOMAINS, paths, ROOT } from '../runtime/topology';
+import { SERVER_LOG } from '../runtime/trino';
 import { trinoClient, trinoRest } from '../runtime/trino-clients';
 import { TRINO_USERS } from '../runtime/trino-security';
-import { SERVER_LOG } from '../runtime/trino';
-import { DOMAINS, paths, ROOT } from '../runtime/topology';
 import { nhsNumberOf, readResources } from './ground-truth';
 
 const KEY_CREDENTIAL = 'mesh.pseudonym-key';
@@ -17,7 +18,12 @@ const KEY_CREDENTIAL = 'mesh.pseudonym-key';
 const KEY = randomBytes(32).toString('hex');
 const REFUSAL = 'mesh_pseudonym is only available to queries sent through the FHIR mesh gateway';
 
-interface Vector { about: string; key: string; value: string; pseudonym: string }
+interface Vector {
+  about: string;
+  key: string;
+  value: string;
+  pseudonym: string;
+}
 const VECTORS = (JSON.parse(fs.readFileSync(path.join(ROOT, 'connector-spec', 'pseudonym-vectors.json'), 'utf8')) as { vectors: Vector[] }).vectors;
 
 /** What the gateway computes for the same value (control-plane/test/pseudonym-vectors.test.ts pins it). */
@@ -26,7 +32,11 @@ function nodePseudonym(keyHex: string, value: string): string {
 }
 
 class QueryFailed extends Error {
-  constructor(readonly errorName: string, message: string, readonly queryId: string | undefined) {
+  constructor(
+    readonly errorName: string,
+    message: string,
+    readonly queryId: string | undefined,
+  ) {
     super(message);
   }
 }
@@ -101,8 +111,11 @@ describe('mesh_pseudonym in Trino: keyed by the gateway extra credential only', 
     expect(Object.fromEntries(actual)).to.deep.equal(Object.fromEntries(expected));
 
     // Patients seen at two trusts share an NHS number, so a join on pseudonyms finds them.
-    const { rows: linked } = await query(`SELECT count(*) FROM fhir.default.patient a JOIN fhir.default.patient b
-      ON mesh_pseudonym(a.nhs_number) = mesh_pseudonym(b.nhs_number) AND a.domain < b.domain`, withKey);
+    const { rows: linked } = await query(
+      `SELECT count(*) FROM fhir.default.patient a JOIN fhir.default.patient b
+      ON mesh_pseudonym(a.nhs_number) = mesh_pseudonym(b.nhs_number) AND a.domain < b.domain`,
+      withKey,
+    );
     const byNhs = new Map<string, number>();
     for (const domain of DOMAINS) {
       for (const patient of readResources(domain, 'Patient')) {

@@ -3,7 +3,15 @@
 import { expect } from 'chai';
 import { CapabilityStatement, FhirServerError, R4_DEFINITIONS, resolveSearchParams } from '../../control-plane/src/catalogs/capability';
 import {
-  Binding, columnNames, deriveBindings, diffBindings, replaceBindings, SearchParamDef, ViewColumn, ViewDefinitionLike, ViewSelect,
+  Binding,
+  columnNames,
+  deriveBindings,
+  diffBindings,
+  replaceBindings,
+  SearchParamDef,
+  ViewColumn,
+  ViewDefinitionLike,
+  ViewSelect,
 } from '../../control-plane/src/catalogs/search-bindings';
 
 const LOINC = 'http://loinc.org';
@@ -26,7 +34,13 @@ const CONDITION: SearchParamDef[] = [
   { code: 'onset-age', base: ['Condition'], type: 'quantity', expression: 'Condition.onset.as(Age) | Condition.onset.as(Range)' },
   { code: 'onset-info', base: ['Condition'], type: 'string', expression: 'Condition.onset.as(string)' },
   { code: 'subject', base: ['Condition'], type: 'reference', expression: 'Condition.subject', target: ['Group', 'Patient'] },
-  { code: 'patient', base: ['Condition', 'Observation'], type: 'reference', expression: 'Condition.subject.where(resolve() is Patient) | Observation.subject.where(resolve() is Patient)', target: ['Patient'] },
+  {
+    code: 'patient',
+    base: ['Condition', 'Observation'],
+    type: 'reference',
+    expression: 'Condition.subject.where(resolve() is Patient) | Observation.subject.where(resolve() is Patient)',
+    target: ['Patient'],
+  },
   { code: 'encounter', base: ['Condition'], type: 'reference', expression: 'Condition.encounter', target: ['Encounter'] },
   { code: 'asserter', base: ['Condition'], type: 'reference', expression: 'Condition.asserter' },
   { code: 'recorded-date', base: ['Condition'], type: 'date', expression: 'Condition.recordedDate' },
@@ -38,8 +52,19 @@ const OBSERVATION: SearchParamDef[] = [
   { code: 'combo-code', base: ['Observation'], type: 'token', expression: 'Observation.code | Observation.component.code' },
   { code: 'component-code', base: ['Observation'], type: 'token', expression: 'Observation.component.code' },
   { code: 'value-quantity', base: ['Observation'], type: 'quantity', expression: '(Observation.value as Quantity) | (Observation.value as SampledData)' },
-  { code: 'combo-value-quantity', base: ['Observation'], type: 'quantity', expression: '(Observation.value as Quantity) | (Observation.value as SampledData) | (Observation.component.value as Quantity) | (Observation.component.value as SampledData)' },
-  { code: 'component-value-quantity', base: ['Observation'], type: 'quantity', expression: '(Observation.component.value as Quantity) | (Observation.component.value as SampledData)' },
+  {
+    code: 'combo-value-quantity',
+    base: ['Observation'],
+    type: 'quantity',
+    expression:
+      '(Observation.value as Quantity) | (Observation.value as SampledData) | (Observation.component.value as Quantity) | (Observation.component.value as SampledData)',
+  },
+  {
+    code: 'component-value-quantity',
+    base: ['Observation'],
+    type: 'quantity',
+    expression: '(Observation.component.value as Quantity) | (Observation.component.value as SampledData)',
+  },
   { code: 'value-concept', base: ['Observation'], type: 'token', expression: '(Observation.value as CodeableConcept)' },
   { code: 'value-string', base: ['Observation'], type: 'string', expression: '(Observation.value as string)' },
   { code: 'component-code-value-quantity', base: ['Observation'], type: 'composite', expression: 'Observation.component' },
@@ -63,23 +88,25 @@ function noteFor(notes: readonly string[], column: string): string {
 
 describe('deriveBindings', () => {
   describe('the mapping conventions', () => {
-    const condition = view('Condition', [{
-      column: columns(
-        ['id', 'getResourceKey()', 'id'],
-        ['patient_id', 'subject.getReferenceKey(Patient)', 'id'],
-        ['code', "code.coding.where(system='http://snomed.info/sct').code.first()", 'code'],
-        ['code_display', "code.coding.where(system='http://snomed.info/sct').display.first()", 'string'],
-        ['any_code', 'code.coding.code.first()', 'code'],
-        ['clinical_status', 'clinicalStatus.coding.code.first()', 'code'],
-        ['onset', 'onset.ofType(dateTime)', 'dateTime'],
-        ['onset_start', 'onset.ofType(Period).start', 'dateTime'],
-        ['recorded', 'recordedDate', 'dateTime'],
-        ['last_updated', 'meta.lastUpdated', 'instant'],
-        ['security_labels', 'meta.security.code', 'code', true],
-        ['tags', 'meta.tag.code', 'code', true],
-        ['profiles', 'meta.profile', 'canonical', true],
-      ),
-    }]);
+    const condition = view('Condition', [
+      {
+        column: columns(
+          ['id', 'getResourceKey()', 'id'],
+          ['patient_id', 'subject.getReferenceKey(Patient)', 'id'],
+          ['code', "code.coding.where(system='http://snomed.info/sct').code.first()", 'code'],
+          ['code_display', "code.coding.where(system='http://snomed.info/sct').display.first()", 'string'],
+          ['any_code', 'code.coding.code.first()', 'code'],
+          ['clinical_status', 'clinicalStatus.coding.code.first()', 'code'],
+          ['onset', 'onset.ofType(dateTime)', 'dateTime'],
+          ['onset_start', 'onset.ofType(Period).start', 'dateTime'],
+          ['recorded', 'recordedDate', 'dateTime'],
+          ['last_updated', 'meta.lastUpdated', 'instant'],
+          ['security_labels', 'meta.security.code', 'code', true],
+          ['tags', 'meta.tag.code', 'code', true],
+          ['profiles', 'meta.profile', 'canonical', true],
+        ),
+      },
+    ]);
 
     it('binds every column the search parameters can serve, in column order', () => {
       const { bindings } = deriveBindings(condition, CONDITION);
@@ -96,7 +123,19 @@ describe('deriveBindings', () => {
         security_labels: { param: '_security', type: 'token' },
         tags: { param: '_tag', type: 'token' },
       });
-      expect(Object.keys(bindings)).to.deep.equal(['id', 'patient_id', 'code', 'any_code', 'clinical_status', 'onset', 'onset_start', 'recorded', 'last_updated', 'security_labels', 'tags']);
+      expect(Object.keys(bindings)).to.deep.equal([
+        'id',
+        'patient_id',
+        'code',
+        'any_code',
+        'clinical_status',
+        'onset',
+        'onset_start',
+        'recorded',
+        'last_updated',
+        'security_labels',
+        'tags',
+      ]);
     });
 
     it('orders each binding param, type, then system or target', () => {
@@ -132,14 +171,16 @@ describe('deriveBindings', () => {
 
   describe('choice elements (ofType)', () => {
     it('binds a choice read with ofType(X) to the branch cast to X, or to an uncast branch', () => {
-      const v = view('Observation', [{
-        column: columns(
-          ['value', 'value.ofType(Quantity).value', 'decimal'],
-          ['value_code', 'value.ofType(CodeableConcept).coding.code.first()', 'code'],
-          ['effective', 'effective.ofType(dateTime)', 'dateTime'],
-          ['effective_end', 'effective.ofType(Period).end', 'dateTime'],
-        ),
-      }]);
+      const v = view('Observation', [
+        {
+          column: columns(
+            ['value', 'value.ofType(Quantity).value', 'decimal'],
+            ['value_code', 'value.ofType(CodeableConcept).coding.code.first()', 'code'],
+            ['effective', 'effective.ofType(dateTime)', 'dateTime'],
+            ['effective_end', 'effective.ofType(Period).end', 'dateTime'],
+          ),
+        },
+      ]);
       expect(deriveBindings(v, OBSERVATION).bindings).to.deep.equal({
         value: { param: 'value-quantity', type: 'quantity' },
         value_code: { param: 'value-concept', type: 'token' },
@@ -149,14 +190,16 @@ describe('deriveBindings', () => {
     });
 
     it('does not bind a column that reads another type of the choice, or every type of it', () => {
-      const v = view('Condition', [{
-        column: columns(
-          ['onset_text', 'onset.ofType(string)', 'string'],
-          ['onset_any', 'onset', 'dateTime'],
-          ['onset_age', 'onset.ofType(Age).value', 'decimal'],
-          ['onset_range_low', 'onset.ofType(Range).low.value', 'decimal'],
-        ),
-      }]);
+      const v = view('Condition', [
+        {
+          column: columns(
+            ['onset_text', 'onset.ofType(string)', 'string'],
+            ['onset_any', 'onset', 'dateTime'],
+            ['onset_age', 'onset.ofType(Age).value', 'decimal'],
+            ['onset_range_low', 'onset.ofType(Range).low.value', 'decimal'],
+          ),
+        },
+      ]);
       const { bindings, notes } = deriveBindings(v, CONDITION);
       expect(bindings).to.deep.equal({ onset_age: { param: 'onset-age', type: 'quantity' } });
       expect(noteFor(notes, 'onset_text')).to.match(/onset-info is a string parameter, but only HumanName\/Address parts are bound/);
@@ -180,15 +223,17 @@ describe('deriveBindings', () => {
         { code: 'gender', base: ['Patient'], type: 'token', expression: 'Patient.gender' },
         { code: 'language', base: ['Patient'], type: 'token', expression: 'Patient.communication.language' },
       ];
-      const v = view('Patient', [{
-        column: columns(
-          ['nhs_number', "identifier.where(system='https://fhir.nhs.uk/Id/nhs-number').value.first()", 'string'],
-          ['any_identifier', 'identifier.value.first()', 'string'],
-          ['gender', 'gender', 'code'],
-          ['language', "communication.language.coding.where(system = 'urn:ietf:bcp:47').code.first()", 'code'],
-          ['language_pair', "communication.language.coding.where(system='urn:ietf:bcp:47' and userSelected = true).code.first()", 'code'],
-        ),
-      }]);
+      const v = view('Patient', [
+        {
+          column: columns(
+            ['nhs_number', "identifier.where(system='https://fhir.nhs.uk/Id/nhs-number').value.first()", 'string'],
+            ['any_identifier', 'identifier.value.first()', 'string'],
+            ['gender', 'gender', 'code'],
+            ['language', "communication.language.coding.where(system = 'urn:ietf:bcp:47').code.first()", 'code'],
+            ['language_pair', "communication.language.coding.where(system='urn:ietf:bcp:47' and userSelected = true).code.first()", 'code'],
+          ),
+        },
+      ]);
       expect(deriveBindings(v, params).bindings).to.deep.equal({
         nhs_number: { param: 'identifier', type: 'token', system: 'https://fhir.nhs.uk/Id/nhs-number' },
         any_identifier: { param: 'identifier', type: 'token' },
@@ -201,7 +246,14 @@ describe('deriveBindings', () => {
 
     it('reads a Coding element (class.code) with its own system filter', () => {
       const params: SearchParamDef[] = [{ code: 'class', base: ['Encounter'], type: 'token', expression: 'Encounter.class' }];
-      const v = view('Encounter', [{ column: columns(['class_code', 'class.code', 'code'], ['class_v3', "class.where(system='http://terminology.hl7.org/CodeSystem/v3-ActCode').code", 'code']) }]);
+      const v = view('Encounter', [
+        {
+          column: columns(
+            ['class_code', 'class.code', 'code'],
+            ['class_v3', "class.where(system='http://terminology.hl7.org/CodeSystem/v3-ActCode').code", 'code'],
+          ),
+        },
+      ]);
       expect(deriveBindings(v, params).bindings).to.deep.equal({
         class_code: { param: 'class', type: 'token' },
         class_v3: { param: 'class', type: 'token', system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode' },
@@ -236,7 +288,10 @@ describe('deriveBindings', () => {
     });
 
     it('prefers the narrowest parameter: code over combo-code, value-quantity over combo-value-quantity', () => {
-      const { bindings } = deriveBindings(v, OBSERVATION.filter((sp) => sp.code !== 'component-code' && sp.code !== 'component-value-quantity'));
+      const { bindings } = deriveBindings(
+        v,
+        OBSERVATION.filter((sp) => sp.code !== 'component-code' && sp.code !== 'component-value-quantity'),
+      );
       expect(bindings.code).to.deep.equal({ param: 'code', type: 'token', system: LOINC });
       expect(bindings.component_code).to.deep.equal({ param: 'combo-code', type: 'token', system: LOINC });
       expect(bindings.component_value).to.deep.equal({ param: 'combo-value-quantity', type: 'quantity' });
@@ -253,11 +308,13 @@ describe('deriveBindings', () => {
         { code: 'address-postalcode', base: ['Patient'], type: 'string', expression: 'Patient.address.postalCode' },
         ...GENERIC,
       ];
-      const nested = view('Patient', [{
-        forEach: "name.where(use='official')",
-        column: columns(['family', 'family', 'string'], ['bad_key', 'getResourceKey()', 'id']),
-        select: [{ forEach: 'given', column: columns(['given', '$this', 'string'], ['given_initial', '$this.substring(0, 1)', 'string']) }],
-      }]);
+      const nested = view('Patient', [
+        {
+          forEach: "name.where(use='official')",
+          column: columns(['family', 'family', 'string'], ['bad_key', 'getResourceKey()', 'id']),
+          select: [{ forEach: 'given', column: columns(['given', '$this', 'string'], ['given_initial', '$this.substring(0, 1)', 'string']) }],
+        },
+      ]);
       const { bindings, notes } = deriveBindings(nested, params);
       expect(bindings).to.deep.equal({ family: { param: 'family', type: 'string' }, given: { param: 'given', type: 'string' } });
       expect(noteFor(notes, 'bad_key')).to.match(/getResourceKey\(\) not on the resource itself/);
@@ -273,7 +330,13 @@ describe('deriveBindings', () => {
 
   describe('references', () => {
     const params: SearchParamDef[] = [
-      { code: 'requester', base: ['MedicationRequest'], type: 'reference', expression: 'MedicationRequest.requester', target: ['Practitioner', 'Organization', 'Patient'] },
+      {
+        code: 'requester',
+        base: ['MedicationRequest'],
+        type: 'reference',
+        expression: 'MedicationRequest.requester',
+        target: ['Practitioner', 'Organization', 'Patient'],
+      },
       { code: 'subject', base: ['MedicationRequest'], type: 'reference', expression: 'MedicationRequest.subject', target: ['Group', 'Patient'] },
       { code: 'medication', base: ['MedicationRequest'], type: 'reference', expression: '(MedicationRequest.medication as Reference)', target: ['Medication'] },
       { code: 'code', base: ['MedicationRequest'], type: 'token', expression: '(MedicationRequest.medication as CodeableConcept)' },
@@ -281,18 +344,20 @@ describe('deriveBindings', () => {
     ];
 
     it('binds getReferenceKey(T) when the parameter may point to T, or declares no targets', () => {
-      const v = view('MedicationRequest', [{
-        column: columns(
-          ['requester_id', 'requester.getReferenceKey(Practitioner)', 'id'],
-          ['subject_device', 'subject.getReferenceKey(Device)', 'id'],
-          ['any_subject', 'subject.getReferenceKey()', 'id'],
-          ['encounter_id', 'encounter.getReferenceKey(Encounter).first()', 'id'],
-          ['medication_id', 'medication.ofType(Reference).getReferenceKey(Medication)', 'id'],
-          ['medication_code', 'medication.ofType(CodeableConcept).coding.code.first()', 'code'],
-          ['requester_ref', 'requester.reference', 'string'],
-          ['reason_id', 'reasonReference.getReferenceKey(Condition).first()', 'id'],
-        ),
-      }]);
+      const v = view('MedicationRequest', [
+        {
+          column: columns(
+            ['requester_id', 'requester.getReferenceKey(Practitioner)', 'id'],
+            ['subject_device', 'subject.getReferenceKey(Device)', 'id'],
+            ['any_subject', 'subject.getReferenceKey()', 'id'],
+            ['encounter_id', 'encounter.getReferenceKey(Encounter).first()', 'id'],
+            ['medication_id', 'medication.ofType(Reference).getReferenceKey(Medication)', 'id'],
+            ['medication_code', 'medication.ofType(CodeableConcept).coding.code.first()', 'code'],
+            ['requester_ref', 'requester.reference', 'string'],
+            ['reason_id', 'reasonReference.getReferenceKey(Condition).first()', 'id'],
+          ),
+        },
+      ]);
       const { bindings, notes } = deriveBindings(v, params);
       expect(bindings).to.deep.equal({
         requester_id: { param: 'requester', type: 'reference', target: 'Practitioner' },
@@ -307,14 +372,20 @@ describe('deriveBindings', () => {
     });
 
     it('binds $this.getReferenceKey(T) under a forEach over the references', () => {
-      const performers: SearchParamDef[] = [{ code: 'performer', base: ['Observation'], type: 'reference', expression: 'Observation.performer', target: ['Practitioner', 'Organization'] }];
+      const performers: SearchParamDef[] = [
+        { code: 'performer', base: ['Observation'], type: 'reference', expression: 'Observation.performer', target: ['Practitioner', 'Organization'] },
+      ];
       const v = view('Observation', [{ forEach: 'performer', column: columns(['performer_id', '$this.getReferenceKey(Practitioner)', 'id']) }]);
       expect(deriveBindings(v, performers).bindings).to.deep.equal({ performer_id: { param: 'performer', type: 'reference', target: 'Practitioner' } });
     });
 
     it('uses a where(resolve() is T) branch only for references to T', () => {
-      const patientOnly: SearchParamDef[] = [{ code: 'patient', base: ['Condition'], type: 'reference', expression: 'Condition.subject.where(resolve() is Patient)', target: ['Patient'] }];
-      const v = view('Condition', [{ column: columns(['patient_id', 'subject.getReferenceKey(Patient)', 'id'], ['group_id', 'subject.getReferenceKey(Group)', 'id']) }]);
+      const patientOnly: SearchParamDef[] = [
+        { code: 'patient', base: ['Condition'], type: 'reference', expression: 'Condition.subject.where(resolve() is Patient)', target: ['Patient'] },
+      ];
+      const v = view('Condition', [
+        { column: columns(['patient_id', 'subject.getReferenceKey(Patient)', 'id'], ['group_id', 'subject.getReferenceKey(Group)', 'id']) },
+      ]);
       const { bindings, notes } = deriveBindings(v, patientOnly);
       expect(bindings).to.deep.equal({ patient_id: { param: 'patient', type: 'reference', target: 'Patient' } });
       expect(noteFor(notes, 'group_id')).to.match(/patient reads only references to Patient/);
@@ -331,17 +402,19 @@ describe('deriveBindings', () => {
         { code: 'birthdate', base: ['Patient'], type: 'date', expression: 'Patient.birthDate' },
         { code: 'death-date', base: ['Patient'], type: 'date', expression: '(Patient.deceased as dateTime)' },
       ];
-      const v = view('Patient', [{
-        column: columns(
-          ['family_name', "name.where(use='official').family.first()", 'string'],
-          ['given_name', "name.where(use='official').given.first()", 'string'],
-          ['postcode', "address.where(use='home').postalCode.first()", 'string'],
-          ['birth_date', 'birthDate', 'date'],
-          ['birth_date_text', 'birthDate', 'string'],
-          ['deceased_at', 'deceased.ofType(dateTime)', 'dateTime'],
-          ['deceased_flag', 'deceased.ofType(boolean)', 'boolean'],
-        ),
-      }]);
+      const v = view('Patient', [
+        {
+          column: columns(
+            ['family_name', "name.where(use='official').family.first()", 'string'],
+            ['given_name', "name.where(use='official').given.first()", 'string'],
+            ['postcode', "address.where(use='home').postalCode.first()", 'string'],
+            ['birth_date', 'birthDate', 'date'],
+            ['birth_date_text', 'birthDate', 'string'],
+            ['deceased_at', 'deceased.ofType(dateTime)', 'dateTime'],
+            ['deceased_flag', 'deceased.ofType(boolean)', 'boolean'],
+          ),
+        },
+      ]);
       const { bindings, notes } = deriveBindings(v, params);
       expect(bindings).to.deep.equal({
         family_name: { param: 'family', type: 'string' },
@@ -357,20 +430,34 @@ describe('deriveBindings', () => {
     it('binds Period start and end to a date parameter on the Period', () => {
       const params: SearchParamDef[] = [{ code: 'date', base: ['Encounter', 'Procedure'], type: 'date', expression: 'Encounter.period | Procedure.performed' }];
       const encounter = view('Encounter', [{ column: columns(['start', 'period.start', 'dateTime'], ['end', 'period.end', 'dateTime']) }]);
-      const procedure = view('Procedure', [{ column: columns(['performed_start', 'performed.ofType(Period).start', 'dateTime'], ['performed_at', 'performed.ofType(dateTime)', 'dateTime']) }]);
+      const procedure = view('Procedure', [
+        { column: columns(['performed_start', 'performed.ofType(Period).start', 'dateTime'], ['performed_at', 'performed.ofType(dateTime)', 'dateTime']) },
+      ]);
       expect(deriveBindings(encounter, params).bindings).to.deep.equal({ start: { param: 'date', type: 'date' }, end: { param: 'date', type: 'date' } });
-      expect(deriveBindings(procedure, params).bindings).to.deep.equal({ performed_start: { param: 'date', type: 'date' }, performed_at: { param: 'date', type: 'date' } });
+      expect(deriveBindings(procedure, params).bindings).to.deep.equal({
+        performed_start: { param: 'date', type: 'date' },
+        performed_at: { param: 'date', type: 'date' },
+      });
     });
 
     it('binds an extension only when the column reads the same extension url as the parameter', () => {
-      const params: SearchParamDef[] = [{ code: 'ethnicity', base: ['Patient'], type: 'token', expression: "Patient.extension.where(url = 'https://example.org/ethnicity').value.as(CodeableConcept)" }];
-      const v = view('Patient', [{
-        column: columns(
-          ['ethnicity', "extension('https://example.org/ethnicity').value.ofType(CodeableConcept).coding.code.first()", 'code'],
-          ['ethnicity2', "extension.where(url='https://example.org/ethnicity').value.ofType(CodeableConcept).coding.code.first()", 'code'],
-          ['any_extension', 'extension.value.ofType(CodeableConcept).coding.code.first()', 'code'],
-        ),
-      }]);
+      const params: SearchParamDef[] = [
+        {
+          code: 'ethnicity',
+          base: ['Patient'],
+          type: 'token',
+          expression: "Patient.extension.where(url = 'https://example.org/ethnicity').value.as(CodeableConcept)",
+        },
+      ];
+      const v = view('Patient', [
+        {
+          column: columns(
+            ['ethnicity', "extension('https://example.org/ethnicity').value.ofType(CodeableConcept).coding.code.first()", 'code'],
+            ['ethnicity2', "extension.where(url='https://example.org/ethnicity').value.ofType(CodeableConcept).coding.code.first()", 'code'],
+            ['any_extension', 'extension.value.ofType(CodeableConcept).coding.code.first()', 'code'],
+          ),
+        },
+      ]);
       const { bindings, notes } = deriveBindings(v, params);
       expect(bindings).to.deep.equal({ ethnicity: { param: 'ethnicity', type: 'token' }, ethnicity2: { param: 'ethnicity', type: 'token' } });
       expect(noteFor(notes, 'any_extension')).to.match(/reads only extension\.where\(url='https:\/\/example\.org\/ethnicity'\)/);
@@ -379,17 +466,19 @@ describe('deriveBindings', () => {
 
   describe('computed columns', () => {
     it('never binds a value computed from elements', () => {
-      const v = view('Observation', [{
-        column: columns(
-          ['value_mg', 'value.ofType(Quantity).value * 1000', 'decimal'],
-          ['is_final', "status = 'final'", 'boolean'],
-          ['codes', "code.coding.code.join(',')", 'string'],
-          ['has_code', 'code.coding.exists()', 'boolean'],
-          ['either', 'effective.ofType(dateTime) | issued', 'dateTime'],
-          ['pick', "iif(status = 'final', 'f', 'x')", 'string'],
-          ['literal', "'x'", 'string'],
-        ),
-      }]);
+      const v = view('Observation', [
+        {
+          column: columns(
+            ['value_mg', 'value.ofType(Quantity).value * 1000', 'decimal'],
+            ['is_final', "status = 'final'", 'boolean'],
+            ['codes', "code.coding.code.join(',')", 'string'],
+            ['has_code', 'code.coding.exists()', 'boolean'],
+            ['either', 'effective.ofType(dateTime) | issued', 'dateTime'],
+            ['pick', "iif(status = 'final', 'f', 'x')", 'string'],
+            ['literal', "'x'", 'string'],
+          ),
+        },
+      ]);
       const { bindings, notes } = deriveBindings(v, OBSERVATION);
       expect(bindings).to.deep.equal({});
       expect(noteFor(notes, 'value_mg')).to.match(/not a plain element path/);
@@ -402,21 +491,33 @@ describe('deriveBindings', () => {
     });
 
     it('accepts steps that only narrow: first(), last(), [n], where(...), skip/take', () => {
-      const v = view('Observation', [{ column: columns(['c1', 'code.coding[0].code', 'code'], ['c2', "code.coding.where(userSelected = true).code.last()", 'code'], ['c3', 'code.coding.skip(1).take(1).code', 'code']) }]);
+      const v = view('Observation', [
+        {
+          column: columns(
+            ['c1', 'code.coding[0].code', 'code'],
+            ['c2', 'code.coding.where(userSelected = true).code.last()', 'code'],
+            ['c3', 'code.coding.skip(1).take(1).code', 'code'],
+          ),
+        },
+      ]);
       expect(deriveBindings(v, OBSERVATION).bindings).to.deep.equal({
-        c1: { param: 'code', type: 'token' }, c2: { param: 'code', type: 'token' }, c3: { param: 'code', type: 'token' },
+        c1: { param: 'code', type: 'token' },
+        c2: { param: 'code', type: 'token' },
+        c3: { param: 'code', type: 'token' },
       });
     });
   });
 
   describe('unionAll and ties', () => {
     it('binds a unionAll column only when every branch binds it the same way', () => {
-      const v = view('Observation', [{
-        unionAll: [
-          { column: columns(['when', 'effective.ofType(dateTime)', 'dateTime'], ['what', 'code.coding.code.first()', 'code']) },
-          { column: columns(['when', 'effective.ofType(Period).start', 'dateTime'], ['what', 'value.ofType(CodeableConcept).coding.code.first()', 'code']) },
-        ],
-      }]);
+      const v = view('Observation', [
+        {
+          unionAll: [
+            { column: columns(['when', 'effective.ofType(dateTime)', 'dateTime'], ['what', 'code.coding.code.first()', 'code']) },
+            { column: columns(['when', 'effective.ofType(Period).start', 'dateTime'], ['what', 'value.ofType(CodeableConcept).coding.code.first()', 'code']) },
+          ],
+        },
+      ]);
       const { bindings, notes } = deriveBindings(v, OBSERVATION);
       expect(bindings).to.deep.equal({ when: { param: 'date', type: 'date' } });
       expect(noteFor(notes, 'what')).to.match(/unionAll branches bind to different parameters \(code, value-concept\)/);
@@ -456,26 +557,28 @@ describe('mapping file helpers', () => {
       c: { param: 'code', type: 'token', system: SNOMED },
     };
     const out = replaceBindings(text, bindings);
-    expect(out).to.equal([
-      '{',
-      '  "table": "t",',
-      '  "view": { "resource": "Condition", "select": [], "note": "a \\"bindings\\" string: {" },',
-      '  "bindings": {',
-      '    "a": {',
-      '      "param": "subject",',
-      '      "type": "reference",',
-      '      "target": "Patient"',
-      '    },',
-      '    "c": {',
-      '      "param": "code",',
-      '      "type": "token",',
-      `      "system": "${SNOMED}"`,
-      '    }',
-      '  },',
-      '  "after": [1, 2]',
-      '}',
-      '',
-    ].join('\n'));
+    expect(out).to.equal(
+      [
+        '{',
+        '  "table": "t",',
+        '  "view": { "resource": "Condition", "select": [], "note": "a \\"bindings\\" string: {" },',
+        '  "bindings": {',
+        '    "a": {',
+        '      "param": "subject",',
+        '      "type": "reference",',
+        '      "target": "Patient"',
+        '    },',
+        '    "c": {',
+        '      "param": "code",',
+        '      "type": "token",',
+        `      "system": "${SNOMED}"`,
+        '    }',
+        '  },',
+        '  "after": [1, 2]',
+        '}',
+        '',
+      ].join('\n'),
+    );
     expect(replaceBindings(out, JSON.parse(out).bindings)).to.equal(out);
     expect(replaceBindings(text, {})).to.contain('"bindings": {},');
   });
@@ -502,22 +605,26 @@ describe('resolveSearchParams (CapabilityStatement -> search parameters with exp
   const cs: CapabilityStatement = {
     resourceType: 'CapabilityStatement',
     fhirVersion: '4.0.1',
-    rest: [{
-      mode: 'server',
-      resource: [{
-        type: 'Condition',
-        searchParam: [
-          { name: 'onset-date', type: 'date', definition: 'http://hl7.org/fhir/SearchParameter/Condition-onset-date' },
-          { name: 'subject', type: 'reference', definition: 'http://hl7.org/fhir/SearchParameter/Condition-subject' },
-          { name: 'code', type: 'token', definition: 'http://hl7.org/fhir/SearchParameter/clinical-code|4.0.1' },
-          { name: 'severity', type: 'string', definition: 'http://hl7.org/fhir/SearchParameter/Condition-severity' },
-          { name: 'trust-flag', type: 'token', definition: 'https://example.org/SearchParameter/trust-flag' },
-          { name: 'unknown', type: 'token', definition: 'https://example.org/SearchParameter/unknown' },
-          { name: '_has', type: 'string' },
+    rest: [
+      {
+        mode: 'server',
+        resource: [
+          {
+            type: 'Condition',
+            searchParam: [
+              { name: 'onset-date', type: 'date', definition: 'http://hl7.org/fhir/SearchParameter/Condition-onset-date' },
+              { name: 'subject', type: 'reference', definition: 'http://hl7.org/fhir/SearchParameter/Condition-subject' },
+              { name: 'code', type: 'token', definition: 'http://hl7.org/fhir/SearchParameter/clinical-code|4.0.1' },
+              { name: 'severity', type: 'string', definition: 'http://hl7.org/fhir/SearchParameter/Condition-severity' },
+              { name: 'trust-flag', type: 'token', definition: 'https://example.org/SearchParameter/trust-flag' },
+              { name: 'unknown', type: 'token', definition: 'https://example.org/SearchParameter/unknown' },
+              { name: '_has', type: 'string' },
+            ],
+          },
         ],
-      }],
-      searchParam: [{ name: '_id', type: 'token', definition: 'http://hl7.org/fhir/SearchParameter/Resource-id' }],
-    }],
+        searchParam: [{ name: '_id', type: 'token', definition: 'http://hl7.org/fhir/SearchParameter/Resource-id' }],
+      },
+    ],
   };
 
   it('takes expressions from the bundled R4 definitions by canonical URL, names and types from the server', () => {
@@ -535,11 +642,39 @@ describe('resolveSearchParams (CapabilityStatement -> search parameters with exp
   });
 
   it("prefers the server's own SearchParameter resources, by URL or by code and base", () => {
-    const { params, sources } = resolveSearchParams(cs, [
-      { resourceType: 'SearchParameter', url: 'https://example.org/SearchParameter/trust-flag', status: 'active', code: 'trust-flag', base: ['Condition'], type: 'token', expression: "Condition.extension('https://example.org/flag').value.as(Coding)" },
-      { resourceType: 'SearchParameter', url: 'http://hl7.org/fhir/SearchParameter/Condition-onset-date', status: 'active', code: 'onset-date', base: ['Condition'], type: 'date', expression: 'Condition.onset.as(dateTime)' },
-      { resourceType: 'SearchParameter', url: 'https://example.org/SearchParameter/unknown', status: 'retired', code: 'unknown', base: ['Condition'], type: 'token', expression: 'Condition.id' },
-    ], 'Condition');
+    const { params, sources } = resolveSearchParams(
+      cs,
+      [
+        {
+          resourceType: 'SearchParameter',
+          url: 'https://example.org/SearchParameter/trust-flag',
+          status: 'active',
+          code: 'trust-flag',
+          base: ['Condition'],
+          type: 'token',
+          expression: "Condition.extension('https://example.org/flag').value.as(Coding)",
+        },
+        {
+          resourceType: 'SearchParameter',
+          url: 'http://hl7.org/fhir/SearchParameter/Condition-onset-date',
+          status: 'active',
+          code: 'onset-date',
+          base: ['Condition'],
+          type: 'date',
+          expression: 'Condition.onset.as(dateTime)',
+        },
+        {
+          resourceType: 'SearchParameter',
+          url: 'https://example.org/SearchParameter/unknown',
+          status: 'retired',
+          code: 'unknown',
+          base: ['Condition'],
+          type: 'token',
+          expression: 'Condition.id',
+        },
+      ],
+      'Condition',
+    );
     const byCode = new Map(params.map((p) => [p.code, p]));
     expect(byCode.get('trust-flag')!.expression).to.equal("Condition.extension('https://example.org/flag').value.as(Coding)");
     expect(byCode.get('onset-date')!.expression).to.equal('Condition.onset.as(dateTime)');
@@ -559,8 +694,9 @@ describe('resolveSearchParams (CapabilityStatement -> search parameters with exp
   it('bundles the official R4 expressions the committed mappings rely on', () => {
     const byUrl = new Map(R4_DEFINITIONS.map((d) => [d.url, d]));
     expect(byUrl.get('http://hl7.org/fhir/SearchParameter/Patient-death-date')!.expression).to.equal('(Patient.deceased as dateTime)');
-    expect(byUrl.get('http://hl7.org/fhir/SearchParameter/Observation-component-value-quantity')!.expression)
-      .to.equal('(Observation.component.value as Quantity) | (Observation.component.value as SampledData)');
+    expect(byUrl.get('http://hl7.org/fhir/SearchParameter/Observation-component-value-quantity')!.expression).to.equal(
+      '(Observation.component.value as Quantity) | (Observation.component.value as SampledData)',
+    );
     expect(byUrl.get('http://hl7.org/fhir/SearchParameter/clinical-patient')!.expression).to.contain('Condition.subject.where(resolve() is Patient)');
   });
 });

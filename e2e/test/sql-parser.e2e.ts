@@ -47,7 +47,7 @@ const brief = (sql: string): string => JSON.stringify(sql.length > 120 ? `${sql.
 describe('the gateway parser accepts exactly what Trino 476 accepts', function () {
   this.timeout(600_000);
 
-  before(async function () {
+  before(async () => {
     try {
       await new TrinoEngine().query('SELECT 1');
     } catch (e) {
@@ -63,7 +63,7 @@ describe('the gateway parser accepts exactly what Trino 476 accepts', function (
     expect(await trinoVerdict('PREPARE q FROM SELECT 1')).to.deep.equal({ accepted: true, errorName: 'NOT_SUPPORTED' });
     // PREPARE only stores: the table it would drop is still there, and a kill it would call never ran.
     expect(await trinoVerdict('DROP TABLE fhir.default.patient')).to.deep.include({ accepted: true });
-    expect((await new TrinoEngine().query('SHOW TABLES FROM fhir.default LIKE \'patient\'')).rows).to.deep.equal([['patient']]);
+    expect((await new TrinoEngine().query("SHOW TABLES FROM fhir.default LIKE 'patient'")).rows).to.deep.equal([['patient']]);
     // The same syntax error alone and inside PREPARE: same reason, same position once the prefix is removed.
     const alone = await trinoVerdict('SELECT FROM t', false);
     expect(alone).to.deep.equal({ accepted: false, line: 1, column: 8, reason: "mismatched input 'FROM'. Expecting: '*', 'ALL', 'DISTINCT', <expression>" });
@@ -85,14 +85,16 @@ describe('the gateway parser accepts exactly what Trino 476 accepts', function (
       const trino = await trinoVerdict(sql);
       const ours = parserVerdict(sql);
       if (!trino.accepted) rejected++;
-      const agree = trino.accepted === ours.accepted &&
-        (trino.accepted || ours.accepted || (trino.line === ours.line && trino.column === ours.column));
+      const agree = trino.accepted === ours.accepted && (trino.accepted || ours.accepted || (trino.line === ours.line && trino.column === ours.column));
       if (!agree) disagreements.push(`${brief(sql)}\n    Trino:  ${JSON.stringify(trino)}\n    parser: ${JSON.stringify(ours)}`);
-      if (!trino.accepted && !ours.accepted && trino.reason !== ours.reason) otherWording.push(`${brief(sql)}\n        Trino:  ${trino.reason}\n        parser: ${ours.reason}`);
+      if (!trino.accepted && !ours.accepted && trino.reason !== ours.reason)
+        otherWording.push(`${brief(sql)}\n        Trino:  ${trino.reason}\n        parser: ${ours.reason}`);
     }
     const agreed = SQL_CORPUS.length - disagreements.length;
-    process.stdout.write(`      agreement: ${agreed}/${SQL_CORPUS.length} statements (${rejected} rejected by Trino; ` +
-      `same error text on ${rejected - otherWording.length}/${rejected})\n`);
+    process.stdout.write(
+      `      agreement: ${agreed}/${SQL_CORPUS.length} statements (${rejected} rejected by Trino; ` +
+        `same error text on ${rejected - otherWording.length}/${rejected})\n`,
+    );
     // The wording is informative only (Trino's own listing of expected tokens): position and verdict are the contract.
     for (const line of otherWording) process.stdout.write(`      other wording: ${line}\n`);
     expect(disagreements, disagreements.join('\n')).to.deep.equal([]);

@@ -2,15 +2,19 @@
 // manage catalogs, to read other users' queries (whose SQL can carry NHS numbers) or to kill them, and to
 // pose as another user. Each refusal has a positive control: the operator is allowed the same thing, so a
 // test cannot pass because the action was impossible for everyone.
-import { expect } from 'chai';
+
 import * as http from 'node:http';
 import * as https from 'node:https';
+import { expect } from 'chai';
+import { HOST, ports, trinoUrl } from '../runtime/topology';
 import { basicAuthHeader, meshCa } from '../runtime/trino-clients';
 import { TRINO_USERS } from '../runtime/trino-security';
-import { HOST, ports, trinoUrl } from '../runtime/topology';
 import { TrinoEngine } from './connector/engines';
 
-interface Answer { status: number; body: string }
+interface Answer {
+  status: number;
+  body: string;
+}
 
 function request(url: string, options: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<Answer> {
   const client = url.startsWith('https:') ? https : http;
@@ -45,7 +49,10 @@ describe('Trino authenticates every caller and keeps analysts to their own busin
     const anonymous = await request(`${trinoUrl()}/v1/statement`, { ...statement, headers: { 'X-Trino-User': TRINO_USERS.ops } });
     expect(anonymous.status, anonymous.body).to.equal(401);
 
-    const wrong = await request(`${trinoUrl()}/v1/statement`, { ...statement, headers: { authorization: basicAuthHeader(TRINO_USERS.ops, 'not-the-password') } });
+    const wrong = await request(`${trinoUrl()}/v1/statement`, {
+      ...statement,
+      headers: { authorization: basicAuthHeader(TRINO_USERS.ops, 'not-the-password') },
+    });
     expect(wrong.status, wrong.body).to.equal(401);
 
     // The plain-HTTP port is Trino's internal one: it answers nobody without the nodes' shared secret.
@@ -69,8 +76,12 @@ describe('Trino authenticates every caller and keeps analysts to their own busin
   });
 
   it('refuses CREATE CATALOG and DROP CATALOG to analysts (the operator may)', async () => {
-    expect(await refusal(analyst, `CREATE CATALOG stolen USING fhir WITH ("fhir.domains" = 'RR8', "fhir.domain.RR8.base-url" = 'http://${HOST}:9/fhir', "fhir.mappings.dir" = '/tmp')`))
-      .to.match(/Access Denied: Cannot create catalog stolen/);
+    expect(
+      await refusal(
+        analyst,
+        `CREATE CATALOG stolen USING fhir WITH ("fhir.domains" = 'RR8', "fhir.domain.RR8.base-url" = 'http://${HOST}:9/fhir', "fhir.mappings.dir" = '/tmp')`,
+      ),
+    ).to.match(/Access Denied: Cannot create catalog stolen/);
     expect(await refusal(analyst, 'DROP CATALOG fhir')).to.match(/Access Denied: Cannot drop catalog fhir/);
     expect(await refusal(analyst, 'DROP CATALOG IF EXISTS no_such_catalog')).to.match(/Access Denied/);
     await ops.query('DROP CATALOG IF EXISTS no_such_catalog');
@@ -82,7 +93,9 @@ describe('Trino authenticates every caller and keeps analysts to their own busin
     const theirs = await ops.query(`SELECT '${marker}' AS probe`);
     const queryId = theirs.queryId!;
 
-    expect(await refusal(analyst, 'SELECT query_id, query FROM system.runtime.queries')).to.match(/Access Denied: Cannot select from table system\.runtime\.queries/);
+    expect(await refusal(analyst, 'SELECT query_id, query FROM system.runtime.queries')).to.match(
+      /Access Denied: Cannot select from table system\.runtime\.queries/,
+    );
     expect(await refusal(analyst, `CALL system.runtime.kill_query(query_id => '${queryId}', message => 'x')`)).to.match(/Access Denied/);
 
     const listed = await request(`${trinoUrl()}/v1/query`, { headers: { authorization: basicAuthHeader(TRINO_USERS.analyst) } });

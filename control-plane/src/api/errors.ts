@@ -10,20 +10,35 @@ import { tokenHash } from '../auth/tokens';
 import { Consumer } from '../registry/consumer.entity';
 import { printable } from './request-checks';
 
-const REASONS: Record<number, string> = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 409: 'Conflict', 413: 'Payload Too Large', 415: 'Unsupported Media Type', 422: 'Unprocessable Entity', 500: 'Internal Server Error', 502: 'Bad Gateway', 503: 'Service Unavailable' };
+const REASONS: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  409: 'Conflict',
+  413: 'Payload Too Large',
+  415: 'Unsupported Media Type',
+  422: 'Unprocessable Entity',
+  500: 'Internal Server Error',
+  502: 'Bad Gateway',
+  503: 'Service Unavailable',
+};
 const WRITES = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 @Catch()
 export class ApiErrorFilter implements ExceptionFilter {
   private readonly log = new Logger('api');
 
-  constructor(@Inject(RefusalAudit) private readonly refusals: RefusalAudit, @Inject(DataSource) private readonly db: DataSource) {}
+  constructor(
+    @Inject(RefusalAudit) private readonly refusals: RefusalAudit,
+    @Inject(DataSource) private readonly db: DataSource,
+  ) {}
 
   async catch(exception: unknown, host: ArgumentsHost): Promise<void> {
     const request = host.switchToHttp().getRequest<Request & { principal?: Principal }>();
     const response = host.switchToHttp().getResponse<Response>();
     const { status, body } = toResponse(exception);
-    if (status >= 500) this.log.error(exception instanceof Error ? exception.stack ?? exception.message : String(exception));
+    if (status >= 500) this.log.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
     if (isRefusal(request.method, status)) await this.audit(request, status, typeof body.message === 'string' ? body.message : JSON.stringify(body.message));
     response.status(status).json({ statusCode: status, error: REASONS[status] ?? 'Error', ...body });
   }
@@ -33,7 +48,12 @@ export class ApiErrorFilter implements ExceptionFilter {
     const token = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '')?.[1];
     let actor = request.principal?.name;
     if (!actor && token && status !== 401) {
-      actor = (await this.db.getRepository(Consumer).findOne({ where: { tokenHash: tokenHash(token) }, select: { name: true } }).catch(() => null))?.name;
+      actor = (
+        await this.db
+          .getRepository(Consumer)
+          .findOne({ where: { tokenHash: tokenHash(token) }, select: { name: true } })
+          .catch(() => null)
+      )?.name;
     }
     const route = (request.route as { path?: unknown } | undefined)?.path;
     await this.refusals.refused({
@@ -71,7 +91,8 @@ function toResponse(exception: unknown): { status: number; body: Record<string, 
     if (driver.code === '23503') return { status: 409, body: { message: `still referenced or missing reference: ${driver.detail ?? driver.constraint}` } };
     if (driver.code === '23514') return { status: 400, body: { message: `violates ${driver.constraint ?? 'a check constraint'}` } };
     // 22021 invalid byte sequence (NUL), 22P05 untranslatable character: request checks catch these first.
-    if (driver.code === '22021' || driver.code === '22P05') return { status: 400, body: { message: 'a value contains a NUL character or bytes PostgreSQL text cannot hold' } };
+    if (driver.code === '22021' || driver.code === '22P05')
+      return { status: 400, body: { message: 'a value contains a NUL character or bytes PostgreSQL text cannot hold' } };
   }
   return { status: 500, body: { message: 'internal error; see the control plane log' } };
 }
@@ -83,9 +104,16 @@ function bodyParserError(exception: unknown): { status: number; body: Record<str
   if (e.type === 'entity.too.large') {
     const limit = Number(e.limit);
     const length = Number(e.length);
-    return { status: 413, body: { message: `request body${Number.isFinite(length) ? ` of ${length} bytes` : ''} is larger than the limit of ${limit} bytes (${(limit / 1048576).toFixed(0)} MB)`, limit } };
+    return {
+      status: 413,
+      body: {
+        message: `request body${Number.isFinite(length) ? ` of ${length} bytes` : ''} is larger than the limit of ${limit} bytes (${(limit / 1048576).toFixed(0)} MB)`,
+        limit,
+      },
+    };
   }
-  if (e.type === 'encoding.unsupported') return { status: 415, body: { message: 'compressed request bodies (Content-Encoding) are not accepted: send the JSON uncompressed' } };
+  if (e.type === 'encoding.unsupported')
+    return { status: 415, body: { message: 'compressed request bodies (Content-Encoding) are not accepted: send the JSON uncompressed' } };
   if (e.type === 'entity.parse.failed') return { status: 400, body: { message: `request body is not valid JSON: ${printable(String(e.message), 200)}` } };
   return { status: e.status, body: { message: printable(String(e.message), 200) } };
 }

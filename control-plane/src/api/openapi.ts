@@ -2,7 +2,14 @@
 // connector-spec/api/ (the same ones requests are validated against).
 import { API_SCHEMAS, SchemaValidator } from './schema-validator';
 
-interface Route { method: 'get' | 'post' | 'patch' | 'delete'; path: string; summary: string; roles?: string; body?: string; public?: boolean }
+interface Route {
+  method: 'get' | 'post' | 'patch' | 'delete';
+  path: string;
+  summary: string;
+  roles?: string;
+  body?: string;
+  public?: boolean;
+}
 
 const ROUTES: Route[] = [
   { method: 'get', path: '/api/v1/health', summary: 'Liveness and registry reachability', public: true },
@@ -23,13 +30,31 @@ const ROUTES: Route[] = [
   { method: 'get', path: '/api/v1/consumers/{name}', summary: 'One consumer', roles: 'ops' },
   { method: 'patch', path: '/api/v1/consumers/{name}', summary: 'Change a consumer', roles: 'ops', body: 'consumer' },
   { method: 'delete', path: '/api/v1/consumers/{name}', summary: 'Remove a consumer', roles: 'ops' },
-  { method: 'post', path: '/api/v1/consumers/{name}/token', summary: 'Replace the consumer\'s API token', roles: 'ops' },
+  { method: 'post', path: '/api/v1/consumers/{name}/token', summary: "Replace the consumer's API token", roles: 'ops' },
   { method: 'get', path: '/api/v1/data-products', summary: 'List data products and their versions' },
-  { method: 'post', path: '/api/v1/data-products', summary: 'Publish a data product version (validated, bound, dry-run)', roles: 'data-product-owner (own domain) or ops', body: 'data-product' },
+  {
+    method: 'post',
+    path: '/api/v1/data-products',
+    summary: 'Publish a data product version (validated, bound, dry-run)',
+    roles: 'data-product-owner (own domain) or ops',
+    body: 'data-product',
+  },
   { method: 'get', path: '/api/v1/data-products/{name}', summary: 'One data product' },
   { method: 'get', path: '/api/v1/data-products/{name}/versions/{version}', summary: 'One version with its ViewDefinitions and bindings' },
-  { method: 'patch', path: '/api/v1/data-products/{name}/versions/{version}', summary: 'Deprecate, retire or publish a draft', roles: 'data-product-owner (own domain) or ops', body: 'lifecycle-change' },
-  { method: 'post', path: '/api/v1/webhooks/publish', summary: 'Publish from a domain\'s CI', roles: 'data-product-owner (own domain) or ops', body: 'data-product' },
+  {
+    method: 'patch',
+    path: '/api/v1/data-products/{name}/versions/{version}',
+    summary: 'Deprecate, retire or publish a draft',
+    roles: 'data-product-owner (own domain) or ops',
+    body: 'lifecycle-change',
+  },
+  {
+    method: 'post',
+    path: '/api/v1/webhooks/publish',
+    summary: "Publish from a domain's CI",
+    roles: 'data-product-owner (own domain) or ops',
+    body: 'data-product',
+  },
   { method: 'get', path: '/api/v1/catalogs', summary: 'What the registry makes Trino serve, and what Trino serves' },
   { method: 'post', path: '/api/v1/catalogs/reconcile', summary: 'Regenerate files and repair Trino drift now', roles: 'ops' },
   { method: 'get', path: '/api/v1/audit', summary: 'Registry audit log, newest first', roles: 'ops' },
@@ -48,14 +73,16 @@ function componentSchemas(schemas: SchemaValidator): Record<string, unknown> {
   const rebase = (value: unknown, component: string): unknown => {
     if (Array.isArray(value)) return value.map((v) => rebase(v, component));
     if (value === null || typeof value !== 'object') return value;
-    return Object.fromEntries(Object.entries(value as Record<string, unknown>).map(([key, v]) => {
-      if (key === '$ref' && typeof v === 'string') {
-        const target = byId.get(v);
-        if (target) return [key, `#/components/schemas/${target}`];
-        if (v.startsWith('#/')) return [key, `#/components/schemas/${component}/${v.slice(2)}`];
-      }
-      return [key, rebase(v, component)];
-    }));
+    return Object.fromEntries(
+      Object.entries(value as Record<string, unknown>).map(([key, v]) => {
+        if (key === '$ref' && typeof v === 'string') {
+          const target = byId.get(v);
+          if (target) return [key, `#/components/schemas/${target}`];
+          if (v.startsWith('#/')) return [key, `#/components/schemas/${component}/${v.slice(2)}`];
+        }
+        return [key, rebase(v, component)];
+      }),
+    );
   };
   const component = (name: string, schema: Record<string, unknown>): [string, unknown] => {
     const { $id: _id, $schema: _schema, ...rest } = schema;
@@ -87,7 +114,11 @@ export function openApiDocument(schemas: SchemaValidator): Record<string, unknow
   }
   return {
     openapi: '3.1.0',
-    info: { title: 'FHIR mesh control plane admin API', version: '1.0.0', description: 'Registry of domains, endpoints, data products and consumers. Bearer tokens; roles per operation.' },
+    info: {
+      title: 'FHIR mesh control plane admin API',
+      version: '1.0.0',
+      description: 'Registry of domains, endpoints, data products and consumers. Bearer tokens; roles per operation.',
+    },
     security: [{ bearer: [] }],
     paths,
     components: {
@@ -96,7 +127,15 @@ export function openApiDocument(schemas: SchemaValidator): Record<string, unknow
       responses: {
         Error: {
           description: 'Error: statusCode, error, message (naming the field, column or resource at fault), and details where useful.',
-          content: { 'application/json': { schema: { type: 'object', required: ['statusCode', 'error', 'message'], properties: { statusCode: { type: 'integer' }, error: { type: 'string' }, message: { type: 'string' } } } } },
+          content: {
+            'application/json': {
+              schema: {
+                type: 'object',
+                required: ['statusCode', 'error', 'message'],
+                properties: { statusCode: { type: 'integer' }, error: { type: 'string' }, message: { type: 'string' } },
+              },
+            },
+          },
         },
       },
     },

@@ -13,7 +13,9 @@ export function parseQuery<S extends QuerySpec>(query: Record<string, unknown>, 
   const out: Record<string, string | number | undefined> = {};
   for (const name of Object.keys(query)) {
     if (!Object.hasOwn(spec, name)) {
-      throw new BadRequestException(`unknown query parameter '${printable(name)}'; this route takes ${allowed.length ? allowed.map((a) => `'${a}'`).join(', ') : 'none'}, each at most once`);
+      throw new BadRequestException(
+        `unknown query parameter '${printable(name)}'; this route takes ${allowed.length ? allowed.map((a) => `'${a}'`).join(', ') : 'none'}, each at most once`,
+      );
     }
   }
   for (const [name, rule] of Object.entries(spec)) {
@@ -38,4 +40,5 @@ export function parseQuery<S extends QuerySpec>(query: Record<string, unknown>, 
 
 /** The route's query parameters, parsed by `spec` (see parseQuery). */
 export const QueryParams = createParamDecorator((spec: QuerySpec, context: ExecutionContext) =>
-  parseQuery(context.switchToHttp().getRequest<Request>().query as Record<string, unknown>, spec));
+  parseQuery(context.switchToHttp().getRequest<Request>().query as Record<string, unknown>, spec),
+);

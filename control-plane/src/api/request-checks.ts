@@ -8,7 +8,10 @@ import { NextFunction, Request, Response } from 'express';
 /** Deeper than any publication needs (nested selects are a handful of levels), far below the stack limit. */
 export const MAX_JSON_DEPTH = 64;
 
-export interface RequestProblem { path: string; message: string }
+export interface RequestProblem {
+  path: string;
+  message: string;
+}
 
 /**
  * The first problem of a parsed JSON body: a string or key with a NUL character, or nesting deeper than
@@ -19,15 +22,24 @@ export function jsonProblem(body: unknown, maxDepth = MAX_JSON_DEPTH): RequestPr
   while (stack.length > 0) {
     const { value, path, depth } = stack.pop()!;
     if (typeof value === 'string') {
-      if (value.includes('\u0000')) return { path: printable(path) || '(body)', message: `${printable(path) || 'the body'} contains a NUL character (\\u0000), which text fields cannot hold` };
+      if (value.includes('\u0000'))
+        return {
+          path: printable(path) || '(body)',
+          message: `${printable(path) || 'the body'} contains a NUL character (\\u0000), which text fields cannot hold`,
+        };
       continue;
     }
     if (value === null || typeof value !== 'object') continue;
-    if (depth >= maxDepth) return { path: path || '(body)', message: `the JSON body is nested more than ${maxDepth} levels deep (at ${pointerPreview(path)}); at most ${maxDepth} are allowed` };
+    if (depth >= maxDepth)
+      return {
+        path: path || '(body)',
+        message: `the JSON body is nested more than ${maxDepth} levels deep (at ${pointerPreview(path)}); at most ${maxDepth} are allowed`,
+      };
     const entries: [string, unknown][] = Array.isArray(value) ? value.map((v, i) => [String(i), v]) : Object.entries(value);
     for (const [key, child] of entries) {
       const childPath = `${path}/${escapePointer(key)}`;
-      if (key.includes('\u0000')) return { path: printable(childPath), message: `a field name at ${printable(path) || 'the top level'} contains a NUL character (\\u0000)` };
+      if (key.includes('\u0000'))
+        return { path: printable(childPath), message: `a field name at ${printable(path) || 'the top level'} contains a NUL character (\\u0000)` };
       stack.push({ value: child, path: childPath, depth: depth + 1 });
     }
   }
@@ -38,7 +50,10 @@ export function jsonProblem(body: unknown, maxDepth = MAX_JSON_DEPTH): RequestPr
 export function urlPathProblem(originalUrl: string): RequestProblem | undefined {
   const rawPath = originalUrl.split('?')[0] ?? '';
   if (/%00/.test(rawPath) || rawPath.includes('\u0000')) {
-    return { path: printable(safeDecode(rawPath)), message: `the URL path ${printable(safeDecode(rawPath))} contains a NUL character (%00), which no name in the registry can contain` };
+    return {
+      path: printable(safeDecode(rawPath)),
+      message: `the URL path ${printable(safeDecode(rawPath))} contains a NUL character (%00), which no name in the registry can contain`,
+    };
   }
   return undefined;
 }
@@ -59,8 +74,10 @@ export function queryProblem(query: Record<string, unknown>): RequestProblem | u
 
 /** Express middleware, after the JSON body parser: refuses the request with 400 on the first problem. */
 export function refuseMalformedRequests(request: Request, _response: Response, next: NextFunction): void {
-  const problem = urlPathProblem(request.originalUrl) ?? queryProblem(request.query as Record<string, unknown>)
-    ?? (request.body !== undefined ? jsonProblem(request.body) : undefined);
+  const problem =
+    urlPathProblem(request.originalUrl) ??
+    queryProblem(request.query as Record<string, unknown>) ??
+    (request.body !== undefined ? jsonProblem(request.body) : undefined);
   next(problem ? new BadRequestException({ message: problem.message, problems: [problem] }) : undefined);
 }
 

@@ -12,7 +12,10 @@ export type ApiSchema = (typeof API_SCHEMAS)[number];
 /** Schemas the API schemas refer to by $id, and the OpenAPI component each becomes. */
 export const SHARED_SCHEMAS = [{ file: 'view-definition.schema.json', component: 'view-definition' }] as const;
 
-export interface Problem { path: string; message: string }
+export interface Problem {
+  path: string;
+  message: string;
+}
 
 export class SchemaValidator {
   private readonly schemas = new Map<string, Record<string, unknown>>();
@@ -37,8 +40,10 @@ export class SchemaValidator {
       this.full.set(name, ajv.compile(schema));
       // PATCH bodies: the same properties, none required, and no defaults filled in.
       const { required: _required, $id, ...rest } = schema;
-      this.partial.set(name, partialAjv
-        .compile({ ...rest, $id: String($id).replace(/\.schema\.json$/, ".partial.schema.json"), properties: withoutDefaults(rest.properties) }));
+      this.partial.set(
+        name,
+        partialAjv.compile({ ...rest, $id: String($id).replace(/\.schema\.json$/, '.partial.schema.json'), properties: withoutDefaults(rest.properties) }),
+      );
     }
   }
 
@@ -64,8 +69,9 @@ export class SchemaValidator {
 }
 
 function withoutDefaults(properties: unknown): unknown {
-  return Object.fromEntries(Object.entries((properties ?? {}) as Record<string, Record<string, unknown>>)
-    .map(([key, { default: _default, ...rest }]) => [key, rest]));
+  return Object.fromEntries(
+    Object.entries((properties ?? {}) as Record<string, Record<string, unknown>>).map(([key, { default: _default, ...rest }]) => [key, rest]),
+  );
 }
 
 /**
@@ -74,8 +80,10 @@ function withoutDefaults(properties: unknown): unknown {
  */
 function choiceNames(e: ErrorObject): string[] | undefined {
   if (e.keyword !== 'oneOf' || !Array.isArray(e.schema)) return undefined;
-  const names = (e.schema as { required?: unknown }[]).map((branch) => (Array.isArray(branch.required) && branch.required.length === 1 ? String(branch.required[0]) : undefined));
-  return names.length > 0 && names.every((n) => n !== undefined) ? names as string[] : undefined;
+  const names = (e.schema as { required?: unknown }[]).map((branch) =>
+    Array.isArray(branch.required) && branch.required.length === 1 ? String(branch.required[0]) : undefined,
+  );
+  return names.length > 0 && names.every((n) => n !== undefined) ? (names as string[]) : undefined;
 }
 
 /** `has valueString and valueInteger; exactly one value[x] is allowed` or `needs exactly one value[x] (valueBase64Binary, ...)`. */
@@ -84,7 +92,8 @@ function choiceMessage(e: ErrorObject, names: string[]): string {
   const fhirChoice = prefix !== '' && names.every((n) => n.startsWith(prefix) && /^[A-Z]/.test(n.slice(prefix.length)));
   const what = fhirChoice ? `one ${prefix}[x]` : `one of ${names.join(', ')}`;
   const passing = (e.params as { passingSchemas?: number[] | null }).passingSchemas;
-  return Array.isArray(passing) ? `has ${passing.map((i) => names[i]).join(' and ')}; exactly ${what} is allowed`
+  return Array.isArray(passing)
+    ? `has ${passing.map((i) => names[i]).join(' and ')}; exactly ${what} is allowed`
     : `needs exactly ${what}${fhirChoice ? ` (${names.join(', ')})` : ''}`;
 }
 
@@ -95,19 +104,30 @@ export function describe(errors: ErrorObject[]): Problem[] {
   return errors
     .filter((e) => e.keyword !== 'if' && (e.keyword !== 'oneOf' || choices.includes(e)) && !insideChoice(e))
     .map((e) => {
-      const field = e.keyword === 'required' ? `${e.instancePath}/${String(e.params.missingProperty)}`
-        : e.keyword === 'additionalProperties' ? `${e.instancePath}/${String(e.params.additionalProperty)}` : e.instancePath;
+      const field =
+        e.keyword === 'required'
+          ? `${e.instancePath}/${String(e.params.missingProperty)}`
+          : e.keyword === 'additionalProperties'
+            ? `${e.instancePath}/${String(e.params.additionalProperty)}`
+            : e.instancePath;
       // view-definition.schema.json forbids forEachOrNull and repeat next to forEach (and so on) by setting
       // them to `false` under dependentSchemas.
       const dependent = e.keyword === 'false schema' ? /\/dependentSchemas\/([^/]+)\/properties\/[^/]+\/false schema$/.exec(e.schemaPath) : null;
       const choice = choiceNames(e);
-      const message = e.keyword === 'required' ? 'is required'
-        : e.keyword === 'additionalProperties' ? 'is not a known field'
-          : e.keyword === 'enum' ? `must be one of ${(e.params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`
-            : choice ? choiceMessage(e, choice)
-              : dependent ? `cannot be combined with ${dependent[1]!}`
-                : e.keyword === 'false schema' ? 'is not allowed'
-                  : e.message ?? 'is invalid';
+      const message =
+        e.keyword === 'required'
+          ? 'is required'
+          : e.keyword === 'additionalProperties'
+            ? 'is not a known field'
+            : e.keyword === 'enum'
+              ? `must be one of ${(e.params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`
+              : choice
+                ? choiceMessage(e, choice)
+                : dependent
+                  ? `cannot be combined with ${dependent[1]!}`
+                  : e.keyword === 'false schema'
+                    ? 'is not allowed'
+                    : (e.message ?? 'is invalid');
       return { path: field, message };
     });
 }

@@ -8,8 +8,14 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { loadOrCreateKey } from '../secret-file';
 
-export interface AuditHead { seq: string; hash: string }
-export interface Anchor extends AuditHead { at: string; line: number }
+export interface AuditHead {
+  seq: string;
+  hash: string;
+}
+export interface Anchor extends AuditHead {
+  at: string;
+  line: number;
+}
 
 function mac(key: Buffer, seq: string, hash: string, at: string): string {
   return createHmac('sha256', key).update(`${seq}\n${hash}\n${at}`).digest('hex');
@@ -73,8 +79,12 @@ export function anchorProblems(anchors: readonly Anchor[], entries: readonly Aud
   const problems: { seq: string; message: string }[] = [];
   const head = sorted[0]!;
   if (!byId.has(head.seq)) {
-    problems.push({ seq: head.seq, message: `audit chain truncated: anchored entry seq ${head.seq} (hash ${head.hash}, anchored at ${head.at}) is missing; `
-      + `the newest entry in the database is ${newest === undefined ? 'none (the log is empty)' : `seq ${newest}`}` });
+    problems.push({
+      seq: head.seq,
+      message:
+        `audit chain truncated: anchored entry seq ${head.seq} (hash ${head.hash}, anchored at ${head.at}) is missing; ` +
+        `the newest entry in the database is ${newest === undefined ? 'none (the log is empty)' : `seq ${newest}`}`,
+    });
   }
   for (const a of sorted) {
     if (problems.length >= 5) break;
@@ -82,11 +92,20 @@ export function anchorProblems(anchors: readonly Anchor[], entries: readonly Aud
     if (hash === undefined) {
       // Beyond the newest entry: part of the truncation above; before the oldest: pruned by retention,
       // unless it is too young for retention to have pruned it.
-      if (inSpan(a.seq)) problems.push({ seq: a.seq, message: `audit chain rewritten: anchored entry seq ${a.seq} (hash ${a.hash}, anchored at ${a.at}) is missing from the middle of the chain` });
-      else if (tooYoungToPrune(a)) problems.push({ seq: a.seq, message: `audit chain cut: anchored entry seq ${a.seq} (hash ${a.hash}, anchored at ${a.at}) is missing, and retention deletes only entries older than ${AUDIT_RETENTION_FLOOR_DAYS} days` });
+      if (inSpan(a.seq))
+        problems.push({
+          seq: a.seq,
+          message: `audit chain rewritten: anchored entry seq ${a.seq} (hash ${a.hash}, anchored at ${a.at}) is missing from the middle of the chain`,
+        });
+      else if (tooYoungToPrune(a))
+        problems.push({
+          seq: a.seq,
+          message: `audit chain cut: anchored entry seq ${a.seq} (hash ${a.hash}, anchored at ${a.at}) is missing, and retention deletes only entries older than ${AUDIT_RETENTION_FLOOR_DAYS} days`,
+        });
       continue;
     }
-    if (hash !== a.hash) problems.push({ seq: a.seq, message: `audit chain rewritten: entry seq ${a.seq} has hash ${hash}, but was anchored with hash ${a.hash} at ${a.at}` });
+    if (hash !== a.hash)
+      problems.push({ seq: a.seq, message: `audit chain rewritten: entry seq ${a.seq} has hash ${hash}, but was anchored with hash ${a.hash} at ${a.at}` });
   }
   return problems;
 }
@@ -95,7 +114,10 @@ export function anchorProblems(anchors: readonly Anchor[], entries: readonly Aud
 export class AuditAnchorFile {
   private readonly key: Buffer;
 
-  constructor(readonly file: string, keyFile: string) {
+  constructor(
+    readonly file: string,
+    keyFile: string,
+  ) {
     this.key = loadOrCreateKey(keyFile, 'audit anchor key');
   }
 

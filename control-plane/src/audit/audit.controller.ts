@@ -16,5 +16,7 @@ export class AuditController {
   }
 
   @Get('verify')
-  verify() { return this.audit.verify(); }
+  verify() {
+    return this.audit.verify();
+  }
 }

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { DataSource, EntityManager, EntitySubscriberInterface, TransactionCommitEvent } from 'typeorm';
 import { CONFIG, ControlPlaneConfig } from '../config';
-import { anchorProblems, AuditAnchorFile, AuditHead } from './audit-anchor';
+import { AuditAnchorFile, AuditHead, anchorProblems } from './audit-anchor';
 import { AuditEntry } from './audit-entry.entity';
 import { canonicalJson } from './canonical-json';
 
@@ -20,7 +20,10 @@ const GENESIS = '0'.repeat(64);
 const CHAIN_LOCK = 72_001;
 
 export function entryHash(prevHash: string, entry: Omit<AuditEntry, 'id' | 'hash' | 'prevHash'>): string {
-  return createHash('sha256').update(prevHash).update(canonicalJson({ ...entry, at: entry.at.toISOString() })).digest('hex');
+  return createHash('sha256')
+    .update(prevHash)
+    .update(canonicalJson({ ...entry, at: entry.at.toISOString() }))
+    .digest('hex');
 }
 
 export interface AuditVerification {
@@ -40,7 +43,10 @@ export class AuditService implements EntitySubscriberInterface, OnApplicationBoo
   private readonly log = new Logger('audit');
   private readonly anchors: AuditAnchorFile;
 
-  constructor(@Inject(DataSource) private readonly db: DataSource, @Inject(CONFIG) config: ControlPlaneConfig) {
+  constructor(
+    @Inject(DataSource) private readonly db: DataSource,
+    @Inject(CONFIG) config: ControlPlaneConfig,
+  ) {
     this.anchors = new AuditAnchorFile(config.auditAnchorFile, config.auditAnchorKeyFile);
     // Anchors are written after commit, so a rolled-back entry is never anchored (and then "missing").
     db.subscribers.push(this);
@@ -111,18 +117,25 @@ export class AuditService implements EntitySubscriberInterface, OnApplicationBoo
       const { id, hash, prevHash, ...fields } = e;
       if (prevHash !== prev || entryHash(prevHash, { ...fields, at: new Date(fields.at) }) !== hash) {
         brokenAt = id;
-        problems.push(`audit chain broken at entry seq ${id}: ${prevHash !== prev ? 'its previous hash is not the hash of the entry before it' : 'its content does not match its hash'}`);
+        problems.push(
+          `audit chain broken at entry seq ${id}: ${prevHash !== prev ? 'its previous hash is not the hash of the entry before it' : 'its content does not match its hash'}`,
+        );
         break;
       }
       prev = hash;
     }
     const { anchors, problems: fileProblems } = this.anchors.read();
-    const anchored = anchorProblems(anchors, entries.map((e) => ({ seq: String(e.id), hash: e.hash })));
+    const anchored = anchorProblems(
+      anchors,
+      entries.map((e) => ({ seq: String(e.id), hash: e.hash })),
+    );
     brokenAt ??= anchored[0]?.seq;
     problems.push(...anchored.map((p) => p.message), ...fileProblems);
-    const newest = anchors.reduce<typeof anchors[number] | undefined>((a, b) => (!a || BigInt(b.seq) > BigInt(a.seq) ? b : a), undefined);
+    const newest = anchors.reduce<(typeof anchors)[number] | undefined>((a, b) => (!a || BigInt(b.seq) > BigInt(a.seq) ? b : a), undefined);
     return {
-      ok: problems.length === 0, entries: entries.length, ...(brokenAt !== undefined ? { brokenAt } : {}),
+      ok: problems.length === 0,
+      entries: entries.length,
+      ...(brokenAt !== undefined ? { brokenAt } : {}),
       anchors: { file: this.anchors.file, count: anchors.length, ...(newest ? { newest: { seq: newest.seq, at: newest.at } } : {}) },
       problems,
     };

@@ -38,13 +38,20 @@ export interface RefusalSummary {
   routes: Record<string, number>;
 }
 
-interface SourceWindow { start: number; recorded: number; summary?: RefusalSummary }
+interface SourceWindow {
+  start: number;
+  recorded: number;
+  summary?: RefusalSummary;
+}
 
 /** Which refusals to record one by one, and the counts of the rest per source and minute. Pure (clock passed in). */
 export class RefusalWindows {
   private readonly windows = new Map<string, SourceWindow>();
 
-  constructor(private readonly perMinute: number, private readonly maxAnonymousSources = MAX_ANONYMOUS_SOURCES) {}
+  constructor(
+    private readonly perMinute: number,
+    private readonly maxAnonymousSources = MAX_ANONYMOUS_SOURCES,
+  ) {}
 
   /** 'record' to audit this refusal on its own; 'counted' when it only adds to its source's summary. */
   admit(refusal: Refusal, now: number): { decision: 'record' | 'counted'; source: string } {
@@ -63,7 +70,16 @@ export class RefusalWindows {
       window.recorded += 1;
       return { decision: 'record', source };
     }
-    const summary = window.summary ??= { source, actor: refusal.actor, from: new Date(start), to: new Date(start + WINDOW_MS), suppressed: 0, statuses: {}, routes: {} };
+    window.summary ??= {
+      source,
+      actor: refusal.actor,
+      from: new Date(start),
+      to: new Date(start + WINDOW_MS),
+      suppressed: 0,
+      statuses: {},
+      routes: {},
+    };
+    const summary = window.summary;
     summary.suppressed += 1;
     bump(summary.statuses, String(refusal.status));
     // Random paths must not make one summary entry grow without bound either.
@@ -96,8 +112,11 @@ export class RefusalAudit implements OnApplicationShutdown {
   private readonly windows: RefusalWindows;
   private readonly timer: NodeJS.Timeout;
 
-  constructor(@Inject(DataSource) private readonly db: DataSource, @Inject(AuditService) private readonly audit: AuditService,
-    @Inject(CONFIG) config: ControlPlaneConfig) {
+  constructor(
+    @Inject(DataSource) private readonly db: DataSource,
+    @Inject(AuditService) private readonly audit: AuditService,
+    @Inject(CONFIG) config: ControlPlaneConfig,
+  ) {
     this.windows = new RefusalWindows(config.auditRefusalsPerMinute);
     this.timer = setInterval(() => void this.flush(false), 15_000);
     this.timer.unref();
@@ -108,11 +127,22 @@ export class RefusalAudit implements OnApplicationShutdown {
     try {
       const { decision } = this.windows.admit(refusal, Date.now());
       if (decision === 'counted') return;
-      await this.db.transaction((tx) => this.audit.record(tx, {
-        actor: refusal.actor, action: `refused ${refusal.status}`, entity: 'request', entityId: `${refusal.method} ${refusal.route}`,
-        after: { method: refusal.method, route: refusal.route, status: refusal.status, reason: refusal.reason, source: refusal.source,
-          ...(refusal.tokenSha256Prefix ? { tokenSha256Prefix: refusal.tokenSha256Prefix } : {}) },
-      }));
+      await this.db.transaction((tx) =>
+        this.audit.record(tx, {
+          actor: refusal.actor,
+          action: `refused ${refusal.status}`,
+          entity: 'request',
+          entityId: `${refusal.method} ${refusal.route}`,
+          after: {
+            method: refusal.method,
+            route: refusal.route,
+            status: refusal.status,
+            reason: refusal.reason,
+            source: refusal.source,
+            ...(refusal.tokenSha256Prefix ? { tokenSha256Prefix: refusal.tokenSha256Prefix } : {}),
+          },
+        }),
+      );
     } catch (e) {
       this.log.error(`could not audit a refused request (${refusal.method} ${refusal.route} ${refusal.status}): ${(e as Error).message}`);
     }
@@ -121,10 +151,15 @@ export class RefusalAudit implements OnApplicationShutdown {
   async flush(all: boolean): Promise<void> {
     for (const s of this.windows.drain(Date.now(), all)) {
       try {
-        await this.db.transaction((tx) => this.audit.record(tx, {
-          actor: s.actor, action: 'refused (summary)', entity: 'request', entityId: s.source,
-          after: { source: s.source, from: s.from.toISOString(), to: s.to.toISOString(), moreRefusals: s.suppressed, statuses: s.statuses, routes: s.routes },
-        }));
+        await this.db.transaction((tx) =>
+          this.audit.record(tx, {
+            actor: s.actor,
+            action: 'refused (summary)',
+            entity: 'request',
+            entityId: s.source,
+            after: { source: s.source, from: s.from.toISOString(), to: s.to.toISOString(), moreRefusals: s.suppressed, statuses: s.statuses, routes: s.routes },
+          }),
+        );
       } catch (e) {
         this.log.error(`could not audit ${s.suppressed} refused requests of ${s.source}: ${(e as Error).message}`);
       }

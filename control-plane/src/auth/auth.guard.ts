@@ -1,4 +1,4 @@
-import { CanActivate, ExecutionContext, ForbiddenException, Inject, Injectable, UnauthorizedException, createParamDecorator } from '@nestjs/common';
+import { CanActivate, createParamDecorator, ExecutionContext, ForbiddenException, Inject, Injectable, UnauthorizedException } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { Request } from 'express';
 import { DataSource } from 'typeorm';
@@ -13,7 +13,10 @@ type AuthedRequest = Request & { principal?: Principal };
 /** Bearer-token authentication and role checks for every route not marked @Public. */
 @Injectable()
 export class AuthGuard implements CanActivate {
-  constructor(@Inject(Reflector) private readonly reflector: Reflector, @Inject(DataSource) private readonly db: DataSource) {}
+  constructor(
+    @Inject(Reflector) private readonly reflector: Reflector,
+    @Inject(DataSource) private readonly db: DataSource,
+  ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const targets = [context.getHandler(), context.getClass()];
@@ -22,7 +25,9 @@ export class AuthGuard implements CanActivate {
     const header = request.headers.authorization ?? '';
     const match = /^Bearer\s+(\S+)$/i.exec(header);
     if (!match) throw new UnauthorizedException('missing bearer token (Authorization: Bearer <token>)');
-    const consumer = await this.db.getRepository(Consumer).createQueryBuilder('c')
+    const consumer = await this.db
+      .getRepository(Consumer)
+      .createQueryBuilder('c')
       .leftJoinAndMapOne('c.domain', Domain, 'd', 'd.id = c.domain_id')
       .where('c.token_hash = :hash', { hash: tokenHash(match[1]!) })
       .getOne();

@@ -16,11 +16,27 @@ export async function bootstrapOps(db: DataSource, audit: AuditService, tokenFil
     const ops = await tx.query(`select name from consumers where 'ops' = any (roles) limit 1`);
     if (ops.length > 0) return;
     const token = fromEnv || (fs.existsSync(tokenFile) ? fs.readFileSync(tokenFile, 'utf8').trim() : newToken());
-    const consumer = await tx.getRepository(Consumer).save(tx.getRepository(Consumer).create({
-      name: 'ops', kind: 'user', teamId: null, roles: ['ops'], domainId: null, allowedPurposes: [], policies: {},
-      budgetEpsilon: null, budgetPeriod: 'month', tokenHash: tokenHash(token),
-    }));
-    await audit.record(tx, { actor: 'control-plane', action: 'bootstrap', entity: 'consumer', entityId: consumer.name, after: { name: 'ops', roles: ['ops'] } });
+    const consumer = await tx.getRepository(Consumer).save(
+      tx.getRepository(Consumer).create({
+        name: 'ops',
+        kind: 'user',
+        teamId: null,
+        roles: ['ops'],
+        domainId: null,
+        allowedPurposes: [],
+        policies: {},
+        budgetEpsilon: null,
+        budgetPeriod: 'month',
+        tokenHash: tokenHash(token),
+      }),
+    );
+    await audit.record(tx, {
+      actor: 'control-plane',
+      action: 'bootstrap',
+      entity: 'consumer',
+      entityId: consumer.name,
+      after: { name: 'ops', roles: ['ops'] },
+    });
     if (!fromEnv) {
       fs.mkdirSync(path.dirname(tokenFile), { recursive: true });
       fs.writeFileSync(tokenFile, `${token}\n`, { mode: 0o600 });

@@ -70,9 +70,12 @@ interface Bundle<T> {
 }
 
 function diagnostics(body: unknown): string {
-  const issues = (body as { resourceType?: string; issue?: { diagnostics?: string; details?: { text?: string } }[] } | undefined);
+  const issues = body as { resourceType?: string; issue?: { diagnostics?: string; details?: { text?: string } }[] } | undefined;
   if (issues?.resourceType !== 'OperationOutcome') return '';
-  const text = (issues.issue ?? []).map((i) => i.diagnostics ?? i.details?.text).filter((t) => t).join('; ');
+  const text = (issues.issue ?? [])
+    .map((i) => i.diagnostics ?? i.details?.text)
+    .filter((t) => t)
+    .join('; ');
   return text ? `: ${text}` : '';
 }
 
@@ -90,7 +93,9 @@ async function getJson(url: string, timeoutMs: number): Promise<{ status: number
   try {
     body = JSON.parse(text);
   } catch {
-    throw new FhirServerError(`GET ${url} answered HTTP ${response.status} with ${response.headers.get('content-type') ?? 'no content type'}, not FHIR JSON: ${text.slice(0, 200)}`);
+    throw new FhirServerError(
+      `GET ${url} answered HTTP ${response.status} with ${response.headers.get('content-type') ?? 'no content type'}, not FHIR JSON: ${text.slice(0, 200)}`,
+    );
   }
   return { status: response.status, body };
 }
@@ -183,10 +188,18 @@ export function resolveSearchParams(
     }
     let definition: SearchParamDefinition | undefined;
     let from: 'server' | 'bundled' | undefined;
-    const own = active.find((sp) => canonical !== undefined && sp.url !== undefined && withoutVersion(sp.url) === canonical)
-      ?? active.find((sp) => sp.code === advertised.name && (sp.base ?? []).includes(resourceType));
+    const own =
+      active.find((sp) => canonical !== undefined && sp.url !== undefined && withoutVersion(sp.url) === canonical) ??
+      active.find((sp) => sp.code === advertised.name && (sp.base ?? []).includes(resourceType));
     if (own?.type) {
-      definition = { url: own.url ?? '', code: own.code ?? advertised.name, base: own.base ?? [resourceType], type: own.type, expression: own.expression, target: own.target };
+      definition = {
+        url: own.url ?? '',
+        code: own.code ?? advertised.name,
+        base: own.base ?? [resourceType],
+        type: own.type,
+        expression: own.expression,
+        target: own.target,
+      };
       from = 'server';
     } else if (useBundled && canonical !== undefined) {
       definition = bundled.find((d) => d.url === canonical);
@@ -198,7 +211,9 @@ export function resolveSearchParams(
       continue;
     }
     if (definition.type !== advertised.type) {
-      notes.push(`${resourceType}.${advertised.name}: the CapabilityStatement says ${advertised.type}, its definition ${definition.url} says ${definition.type}; not used`);
+      notes.push(
+        `${resourceType}.${advertised.name}: the CapabilityStatement says ${advertised.type}, its definition ${definition.url} says ${definition.type}; not used`,
+      );
       sources.none += 1;
       continue;
     }
@@ -209,7 +224,9 @@ export function resolveSearchParams(
     params.push(param);
   }
   if (noExpression.length > 0) {
-    notes.push(`${resourceType}: no expression known for ${noExpression.join(', ')} (neither served by the server nor in the bundled R4 definitions); these cannot be bound`);
+    notes.push(
+      `${resourceType}: no expression known for ${noExpression.join(', ')} (neither served by the server nor in the bundled R4 definitions); these cannot be bound`,
+    );
   }
   return { params, notes, sources, withoutDefinition };
 }
@@ -231,7 +248,9 @@ export async function loadServerSearchParams(baseUrl: string): Promise<ServerSea
   const { resources: stored, note } = await fetchSearchParameters(baseUrl);
   const notes = note ? [note] : [];
   if (!(capability.fhirVersion ?? '').startsWith('4.0')) {
-    notes.push(`the server speaks FHIR ${capability.fhirVersion ?? '(version not stated)'}: only its own SearchParameter resources are used, not the bundled R4 definitions`);
+    notes.push(
+      `the server speaks FHIR ${capability.fhirVersion ?? '(version not stated)'}: only its own SearchParameter resources are used, not the bundled R4 definitions`,
+    );
   }
   return {
     baseUrl,

@@ -8,10 +8,9 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { CONFIG, ControlPlaneConfig } from '../config';
 import { DataProduct, DataProductVersion } from '../registry/data-product.entity';
-import { Domain } from '../registry/domain.entity';
 import { Endpoint } from '../registry/endpoint.entity';
 import { CatalogState } from './catalog-state.entity';
-import { catalogProperties, CatalogDomain, renderCatalogFile, renderMappingFile, servingTables, ServingTable } from './generation';
+import { CatalogDomain, catalogProperties, renderCatalogFile, renderMappingFile, ServingTable, servingTables } from './generation';
 import { Binding } from './search-bindings';
 import { TrinoAdmin } from './trino-admin';
 
@@ -34,7 +33,10 @@ export class CatalogService {
   private readonly trino: TrinoAdmin;
   private queue: Promise<unknown> = Promise.resolve();
 
-  constructor(@Inject(DataSource) private readonly db: DataSource, @Inject(CONFIG) private readonly config: ControlPlaneConfig) {
+  constructor(
+    @Inject(DataSource) private readonly db: DataSource,
+    @Inject(CONFIG) private readonly config: ControlPlaneConfig,
+  ) {
     this.trino = new TrinoAdmin(config);
   }
 
@@ -59,9 +61,19 @@ export class CatalogService {
     const domains = endpoints.map((e) => ({ odsCode: e.domain!.odsCode, baseUrl: e.baseUrl, authSecretRef: e.authSecretRef }));
     const products = await this.db.getRepository(DataProduct).find();
     const versions = await this.db.getRepository(DataProductVersion).find();
-    const tables = products.flatMap((p) => servingTables(versions.filter((v) => v.productId === p.id).map((v) => ({
-      product: p.name, description: p.description, version: v, bindings: v.bindings as Record<string, Record<string, Binding>>, sources: v.sources,
-    }))));
+    const tables = products.flatMap((p) =>
+      servingTables(
+        versions
+          .filter((v) => v.productId === p.id)
+          .map((v) => ({
+            product: p.name,
+            description: p.description,
+            version: v,
+            bindings: v.bindings as Record<string, Record<string, Binding>>,
+            sources: v.sources,
+          })),
+      ),
+    );
     return { domains, tables };
   }
 
@@ -69,13 +81,18 @@ export class CatalogService {
     const { domains, tables } = await this.desired();
     const properties = catalogProperties(domains, this.mappingsDir, this.config.catalogSettings);
     const report: GenerationReport = {
-      catalog: this.config.catalogName, domains: domains.map((d) => d.odsCode).sort(), tables: tables.map((t) => t.table),
-      changedFiles: [], catalogApplied: false, problems: [],
+      catalog: this.config.catalogName,
+      domains: domains.map((d) => d.odsCode).sort(),
+      tables: tables.map((t) => t.table),
+      changedFiles: [],
+      catalogApplied: false,
+      problems: [],
     };
     const known = new Set(report.domains);
     for (const t of tables) {
       const missing = t.domains.filter((d) => !known.has(d));
-      if (missing.length) report.problems.push(`table ${t.table}: source domain ${missing.join(', ')} has no active endpoint; queries on it fail until one is registered`);
+      if (missing.length)
+        report.problems.push(`table ${t.table}: source domain ${missing.join(', ')} has no active endpoint; queries on it fail until one is registered`);
     }
 
     fs.mkdirSync(this.mappingsDir, { recursive: true });
@@ -112,8 +129,10 @@ export class CatalogService {
       }
     }
     if (report.changedFiles.length || report.catalogApplied || report.problems.length) {
-      this.log.log(`sync (${reason}): ${report.changedFiles.length} files changed, catalog ${report.catalogApplied ? 'applied' : 'unchanged'}` +
-        `${report.problems.length ? `; problems: ${report.problems.join('; ')}` : ''}`);
+      this.log.log(
+        `sync (${reason}): ${report.changedFiles.length} files changed, catalog ${report.catalogApplied ? 'applied' : 'unchanged'}` +
+          `${report.problems.length ? `; problems: ${report.problems.join('; ')}` : ''}`,
+      );
     }
     return report;
   }

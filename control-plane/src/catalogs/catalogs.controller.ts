@@ -9,9 +9,17 @@ export class CatalogsController {
   @Get()
   async status() {
     const { domains, tables } = await this.catalogs.desired();
-    return { mappingsDir: this.catalogs.mappingsDir, catalogsDir: this.catalogs.catalogsDir, domains: domains.map((d) => d.odsCode), tables: tables.map((t) => t.table) };
+    return {
+      mappingsDir: this.catalogs.mappingsDir,
+      catalogsDir: this.catalogs.catalogsDir,
+      domains: domains.map((d) => d.odsCode),
+      tables: tables.map((t) => t.table),
+    };
   }
 
-  @Post('reconcile') @Roles('ops')
-  reconcile() { return this.catalogs.sync('requested by ops'); }
+  @Post('reconcile')
+  @Roles('ops')
+  reconcile() {
+    return this.catalogs.sync('requested by ops');
+  }
 }

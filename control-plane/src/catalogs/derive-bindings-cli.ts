@@ -38,7 +38,11 @@ export interface TableResult {
 
 /** The mapping files, sorted by name. */
 export function mappingFiles(dir = MAPPINGS_DIR): string[] {
-  return fs.readdirSync(dir).filter((f) => f.endsWith('.json')).sort().map((f) => path.join(dir, f));
+  return fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith('.json'))
+    .sort()
+    .map((f) => path.join(dir, f));
 }
 
 /** Derives one mapping file's bindings against a loaded server. */
@@ -121,9 +125,12 @@ async function main(): Promise<number> {
 }
 
 if (require.main === module) {
-  main().then((code) => process.exit(code), (e: unknown) => {
-    const known = e instanceof FhirServerError || e instanceof UsageError;
-    process.stderr.write(`mappings:bindings: ${known ? e.message : (e as Error).stack ?? String(e)}\n`);
-    process.exit(2);
-  });
+  main().then(
+    (code) => process.exit(code),
+    (e: unknown) => {
+      const known = e instanceof FhirServerError || e instanceof UsageError;
+      process.stderr.write(`mappings:bindings: ${known ? e.message : ((e as Error).stack ?? String(e))}\n`);
+      process.exit(2);
+    },
+  );
 }

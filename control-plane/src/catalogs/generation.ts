@@ -3,7 +3,11 @@
 import { ownValue } from '../own-property';
 import { Binding } from './search-bindings';
 
-export interface CatalogDomain { odsCode: string; baseUrl: string; authSecretRef: string | null }
+export interface CatalogDomain {
+  odsCode: string;
+  baseUrl: string;
+  authSecretRef: string | null;
+}
 
 export interface ServingTable {
   table: string;
@@ -58,7 +62,11 @@ export function renderMappingFile(t: ServingTable): string {
 }
 
 function sortedBindings(bindings: Record<string, Binding>): Record<string, Binding> {
-  return Object.fromEntries(Object.keys(bindings).sort().map((k) => [k, bindings[k]!]));
+  return Object.fromEntries(
+    Object.keys(bindings)
+      .sort()
+      .map((k) => [k, bindings[k]!]),
+  );
 }
 
 const SERVING = new Set(['published', 'deprecated']);

@@ -70,9 +70,7 @@ export interface DerivedBindings {
 const GENERIC_BASES = ['Resource', 'DomainResource'];
 
 /** HumanName and Address parts: short strings HAPI indexes whole, so `:exact` is exact. */
-const NAME_ADDRESS_PARTS = new Set([
-  'family', 'given', 'prefix', 'suffix', 'line', 'city', 'district', 'state', 'postalCode', 'country',
-]);
+const NAME_ADDRESS_PARTS = new Set(['family', 'given', 'prefix', 'suffix', 'line', 'city', 'district', 'state', 'postalCode', 'country']);
 
 /** Functions that return a subset of their input: on a column they only narrow what it holds. */
 const SUBSET_FUNCTIONS = new Set(['first', 'last', 'single', 'tail', 'distinct', 'skip', 'take']);
@@ -85,10 +83,7 @@ const REFERENCE_COLUMN_TYPES = new Set(['id', 'string']);
 // ---------------------------------------------------------------------------------------------------
 // FHIRPath: the small subset mapping columns and search parameter expressions use.
 
-type Term =
-  | { kind: 'ident'; name: string }
-  | { kind: 'fn'; name: string; args: string }
-  | { kind: 'index'; index: number };
+type Term = { kind: 'ident'; name: string } | { kind: 'fn'; name: string; args: string } | { kind: 'index'; index: number };
 
 /** One element step of a path with the casts and filters applied to it. */
 export interface Step {
@@ -233,7 +228,10 @@ function stringLiteral(arg: string): string | undefined {
 }
 
 function typeName(arg: string): string {
-  const t = arg.trim().replace(/^FHIR\./, '').replace(/^`(.*)`$/, '$1');
+  const t = arg
+    .trim()
+    .replace(/^FHIR\./, '')
+    .replace(/^`(.*)`$/, '$1');
   if (!/^[A-Za-z][A-Za-z0-9_]*$/.test(t)) throw new PathError(`"${arg}" is not a type name`);
   return t;
 }
@@ -336,13 +334,13 @@ function parseBranch(src: string): Branch | string {
     }
     const terms = parseTerms(s);
     const first = terms[0];
-    if (!first || first.kind !== 'ident') return `"${src.trim()}" does not start with a type name`;
+    if (first?.kind !== 'ident') return `"${src.trim()}" does not start with a type name`;
     const steps: Step[] = [];
     for (const term of terms.slice(1)) {
       const step = steps[steps.length - 1];
       if (term.kind === 'ident') {
         steps.push({ name: term.name, filters: [] });
-      } else if (term.kind === 'index' || !step && term.name !== 'extension') {
+      } else if (term.kind === 'index' || (!step && term.name !== 'extension')) {
         return `"${src.trim()}" selects only some values`;
       } else if (term.name === 'as' || term.name === 'ofType') {
         step!.type = typeName(term.args);
@@ -380,9 +378,7 @@ function branchesFor(sp: SearchParamDef, resource: string): Branch[] {
     if (e instanceof PathError) return [];
     throw e;
   }
-  return parts
-    .map(parseBranch)
-    .filter((b): b is Branch => typeof b !== 'string' && (b.root === resource || GENERIC_BASES.includes(b.root)));
+  return parts.map(parseBranch).filter((b): b is Branch => typeof b !== 'string' && (b.root === resource || GENERIC_BASES.includes(b.root)));
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -393,9 +389,7 @@ function showSteps(resource: string, steps: readonly Step[]): string {
 }
 
 function systemOf(step: Step | undefined): string | undefined {
-  const systems = (step?.filters ?? [])
-    .map((f) => /^system='((?:[^'\\]|\\.)*)'$/.exec(f)?.[1])
-    .filter((s): s is string => s !== undefined);
+  const systems = (step?.filters ?? []).map((f) => /^system='((?:[^'\\]|\\.)*)'$/.exec(f)?.[1]).filter((s): s is string => s !== undefined);
   return systems.length === 1 ? systems[0]!.replace(/\\(.)/g, '$1') : undefined;
 }
 
@@ -441,9 +435,12 @@ function matchBranch(column: ColumnRead, columnType: string | undefined, sp: Sea
   for (const [i, b] of branch.steps.entries()) {
     const c = column.steps[i]!;
     if (b.type !== undefined && c.type !== b.type) {
-      return CAST_MISMATCH + (c.type === undefined
-        ? `${sp.code} reads only ${b.name} of type ${b.type}, the column any type`
-        : `${sp.code} reads ${b.name} as ${b.type}, the column as ${c.type}`);
+      return (
+        CAST_MISMATCH +
+        (c.type === undefined
+          ? `${sp.code} reads only ${b.name} of type ${b.type}, the column any type`
+          : `${sp.code} reads ${b.name} as ${b.type}, the column as ${c.type}`)
+      );
     }
     for (const f of b.filters) {
       if (!c.filters.includes(f)) return `${sp.code} reads only ${b.name}.where(${f}), the column does not filter so`;
@@ -455,7 +452,10 @@ function matchBranch(column: ColumnRead, columnType: string | undefined, sp: Sea
       filtered = true;
     }
   }
-  const suffix = column.steps.slice(n).map((s) => s.name).join('.');
+  const suffix = column.steps
+    .slice(n)
+    .map((s) => s.name)
+    .join('.');
   const element = column.steps[n - 1]!;
   const t = columnType ?? '(no type)';
   if (column.reference) {
@@ -490,7 +490,8 @@ function matchBranch(column: ColumnRead, columnType: string | undefined, sp: Sea
       }
       return { binding: { param: sp.code, type: 'string' }, filtered };
     case 'quantity':
-      if (suffix !== 'value') return `${sp.code} (quantity) compares the number (.value), the column reads ${suffix === '' ? 'the whole element' : `.${suffix}`}`;
+      if (suffix !== 'value')
+        return `${sp.code} (quantity) compares the number (.value), the column reads ${suffix === '' ? 'the whole element' : `.${suffix}`}`;
       if (!QUANTITY_COLUMN_TYPES.has(t)) return `${sp.code} is a quantity parameter, the column type ${t}`;
       return { binding: { param: sp.code, type: 'quantity' }, filtered };
     default:
@@ -556,8 +557,12 @@ function canonicalBinding(b: Binding): Binding {
   return out;
 }
 
-function bindOne(resource: string, read: ColumnRead | string, columnType: string | undefined,
-  params: readonly { sp: SearchParamDef; branches: Branch[] }[]): { binding?: Binding; why: string; alsoMatched: string[] } {
+function bindOne(
+  resource: string,
+  read: ColumnRead | string,
+  columnType: string | undefined,
+  params: readonly { sp: SearchParamDef; branches: Branch[] }[],
+): { binding?: Binding; why: string; alsoMatched: string[] } {
   if (typeof read === 'string') return { why: `path ${read}`, alsoMatched: [] };
   const matches: Match[] = [];
   const misses: Miss[] = [];
@@ -570,9 +575,10 @@ function bindOne(resource: string, read: ColumnRead | string, columnType: string
   if (matches.length === 0) {
     const element = showSteps(resource, read.steps);
     const reasons = [...new Set(misses.sort((a, b) => b.depth - a.depth).map((m) => m.reason))];
-    const why = reasons.length > 0
-      ? `reads ${element}: ${reasons.slice(0, 3).join('; ')}`
-      : `no search parameter of the server reads ${element} or an element it is part of`;
+    const why =
+      reasons.length > 0
+        ? `reads ${element}: ${reasons.slice(0, 3).join('; ')}`
+        : `no search parameter of the server reads ${element} or an element it is part of`;
     return { why, alsoMatched: [] };
   }
   // Prefer branches without filters (subject over patient), then the narrowest parameter (code over combo-code).

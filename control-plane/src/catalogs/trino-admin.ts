@@ -7,12 +7,20 @@ export class TrinoUnavailableError extends Error {}
 
 /** A statement Trino refused: its error name and message, as Trino gave them. */
 export class TrinoStatementError extends Error {
-  constructor(readonly errorName: string, message: string) {
+  constructor(
+    readonly errorName: string,
+    message: string,
+  ) {
     super(message);
   }
 }
 
-export interface TrinoConnection { trinoUrl: string; trinoUser: string; trinoPasswordFile: string; trinoCaFile: string }
+export interface TrinoConnection {
+  trinoUrl: string;
+  trinoUser: string;
+  trinoPasswordFile: string;
+  trinoCaFile: string;
+}
 
 export class TrinoAdmin {
   private readonly url: string;
@@ -29,7 +37,7 @@ export class TrinoAdmin {
   }
 
   async query(sql: string): Promise<unknown[][]> {
-    let iterator;
+    let iterator: Awaited<ReturnType<Trino['query']>>;
     try {
       iterator = await this.client().query(sql);
     } catch (e) {
@@ -58,7 +66,9 @@ export class TrinoAdmin {
    */
   async replaceCatalog(name: string, properties: Record<string, string>): Promise<void> {
     const { 'connector.name': connector, ...rest } = properties;
-    const withClause = Object.entries(rest).map(([k, v]) => `"${k}" = '${v.replace(/'/g, "''")}'`).join(', ');
+    const withClause = Object.entries(rest)
+      .map(([k, v]) => `"${k}" = '${v.replace(/'/g, "''")}'`)
+      .join(', ');
     const create = (catalog: string): string => `CREATE CATALOG ${catalog} USING ${connector} WITH (${withClause})`;
     const candidate = `${name}__candidate`;
     await this.query(`DROP CATALOG IF EXISTS ${candidate}`);

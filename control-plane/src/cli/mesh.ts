@@ -11,7 +11,9 @@ class CliError extends Error {}
 
 function token(): string {
   if (process.env.MESH_TOKEN) return process.env.MESH_TOKEN;
-  throw new CliError('MESH_TOKEN is not set: set MESH_TOKEN to your own API token (ops create one with POST /api/v1/consumers); the CLI does not use the ops token file');
+  throw new CliError(
+    'MESH_TOKEN is not set: set MESH_TOKEN to your own API token (ops create one with POST /api/v1/consumers); the CLI does not use the ops token file',
+  );
 }
 
 /** The control plane this machine runs, as its own configuration places it. */
@@ -34,9 +36,11 @@ async function call(method: string, route: string, body?: unknown): Promise<unkn
     throw new CliError(`control plane at ${base} is not reachable: ${(e as Error & { cause?: Error }).cause?.message ?? (e as Error).message}`);
   }
   const text = await response.text();
-  const parsed = text ? JSON.parse(text) as Record<string, unknown> : {};
+  const parsed = text ? (JSON.parse(text) as Record<string, unknown>) : {};
   if (!response.ok) {
-    const problems = Array.isArray(parsed.problems) ? `\n${(parsed.problems as { path: string; message: string }[]).map((p) => `  ${p.path}: ${p.message}`).join('\n')}` : '';
+    const problems = Array.isArray(parsed.problems)
+      ? `\n${(parsed.problems as { path: string; message: string }[]).map((p) => `  ${p.path}: ${p.message}`).join('\n')}`
+      : '';
     throw new CliError(`HTTP ${response.status}: ${String(parsed.message ?? text)}${problems}`);
   }
   return parsed;
@@ -53,7 +57,14 @@ function readJson(file: string): unknown {
 async function main(argv: string[]): Promise<void> {
   const [command, ...args] = argv;
   if (command === 'publish' && args.length === 1) {
-    const result = await call('POST', '/data-products', readJson(args[0]!)) as { product: string; version: string; created: boolean; tables: string[]; dryRun: { view: string; rows: number }[]; serving?: { problems: string[] } };
+    const result = (await call('POST', '/data-products', readJson(args[0]!))) as {
+      product: string;
+      version: string;
+      created: boolean;
+      tables: string[];
+      dryRun: { view: string; rows: number }[];
+      serving?: { problems: string[] };
+    };
     process.stdout.write(`${result.created ? 'published' : 'already published (unchanged)'}: ${result.product} ${result.version}\n`);
     process.stdout.write(`tables: ${result.tables.join(', ')}\n`);
     for (const d of result.dryRun) process.stdout.write(`dry run ${d.view}: ${d.rows} rows read\n`);
@@ -66,7 +77,7 @@ async function main(argv: string[]): Promise<void> {
     return;
   }
   if (command === 'products' && args.length === 0) {
-    for (const p of await call('GET', '/data-products') as { name: string; domain: string; versions: { version: string; lifecycle: string }[] }[]) {
+    for (const p of (await call('GET', '/data-products')) as { name: string; domain: string; versions: { version: string; lifecycle: string }[] }[]) {
       process.stdout.write(`${p.name} (${p.domain}): ${p.versions.map((v) => `${v.version} ${v.lifecycle}`).join(', ')}\n`);
     }
     return;

@@ -4,22 +4,38 @@ import { DataSourceOptions } from 'typeorm';
 import { AuditEntry } from '../audit/audit-entry.entity';
 import { CatalogState } from '../catalogs/catalog-state.entity';
 import type { DbConnection } from '../config';
-import { readSecretFile } from '../secret-file';
-import { DataProduct, DataProductVersion, ProductTable } from '../registry/data-product.entity';
 import { BudgetPeriod, Consumer } from '../registry/consumer.entity';
+import { DataProduct, DataProductVersion, ProductTable } from '../registry/data-product.entity';
 import { Domain } from '../registry/domain.entity';
 import { Endpoint, EndpointHealthCheck } from '../registry/endpoint.entity';
+import { readSecretFile } from '../secret-file';
 import { Registry1763800000000 } from './migrations/1763800000000-registry';
 import { AuditRetentionRole1764950000000 } from './migrations/1764950000000-audit-retention-role';
 import { EndpointTokenReference1764950100000 } from './migrations/1764950100000-endpoint-token-reference';
 
-export const ENTITIES = [Domain, Endpoint, EndpointHealthCheck, DataProduct, DataProductVersion, ProductTable, Consumer, BudgetPeriod,
-  AuditEntry, CatalogState];
+export const ENTITIES = [
+  Domain,
+  Endpoint,
+  EndpointHealthCheck,
+  DataProduct,
+  DataProductVersion,
+  ProductTable,
+  Consumer,
+  BudgetPeriod,
+  AuditEntry,
+  CatalogState,
+];
 
 export const MIGRATIONS = [Registry1763800000000, AuditRetentionRole1764950000000, EndpointTokenReference1764950100000];
 
 /** Host, port, role and database from the URL; the password from its file, read at each new connection. */
-export function connectionOptions(connection: DbConnection): { host: string; port: number; username: string; database: string; password?: string | (() => string) } {
+export function connectionOptions(connection: DbConnection): {
+  host: string;
+  port: number;
+  username: string;
+  database: string;
+  password?: string | (() => string);
+} {
   const url = new URL(connection.url);
   const file = connection.passwordFile;
   return {

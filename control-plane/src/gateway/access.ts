@@ -25,7 +25,10 @@ export interface QueryPurpose {
 }
 
 export class AccessDenied extends Error {
-  constructor(message: string, readonly status: 401 | 403) {
+  constructor(
+    message: string,
+    readonly status: 401 | 403,
+  ) {
     super(message);
   }
 }
@@ -36,19 +39,27 @@ const CACHE_MS = 10_000;
 export class GatewayAccess {
   private readonly cache = new Map<string, { consumer: Consumer | null; at: number }>();
 
-  constructor(private readonly db: DataSource, private readonly config: GatewayConfig) {}
+  constructor(
+    private readonly db: DataSource,
+    private readonly config: GatewayConfig,
+  ) {}
 
   async authenticate(authorization: string | undefined, trinoUser: string | undefined): Promise<Analyst> {
     const { token, user } = credentials(authorization);
     const consumer = await this.byToken(token);
     if (!consumer || (user !== undefined && user !== consumer.name)) throw new AccessDenied('unknown user or token', 401);
     if (trinoUser !== undefined && trinoUser !== consumer.name) {
-      throw new AccessDenied(`authenticated as ${consumer.name} but X-Trino-User names ${trinoUser}: the gateway runs queries only as the user who logged in`, 403);
+      throw new AccessDenied(
+        `authenticated as ${consumer.name} but X-Trino-User names ${trinoUser}: the gateway runs queries only as the user who logged in`,
+        403,
+      );
     }
     if (!consumer.roles.some((r) => QUERY_ROLES.includes(r))) {
       throw new AccessDenied(`${consumer.name} has roles ${consumer.roles.join(', ')}; the SQL gateway serves ${QUERY_ROLES.join(' and ')} consumers`, 403);
     }
-    const projects = Array.isArray(consumer.policies?.projects) ? (consumer.policies.projects as unknown[]).filter((p): p is string => typeof p === 'string') : [];
+    const projects = Array.isArray(consumer.policies?.projects)
+      ? (consumer.policies.projects as unknown[]).filter((p): p is string => typeof p === 'string')
+      : [];
     return { id: consumer.id, name: consumer.name, allowedPurposes: consumer.allowedPurposes, projects };
   }
 
@@ -56,12 +67,18 @@ export class GatewayAccess {
   purposeOf(analyst: Analyst, extraCredentials: Map<string, string>): QueryPurpose {
     const purpose = extraCredentials.get('purpose');
     const allowed = analyst.allowedPurposes.join(', ') || 'none (ask the mesh operators to grant one)';
-    if (!purpose) throw new AccessDenied(`every query needs a purpose of use: connect with --extra-credential purpose=<purpose> (allowed for ${analyst.name}: ${allowed})`, 403);
-    if (!analyst.allowedPurposes.includes(purpose)) throw new AccessDenied(`purpose '${purpose}' is not allowed for ${analyst.name} (allowed: ${allowed})`, 403);
+    if (!purpose)
+      throw new AccessDenied(
+        `every query needs a purpose of use: connect with --extra-credential purpose=<purpose> (allowed for ${analyst.name}: ${allowed})`,
+        403,
+      );
+    if (!analyst.allowedPurposes.includes(purpose))
+      throw new AccessDenied(`purpose '${purpose}' is not allowed for ${analyst.name} (allowed: ${allowed})`, 403);
     let project = extraCredentials.get('project');
     const projects = analyst.projects.join(', ') || 'none (ask the mesh operators to add one to policies.projects)';
     if (!project && analyst.projects.length === 1) project = analyst.projects[0]!;
-    if (!project) throw new AccessDenied(`every query needs a project: connect with --extra-credential project=<project> (projects of ${analyst.name}: ${projects})`, 403);
+    if (!project)
+      throw new AccessDenied(`every query needs a project: connect with --extra-credential project=<project> (projects of ${analyst.name}: ${projects})`, 403);
     if (!analyst.projects.includes(project)) throw new AccessDenied(`project '${project}' is not one of ${analyst.name}'s projects (${projects})`, 403);
     const rules = this.config.purposes[purpose] ?? { sensitivities: [], optOut: true };
     return { purpose, project, rules };

@@ -38,7 +38,9 @@ export interface GatewayConfig {
 
 export const NDOP_POLICY_URI = 'https://digital.nhs.uk/services/national-data-opt-out/operational-policy-guidance-document';
 
-export function defaultGatewayPolicy(catalogName: string): Omit<GatewayConfig, 'host' | 'port' | 'tlsPemFile' | 'trinoUser' | 'trinoPasswordFile' | 'pseudonymKeyFile'> {
+export function defaultGatewayPolicy(
+  catalogName: string,
+): Omit<GatewayConfig, 'host' | 'port' | 'tlsPemFile' | 'trinoUser' | 'trinoPasswordFile' | 'pseudonymKeyFile'> {
   void catalogName;
   return {
     patientIndex: { table: 'patient', idColumn: 'id', nhsNumberColumn: 'nhs_number', securityLabelsColumn: 'security_labels' },

@@ -12,17 +12,24 @@ import { Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
 import type { ControlPlaneConfig } from '../config';
-import { AccessDenied, GatewayAccess, parseExtraCredentials, type Analyst, type QueryPurpose } from './access';
+import { AccessDenied, type Analyst, GatewayAccess, parseExtraCredentials, type QueryPurpose } from './access';
 import type { GatewayConfig } from './gateway-config';
 import { MeshTables } from './policy/mesh-tables';
 import { QueryPolicy } from './policy/query-policy';
 import { PSEUDONYM_KEY_CREDENTIAL, PseudonymKeys } from './pseudonym-keys';
 import { QueryAudit, type QueryRecord } from './query-audit';
 import { QueryTracker, type TrackedQuery } from './query-tracker';
-import { rewriteStatement, type Refusal, type RewriteOptions } from './rewrite/statement-rewriter';
+import { type Refusal, type RewriteOptions, rewriteStatement } from './rewrite/statement-rewriter';
 import {
-  encodeFormValue, failedQueryResults, forwardedRequestHeaders, forwardedResponseHeaders, gatewayQueryId, headerValues,
-  parseEncodedPairs, protocolError, type ProtocolError,
+  encodeFormValue,
+  failedQueryResults,
+  forwardedRequestHeaders,
+  forwardedResponseHeaders,
+  gatewayQueryId,
+  headerValues,
+  type ProtocolError,
+  parseEncodedPairs,
+  protocolError,
 } from './trino-protocol';
 import { TrinoRelay } from './trino-relay';
 
@@ -46,12 +53,21 @@ export class GatewayServer {
   private readonly queryAudit: QueryAudit;
   private readonly gateway: GatewayConfig;
 
-  constructor(db: DataSource, audit: AuditService, private readonly config: ControlPlaneConfig) {
+  constructor(
+    db: DataSource,
+    audit: AuditService,
+    private readonly config: ControlPlaneConfig,
+  ) {
     this.gateway = config.gateway;
     this.access = new GatewayAccess(db, this.gateway);
     this.tables = new MeshTables(db);
     this.keys = new PseudonymKeys(this.gateway.pseudonymKeyFile);
-    this.relay = new TrinoRelay({ url: config.trinoUrl, user: this.gateway.trinoUser, passwordFile: this.gateway.trinoPasswordFile, caFile: config.trinoCaFile });
+    this.relay = new TrinoRelay({
+      url: config.trinoUrl,
+      user: this.gateway.trinoUser,
+      passwordFile: this.gateway.trinoPasswordFile,
+      caFile: config.trinoCaFile,
+    });
     this.tracker = new QueryTracker(this.gateway.queryRetentionMs);
     this.queryAudit = new QueryAudit(db, audit);
   }
@@ -133,8 +149,13 @@ export class GatewayServer {
         return this.reply(res, response.status, forwardedResponseHeaders(response.headers), response.body);
       }
       const tracked: TrackedQuery = {
-        id: queryId, ownerId: analyst.id, record, startedAt: started, rows: 0,
-        auditStarted: this.queryAudit.started(queryId, record), prepared: rewrite.prepared,
+        id: queryId,
+        ownerId: analyst.id,
+        record,
+        startedAt: started,
+        rows: 0,
+        auditStarted: this.queryAudit.started(queryId, record),
+        prepared: rewrite.prepared,
       };
       this.tracker.add(tracked);
       await this.relayPage(res, tracked, response.status, response.headers, response.body, body);
@@ -159,8 +180,14 @@ export class GatewayServer {
   }
 
   /** Relays one page after the query's start is audited; counts rows and audits the end. */
-  private async relayPage(res: http.ServerResponse, tracked: TrackedQuery, status: number, headers: http.IncomingHttpHeaders, raw: Buffer,
-    body: Record<string, unknown> | undefined): Promise<void> {
+  private async relayPage(
+    res: http.ServerResponse,
+    tracked: TrackedQuery,
+    status: number,
+    headers: http.IncomingHttpHeaders,
+    raw: Buffer,
+    body: Record<string, unknown> | undefined,
+  ): Promise<void> {
     try {
       await tracked.auditStarted;
     } catch (e) {
@@ -208,7 +235,12 @@ export class GatewayServer {
     const pairs = parseEncodedPairs(headerValues(req.headers, 'x-trino-session'));
     for (const [name] of pairs) {
       if (!options.sessionProperties.has(name.toLowerCase())) {
-        throw new Refused(protocolError(`session property ${name} may not be set through the mesh gateway; allowed: ${[...options.sessionProperties].join(', ')}`, 'PERMISSION_DENIED'));
+        throw new Refused(
+          protocolError(
+            `session property ${name} may not be set through the mesh gateway; allowed: ${[...options.sessionProperties].join(', ')}`,
+            'PERMISSION_DENIED',
+          ),
+        );
       }
     }
     if (pairs.length) headers['x-trino-session'] = pairs.map(([k, v]) => `${k}=${encodeFormValue(v)}`).join(',');
@@ -222,7 +254,8 @@ export class GatewayServer {
     for (const [name, sql] of pairs) {
       const result = rewriteStatement(sql, options);
       if (!result.ok) throw new Refused(refusalError({ ...result.refusal, message: `prepared statement ${name}: ${result.refusal.message}` }));
-      if (result.kind !== 'query') throw new Refused(protocolError(`prepared statement ${name}: only queries may be prepared through the mesh gateway`, 'PERMISSION_DENIED'));
+      if (result.kind !== 'query')
+        throw new Refused(protocolError(`prepared statement ${name}: only queries may be prepared through the mesh gateway`, 'PERMISSION_DENIED'));
       originals[name] = sql;
       record.tables.push(...result.tables);
       rewritten.push(`${name}=${encodeFormValue(result.sql)}`);
@@ -238,7 +271,12 @@ export class GatewayServer {
   /** Trino writes nextUri for the address the client used (the gateway's), not its own. */
   private forwarding(req: http.IncomingMessage): Record<string, string> {
     const host = validHost(req.headers.host) ?? `${this.gateway.host}:${this.gateway.port}`;
-    return { 'x-forwarded-proto': 'https', 'x-forwarded-host': host, 'x-forwarded-port': String(this.gateway.port), 'x-forwarded-for': req.socket.remoteAddress ?? '' };
+    return {
+      'x-forwarded-proto': 'https',
+      'x-forwarded-host': host,
+      'x-forwarded-port': String(this.gateway.port),
+      'x-forwarded-for': req.socket.remoteAddress ?? '',
+    };
   }
 
   private infoUri(req: http.IncomingMessage, id: string): string {

@@ -9,8 +9,11 @@ import { GatewayServer } from './gateway-server';
 export class GatewayService implements OnApplicationBootstrap, OnApplicationShutdown {
   private server?: GatewayServer;
 
-  constructor(@Inject(DataSource) private readonly db: DataSource, @Inject(AuditService) private readonly audit: AuditService,
-    @Inject(CONFIG) private readonly config: ControlPlaneConfig) {}
+  constructor(
+    @Inject(DataSource) private readonly db: DataSource,
+    @Inject(AuditService) private readonly audit: AuditService,
+    @Inject(CONFIG) private readonly config: ControlPlaneConfig,
+  ) {}
 
   async onApplicationBootstrap(): Promise<void> {
     if (this.config.gateway.port === 0) return;

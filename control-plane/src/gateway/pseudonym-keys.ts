@@ -17,7 +17,9 @@ export class PseudonymKeys {
 
   /** 64 hex digits, as mesh_pseudonym expects. */
   forProject(project: string): string {
-    return createHmac('sha256', this.master).update(LABEL + project, 'utf8').digest('hex');
+    return createHmac('sha256', this.master)
+      .update(LABEL + project, 'utf8')
+      .digest('hex');
   }
 }
 

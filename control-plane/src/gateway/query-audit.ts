@@ -25,7 +25,10 @@ export interface QueryOutcome {
 }
 
 export class QueryAudit {
-  constructor(private readonly db: DataSource, private readonly audit: AuditService) {}
+  constructor(
+    private readonly db: DataSource,
+    private readonly audit: AuditService,
+  ) {}
 
   started(queryId: string, record: QueryRecord): Promise<void> {
     return this.write(record.user, 'query.started', queryId, record);

@@ -5,15 +5,31 @@ import { randomBytes } from 'node:crypto';
 
 /** Client headers forwarded as sent. Identity, roles, path, spooling and credentials are never among them. */
 const FORWARDED_REQUEST_HEADERS = new Set([
-  'x-trino-source', 'x-trino-catalog', 'x-trino-schema', 'x-trino-time-zone', 'x-trino-language', 'x-trino-trace-token',
-  'x-trino-transaction-id', 'x-trino-client-tags', 'x-trino-client-info', 'x-trino-client-capabilities', 'x-trino-resource-estimate',
-  'user-agent', 'content-type',
+  'x-trino-source',
+  'x-trino-catalog',
+  'x-trino-schema',
+  'x-trino-time-zone',
+  'x-trino-language',
+  'x-trino-trace-token',
+  'x-trino-transaction-id',
+  'x-trino-client-tags',
+  'x-trino-client-info',
+  'x-trino-client-capabilities',
+  'x-trino-resource-estimate',
+  'user-agent',
+  'content-type',
 ]);
 
 /** Trino's answers that carry session state back to the client. Added-Prepare is mapped by the caller. */
 const FORWARDED_RESPONSE_HEADERS = new Set([
-  'content-type', 'x-trino-set-catalog', 'x-trino-set-schema', 'x-trino-set-session', 'x-trino-clear-session',
-  'x-trino-deallocated-prepare', 'x-trino-started-transaction-id', 'x-trino-clear-transaction-id',
+  'content-type',
+  'x-trino-set-catalog',
+  'x-trino-set-schema',
+  'x-trino-set-session',
+  'x-trino-clear-session',
+  'x-trino-deallocated-prepare',
+  'x-trino-started-transaction-id',
+  'x-trino-clear-transaction-id',
 ]);
 
 export type Headers = Record<string, string | string[] | undefined>;
@@ -77,7 +93,11 @@ export interface ProtocolError {
 
 /** Trino's error codes for the names the gateway uses (io.trino.spi.StandardErrorCode). */
 export const ERROR_CODES: Record<string, number> = {
-  SYNTAX_ERROR: 1, NOT_SUPPORTED: 13, PERMISSION_DENIED: 4, GENERIC_INTERNAL_ERROR: 65536, QUERY_REJECTED: 131078,
+  SYNTAX_ERROR: 1,
+  NOT_SUPPORTED: 13,
+  PERMISSION_DENIED: 4,
+  GENERIC_INTERNAL_ERROR: 65536,
+  QUERY_REJECTED: 131078,
 };
 
 export function protocolError(message: string, errorName: string, position?: { line?: number; column?: number }): ProtocolError {
@@ -99,9 +119,24 @@ export function failedQueryResults(id: string, infoUri: string, error: ProtocolE
     id,
     infoUri,
     stats: {
-      state: 'FAILED', queued: false, scheduled: false, nodes: 0, totalSplits: 0, queuedSplits: 0, runningSplits: 0, completedSplits: 0,
-      cpuTimeMillis: 0, wallTimeMillis: 0, queuedTimeMillis: 0, elapsedTimeMillis: 0, processedRows: 0, processedBytes: 0,
-      physicalInputBytes: 0, physicalWrittenBytes: 0, peakMemoryBytes: 0, spilledBytes: 0,
+      state: 'FAILED',
+      queued: false,
+      scheduled: false,
+      nodes: 0,
+      totalSplits: 0,
+      queuedSplits: 0,
+      runningSplits: 0,
+      completedSplits: 0,
+      cpuTimeMillis: 0,
+      wallTimeMillis: 0,
+      queuedTimeMillis: 0,
+      elapsedTimeMillis: 0,
+      processedRows: 0,
+      processedBytes: 0,
+      physicalInputBytes: 0,
+      physicalWrittenBytes: 0,
+      peakMemoryBytes: 0,
+      spilledBytes: 0,
     },
     error: {
       message: error.message,

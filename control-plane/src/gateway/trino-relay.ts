@@ -9,7 +9,12 @@ export interface RelayResponse {
   body: Buffer;
 }
 
-export interface TrinoTarget { url: string; user: string; passwordFile: string; caFile: string }
+export interface TrinoTarget {
+  url: string;
+  user: string;
+  passwordFile: string;
+  caFile: string;
+}
 
 /** Trino long-polls for up to a second per page; anything far beyond that is a stuck connection. */
 const REQUEST_TIMEOUT_MS = 300_000;
@@ -27,16 +32,28 @@ export class TrinoRelay {
   request(method: string, pathAndQuery: string, headers: Record<string, string>, body?: Buffer | string): Promise<RelayResponse> {
     const agent = this.httpsAgent();
     return new Promise((resolve, reject) => {
-      const request = https.request({
-        agent, method, host: this.base.hostname, port: this.base.port || 443, path: pathAndQuery,
-        headers: { ...headers, authorization: this.authorization(), 'x-trino-user': this.target.user, ...(body !== undefined ? { 'content-length': Buffer.byteLength(body) } : {}) },
-        timeout: REQUEST_TIMEOUT_MS,
-      }, (response) => {
-        const chunks: Buffer[] = [];
-        response.on('data', (c: Buffer) => chunks.push(c));
-        response.on('end', () => resolve({ status: response.statusCode ?? 502, headers: response.headers, body: Buffer.concat(chunks) }));
-        response.on('error', reject);
-      });
+      const request = https.request(
+        {
+          agent,
+          method,
+          host: this.base.hostname,
+          port: this.base.port || 443,
+          path: pathAndQuery,
+          headers: {
+            ...headers,
+            authorization: this.authorization(),
+            'x-trino-user': this.target.user,
+            ...(body !== undefined ? { 'content-length': Buffer.byteLength(body) } : {}),
+          },
+          timeout: REQUEST_TIMEOUT_MS,
+        },
+        (response) => {
+          const chunks: Buffer[] = [];
+          response.on('data', (c: Buffer) => chunks.push(c));
+          response.on('end', () => resolve({ status: response.statusCode ?? 502, headers: response.headers, body: Buffer.concat(chunks) }));
+          response.on('error', reject);
+        },
+      );
       request.on('timeout', () => request.destroy(new Error(`Trino did not answer within ${REQUEST_TIMEOUT_MS / 1000} s`)));
       request.on('error', reject);
       request.end(body);

@@ -5,9 +5,15 @@ import { loadServerSearchParams, ServerSearchParams } from '../catalogs/capabili
 import { Binding, deriveBindings, ViewDefinitionLike } from '../catalogs/search-bindings';
 import { ownValue } from '../own-property';
 
-export interface SourceEndpoint { odsCode: string; baseUrl: string }
+export interface SourceEndpoint {
+  odsCode: string;
+  baseUrl: string;
+}
 
-export async function deriveProductBindings(views: Record<string, unknown>[], sources: SourceEndpoint[]): Promise<{ bindings: Record<string, Record<string, Binding>>; notes: string[] }> {
+export async function deriveProductBindings(
+  views: Record<string, unknown>[],
+  sources: SourceEndpoint[],
+): Promise<{ bindings: Record<string, Record<string, Binding>>; notes: string[] }> {
   const servers: { source: SourceEndpoint; server: ServerSearchParams }[] = [];
   for (const source of sources) {
     try {

@@ -1,9 +1,22 @@
 // Which columns a ViewDefinition produces, and what changed between two versions of a product's views:
 // removed or retyped columns and removed views break consumers; added ones do not.
 
-export interface ViewColumnLike { name: string; path?: string; type?: string }
-export interface SelectLike { column?: ViewColumnLike[]; select?: SelectLike[]; unionAll?: SelectLike[]; forEach?: string; forEachOrNull?: string }
-export interface ViewLike { name?: string; select?: SelectLike[] }
+export interface ViewColumnLike {
+  name: string;
+  path?: string;
+  type?: string;
+}
+export interface SelectLike {
+  column?: ViewColumnLike[];
+  select?: SelectLike[];
+  unionAll?: SelectLike[];
+  forEach?: string;
+  forEachOrNull?: string;
+}
+export interface ViewLike {
+  name?: string;
+  select?: SelectLike[];
+}
 
 /** Output columns in order: a select's own columns, then its nested selects, then its unionAll (first branch). */
 export function viewColumns(view: ViewLike): { name: string; type: string }[] {

@@ -5,16 +5,23 @@ import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ServiceUnavailableException, UnprocessableEntityException } from '@nestjs/common';
-import { catalogProperties, CatalogDomain, renderMappingFile } from '../catalogs/generation';
+import { CatalogDomain, catalogProperties, renderMappingFile } from '../catalogs/generation';
 import { Binding } from '../catalogs/search-bindings';
 import { TrinoAdmin, TrinoStatementError, TrinoUnavailableError } from '../catalogs/trino-admin';
 import { ownValue } from '../own-property';
 
-export interface DryRunResult { view: string; rows: number }
+export interface DryRunResult {
+  view: string;
+  rows: number;
+}
 
 export async function dryRun(
-  trino: TrinoAdmin, workDir: string, views: Record<string, unknown>[], bindings: Record<string, Record<string, Binding>>,
-  sources: CatalogDomain[], rows: number,
+  trino: TrinoAdmin,
+  workDir: string,
+  views: Record<string, unknown>[],
+  bindings: Record<string, Record<string, Binding>>,
+  sources: CatalogDomain[],
+  rows: number,
 ): Promise<DryRunResult[]> {
   const id = randomBytes(5).toString('hex');
   const catalog = `dryrun_${id}`;
@@ -23,9 +30,16 @@ export async function dryRun(
   try {
     for (const view of views) {
       const name = String(view.name);
-      fs.writeFileSync(path.join(dir, `${name}.json`), renderMappingFile({
-        table: name, description: 'dry run', view, bindings: ownValue(bindings, name) ?? {}, domains: sources.map((s) => s.odsCode),
-      }));
+      fs.writeFileSync(
+        path.join(dir, `${name}.json`),
+        renderMappingFile({
+          table: name,
+          description: 'dry run',
+          view,
+          bindings: ownValue(bindings, name) ?? {},
+          domains: sources.map((s) => s.odsCode),
+        }),
+      );
     }
     const properties = catalogProperties(sources, dir, { 'fhir.page-size': String(Math.max(1, rows)), 'fhir.retry.max-attempts': '1' });
     try {

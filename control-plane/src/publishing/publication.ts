@@ -2,8 +2,8 @@
 // checks on it that need no server: ViewDefinitions, table names, privacy tags.
 import { hasOwnKey, ownValue } from '../own-property';
 import { PrivacyTag } from '../registry/data-product.entity';
-import { validateViewDefinition, ViewProblem } from './view-validation';
 import { viewColumns } from './breaking-changes';
+import { ViewProblem, validateViewDefinition } from './view-validation';
 
 export interface Publication {
   name: string;
@@ -17,7 +17,11 @@ export interface Publication {
   privacy: Record<string, Record<string, PrivacyTag>>;
 }
 
-export interface SemVer { major: number; minor: number; patch: number }
+export interface SemVer {
+  major: number;
+  minor: number;
+  patch: number;
+}
 
 export function parseVersion(version: string): SemVer {
   const [major, minor, patch] = version.split('.').map(Number);
@@ -48,9 +52,14 @@ export function staticProblems(p: Publication): ViewProblem[] {
     const tags = ownValue(p.privacy, name) ?? {};
     const columns = viewColumns(view as never).map((c) => c.name);
     const untagged = columns.filter((c) => !hasOwnKey(tags, c));
-    if (untagged.length) problems.push({ path: `/privacy/${name}`, message: `view '${name}': column(s) ${untagged.map((c) => `'${c}'`).join(', ')} have no privacy tag (direct-identifier, quasi-identifier, sensitive or none)` });
+    if (untagged.length)
+      problems.push({
+        path: `/privacy/${name}`,
+        message: `view '${name}': column(s) ${untagged.map((c) => `'${c}'`).join(', ')} have no privacy tag (direct-identifier, quasi-identifier, sensitive or none)`,
+      });
     const unknown = Object.keys(tags).filter((c) => !columns.includes(c));
-    if (unknown.length) problems.push({ path: `/privacy/${name}`, message: `view '${name}' has no column(s) ${unknown.map((c) => `'${c}'`).join(', ')} to tag` });
+    if (unknown.length)
+      problems.push({ path: `/privacy/${name}`, message: `view '${name}' has no column(s) ${unknown.map((c) => `'${c}'`).join(', ')} to tag` });
   }
   for (const view of Object.keys(p.privacy)) {
     if (!names.has(view)) problems.push({ path: `/privacy/${view}`, message: `privacy tags for '${view}', which is not a view of this product` });

@@ -18,14 +18,19 @@ export class PublishingController {
     @Inject(SchemaValidator) private readonly schemas: SchemaValidator,
   ) {}
 
-  @Get('data-products') list(@QueryParams({}) _query: object) { return this.products.list(); }
-  @Get('data-products/:name') get(@Param('name') name: string) { return this.products.get(name); }
+  @Get('data-products') list(@QueryParams({}) _query: object) {
+    return this.products.list();
+  }
+  @Get('data-products/:name') get(@Param('name') name: string) {
+    return this.products.get(name);
+  }
   @Get('data-products/:name/versions/:version') version(@Param('name') name: string, @Param('version') version: string) {
     return this.products.version(name, version);
   }
 
   /** 201 for a new version, 200 when identical content was already published under it. */
-  @Post('data-products') @Roles('data-product-owner', 'ops')
+  @Post('data-products')
+  @Roles('data-product-owner', 'ops')
   async publish(@Body() body: unknown, @CurrentPrincipal() actor: Principal, @Res({ passthrough: true }) res: Response) {
     const result = await this.publishing.publish(this.schemas.validate<Publication>('data-product', body), actor, 'api');
     res.status(result.created ? 201 : 200);
@@ -36,14 +41,23 @@ export class PublishingController {
    * For a domain's CI: the same publication, authenticated with the CI's data-product-owner token.
    * Answers with a compact summary a build log can show.
    */
-  @Post('webhooks/publish') @Roles('data-product-owner', 'ops')
+  @Post('webhooks/publish')
+  @Roles('data-product-owner', 'ops')
   async webhook(@Body() body: unknown, @CurrentPrincipal() actor: Principal, @Res({ passthrough: true }) res: Response) {
     const result = await this.publishing.publish(this.schemas.validate<Publication>('data-product', body), actor, 'webhook');
     res.status(result.created ? 201 : 200);
-    return { product: result.product, version: result.version, created: result.created, tables: result.tables, dryRun: result.dryRun, problems: result.serving?.problems ?? [] };
+    return {
+      product: result.product,
+      version: result.version,
+      created: result.created,
+      tables: result.tables,
+      dryRun: result.dryRun,
+      problems: result.serving?.problems ?? [],
+    };
   }
 
-  @Patch('data-products/:name/versions/:version') @Roles('data-product-owner', 'ops')
+  @Patch('data-products/:name/versions/:version')
+  @Roles('data-product-owner', 'ops')
   lifecycle(@Param('name') name: string, @Param('version') version: string, @Body() body: unknown, @CurrentPrincipal() actor: Principal) {
     const { lifecycle } = this.schemas.validate<{ lifecycle: Lifecycle }>('lifecycle-change', body);
     return this.publishing.changeLifecycle(name, version, lifecycle, actor);

@@ -15,10 +15,10 @@ import { CONFIG, ControlPlaneConfig } from '../config';
 import { DataProduct, DataProductVersion, Lifecycle, ProductTable } from '../registry/data-product.entity';
 import { Domain } from '../registry/domain.entity';
 import { Endpoint } from '../registry/endpoint.entity';
-import { breakingChanges, compareViews } from './breaking-changes';
 import { deriveProductBindings } from './bindings';
-import { dryRun, DryRunResult } from './dry-run';
-import { parseVersion, Publication, staticProblems } from './publication';
+import { breakingChanges, compareViews } from './breaking-changes';
+import { DryRunResult, dryRun } from './dry-run';
+import { Publication, parseVersion, staticProblems } from './publication';
 import { claimConflicts, heldTables, TableClaim, VersionForClaims, versionTables, WantedTable } from './table-names';
 
 export interface PublishResult {
@@ -61,10 +61,14 @@ export class PublishingService {
     if (!domain) throw new UnprocessableEntityException(`data product '${p.name}': no domain with ODS code '${p.domain}'`);
     const sourceCodes = p.sources ?? [p.domain];
     if (sourceCodes.some((s) => s !== p.domain) && !FEDERATING_KINDS.has(domain.kind)) {
-      throw new ForbiddenException(`data product '${p.name}': a ${domain.kind} publishes from its own endpoint only; ${sourceCodes.filter((s) => s !== p.domain).join(', ')} must publish their own data`);
+      throw new ForbiddenException(
+        `data product '${p.name}': a ${domain.kind} publishes from its own endpoint only; ${sourceCodes.filter((s) => s !== p.domain).join(', ')} must publish their own data`,
+      );
     }
     const semver = parseVersion(p.version);
-    const contentHash = createHash('sha256').update(canonicalJson({ ...p, lifecycle: undefined })).digest('hex');
+    const contentHash = createHash('sha256')
+      .update(canonicalJson({ ...p, lifecycle: undefined }))
+      .digest('hex');
 
     const product = await this.db.getRepository(DataProduct).findOne({ where: { name: p.name }, relations: { domain: true } });
     if (product && product.domain!.odsCode !== p.domain) {
@@ -73,8 +77,17 @@ export class PublishingService {
     const versions = product ? await this.db.getRepository(DataProductVersion).findBy({ productId: product.id }) : [];
     const same = versions.find((v) => v.version === p.version);
     if (same) {
-      if (same.contentHash !== contentHash) throw new ConflictException(`data product '${p.name}' ${p.version} is already published with different content; publish a new version`);
-      return { product: p.name, version: p.version, lifecycle: same.lifecycle, created: false, tables: versionTables(p.views, semver.major).map((t) => t.table), dryRun: [], bindingNotes: [] };
+      if (same.contentHash !== contentHash)
+        throw new ConflictException(`data product '${p.name}' ${p.version} is already published with different content; publish a new version`);
+      return {
+        product: p.name,
+        version: p.version,
+        lifecycle: same.lifecycle,
+        created: false,
+        tables: versionTables(p.views, semver.major).map((t) => t.table),
+        dryRun: [],
+        bindingNotes: [],
+      };
     }
     this.assertCompatible(p, versions);
     // Table names first (before bindings and the dry run): a name another product holds or reserves
@@ -89,20 +102,39 @@ export class PublishingService {
 
     const tables = versionTables(p.views, semver.major).map((t) => t.table);
     await this.db.transaction(async (tx) => {
-      const owner = product ?? await tx.getRepository(DataProduct).save(tx.getRepository(DataProduct).create({
-        name: p.name, domainId: domain.id, description: p.description ?? '',
-      }));
+      const owner =
+        product ??
+        (await tx.getRepository(DataProduct).save(
+          tx.getRepository(DataProduct).create({
+            name: p.name,
+            domainId: domain.id,
+            description: p.description ?? '',
+          }),
+        ));
       if (product && p.description !== undefined && p.description !== product.description) {
         await tx.getRepository(DataProduct).update({ id: product.id }, { description: p.description });
       }
-      const version = await tx.getRepository(DataProductVersion).save(tx.getRepository(DataProductVersion).create({
-        productId: owner.id, version: p.version, ...semver, lifecycle: p.lifecycle, views: p.views, columnTags: p.privacy, bindings,
-        sources: sourceCodes, sla: { freshnessHours: p.sla?.freshnessHours ?? 24, availabilityPercent: p.sla?.availabilityPercent ?? 99 },
-        contentHash, publishedBy: actor.name,
-      }));
+      const version = await tx.getRepository(DataProductVersion).save(
+        tx.getRepository(DataProductVersion).create({
+          productId: owner.id,
+          version: p.version,
+          ...semver,
+          lifecycle: p.lifecycle,
+          views: p.views,
+          columnTags: p.privacy,
+          bindings,
+          sources: sourceCodes,
+          sla: { freshnessHours: p.sla?.freshnessHours ?? 24, availabilityPercent: p.sla?.availabilityPercent ?? 99 },
+          contentHash,
+          publishedBy: actor.name,
+        }),
+      );
       await claimTables(tx, owner.id, p.name, versionTables(p.views, semver.major));
       await this.audit.record(tx, {
-        actor: actor.name, action: `publish (${via})`, entity: 'data-product', entityId: `${p.name}@${p.version}`,
+        actor: actor.name,
+        action: `publish (${via})`,
+        entity: 'data-product',
+        entityId: `${p.name}@${p.version}`,
         after: { ...version, views: version.views.map((v) => v.name) },
       });
     });
@@ -110,7 +142,12 @@ export class PublishingService {
     return { product: p.name, version: p.version, lifecycle: p.lifecycle, created: true, tables, dryRun: dry, bindingNotes: notes, serving };
   }
 
-  async changeLifecycle(name: string, version: string, lifecycle: Lifecycle, actor: Principal): Promise<{ product: string; version: string; lifecycle: Lifecycle; serving: GenerationReport }> {
+  async changeLifecycle(
+    name: string,
+    version: string,
+    lifecycle: Lifecycle,
+    actor: Principal,
+  ): Promise<{ product: string; version: string; lifecycle: Lifecycle; serving: GenerationReport }> {
     await this.db.transaction(async (tx) => {
       const product = await tx.getRepository(DataProduct).findOne({ where: { name }, relations: { domain: true } });
       if (!product) throw new NotFoundException(`no data product named '${name}'`);
@@ -121,7 +158,14 @@ export class PublishingService {
       await tx.getRepository(DataProductVersion).update({ id: before.id }, { lifecycle });
       // Retiring releases the version's table names; promoting a draft claims them (or is refused).
       await claimTables(tx, product.id, name, []);
-      await this.audit.record(tx, { actor: actor.name, action: `lifecycle ${before.lifecycle} -> ${lifecycle}`, entity: 'data-product', entityId: `${name}@${version}`, before: { lifecycle: before.lifecycle }, after: { lifecycle } });
+      await this.audit.record(tx, {
+        actor: actor.name,
+        action: `lifecycle ${before.lifecycle} -> ${lifecycle}`,
+        entity: 'data-product',
+        entityId: `${name}@${version}`,
+        before: { lifecycle: before.lifecycle },
+        after: { lifecycle },
+      });
     });
     return { product: name, version, lifecycle, serving: await this.catalogs.sync(`${name} ${version} ${lifecycle}`) };
   }
@@ -179,8 +223,12 @@ async function claimTables(tx: EntityManager, productId: string, productName: st
  * needs, and other products' claims that nothing of theirs serves any more, e.g. a retired squatter from
  * before names were released), names to claim, and the problems that refuse it.
  */
-async function planClaims(manager: EntityManager, productId: string, versions: VersionForClaims[], check: WantedTable[]):
-  Promise<{ problems: string[]; release: string[]; claim: WantedTable[] }> {
+async function planClaims(
+  manager: EntityManager,
+  productId: string,
+  versions: VersionForClaims[],
+  check: WantedTable[],
+): Promise<{ problems: string[]; release: string[]; claim: WantedTable[] }> {
   const held = heldTables(versions);
   const wanted = [...held, ...check.filter((c) => !held.some((h) => h.table === c.table && h.view === c.view))];
   const claims: TableClaim[] = await manager.getRepository(ProductTable).find();

@@ -21,7 +21,12 @@ export class Consumer {
   /** Disclosure-control and access policies the gateway enforces (see the gateway issue). */
   @Column({ type: 'jsonb' }) policies!: Record<string, unknown>;
   /** Differential-privacy budget (total ε) per period; null means no DP queries. */
-  @Column({ name: 'budget_epsilon', type: 'numeric', nullable: true, transformer: { to: (v: number | null) => v, from: (v: string | null) => (v === null ? null : Number(v)) } })
+  @Column({
+    name: 'budget_epsilon',
+    type: 'numeric',
+    nullable: true,
+    transformer: { to: (v: number | null) => v, from: (v: string | null) => (v === null ? null : Number(v)) },
+  })
   budgetEpsilon!: number | null;
   @Column({ name: 'budget_period', type: 'varchar', length: 10 }) budgetPeriod!: BudgetPeriodKind;
   /** SHA-256 of the consumer's API token; the token itself is shown once and never stored. */

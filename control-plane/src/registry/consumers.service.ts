@@ -18,19 +18,30 @@ export interface ConsumerInput {
 }
 
 export interface ConsumerView {
-  id: string; name: string; kind: 'user' | 'team'; team: string | null; roles: Role[]; domain: string | null;
-  allowedPurposes: string[]; policies: Record<string, unknown>; budget: { epsilon: number; period: BudgetPeriodKind } | null;
-  createdAt: Date; updatedAt: Date;
+  id: string;
+  name: string;
+  kind: 'user' | 'team';
+  team: string | null;
+  roles: Role[];
+  domain: string | null;
+  allowedPurposes: string[];
+  policies: Record<string, unknown>;
+  budget: { epsilon: number; period: BudgetPeriodKind } | null;
+  createdAt: Date;
+  updatedAt: Date;
 }
 
 @Injectable()
 export class ConsumersService {
-  constructor(@Inject(DataSource) private readonly db: DataSource, @Inject(AuditService) private readonly audit: AuditService) {}
+  constructor(
+    @Inject(DataSource) private readonly db: DataSource,
+    @Inject(AuditService) private readonly audit: AuditService,
+  ) {}
 
   async list(): Promise<ConsumerView[]> {
     const rows = await this.db.getRepository(Consumer).find({ relations: { domain: true }, order: { name: 'ASC' } });
     const names = new Map(rows.map((c) => [c.id, c.name]));
-    return rows.map((c) => toView(c, c.teamId ? names.get(c.teamId) ?? null : null));
+    return rows.map((c) => toView(c, c.teamId ? (names.get(c.teamId) ?? null) : null));
   }
 
   async get(name: string, tx: EntityManager = this.db.manager): Promise<ConsumerView> {
@@ -45,9 +56,14 @@ export class ConsumersService {
     return this.db.transaction(async (tx) => {
       if (await tx.getRepository(Consumer).existsBy({ name: input.name })) throw new ConflictException(`consumer '${input.name}' already exists`);
       const token = newToken();
-      const saved = await tx.getRepository(Consumer).save(tx.getRepository(Consumer).create({
-        ...(await this.resolve(tx, input)), name: input.name, kind: input.kind, tokenHash: tokenHash(token),
-      }));
+      const saved = await tx.getRepository(Consumer).save(
+        tx.getRepository(Consumer).create({
+          ...(await this.resolve(tx, input)),
+          name: input.name,
+          kind: input.kind,
+          tokenHash: tokenHash(token),
+        }),
+      );
       const shown = await this.get(saved.name, tx);
       await this.audit.record(tx, { actor: actor.name, action: 'create', entity: 'consumer', entityId: saved.name, after: shown });
       return { ...shown, token };
@@ -95,7 +111,7 @@ export class ConsumersService {
     let teamId: string | null = null;
     if (input.team) {
       const team = await tx.getRepository(Consumer).findOneBy({ name: input.team });
-      if (!team || team.kind !== 'team') throw new BadRequestException(`consumer '${input.name}': no team named '${input.team}'`);
+      if (team?.kind !== 'team') throw new BadRequestException(`consumer '${input.name}': no team named '${input.team}'`);
       if (input.kind === 'team') throw new BadRequestException(`consumer '${input.name}': a team cannot belong to a team`);
       teamId = team.id;
     }
@@ -113,8 +129,16 @@ export class ConsumersService {
 
 function toView(c: Consumer, team: string | null): ConsumerView {
   return {
-    id: c.id, name: c.name, kind: c.kind, team, roles: c.roles, domain: c.domain?.odsCode ?? null, allowedPurposes: c.allowedPurposes,
-    policies: c.policies, budget: c.budgetEpsilon === null ? null : { epsilon: c.budgetEpsilon, period: c.budgetPeriod },
-    createdAt: c.createdAt, updatedAt: c.updatedAt,
+    id: c.id,
+    name: c.name,
+    kind: c.kind,
+    team,
+    roles: c.roles,
+    domain: c.domain?.odsCode ?? null,
+    allowedPurposes: c.allowedPurposes,
+    policies: c.policies,
+    budget: c.budgetEpsilon === null ? null : { epsilon: c.budgetEpsilon, period: c.budgetPeriod },
+    createdAt: c.createdAt,
+    updatedAt: c.updatedAt,
   };
 }

@@ -18,7 +18,10 @@ export class DataProduct {
   @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' }) updatedAt!: Date;
 }
 
-export interface Sla { freshnessHours: number; availabilityPercent: number }
+export interface Sla {
+  freshnessHours: number;
+  availabilityPercent: number;
+}
 
 /** One semantic version of a data product: its ViewDefinitions, column privacy tags and derived bindings. */
 @Entity({ name: 'data_product_versions' })

@@ -5,7 +5,13 @@ import { Principal } from '../auth/principal';
 import { Domain, DomainKind } from './domain.entity';
 import { RegistryEvents } from './registry-events';
 
-export interface DomainInput { odsCode: string; name: string; kind: DomainKind; region: string; ownerContact: string }
+export interface DomainInput {
+  odsCode: string;
+  name: string;
+  kind: DomainKind;
+  region: string;
+  ownerContact: string;
+}
 
 @Injectable()
 export class DomainsService {
@@ -39,7 +45,7 @@ export class DomainsService {
   }
 
   async update(odsCode: string, patch: Partial<DomainInput>, actor: Principal): Promise<Domain> {
-    if (patch.odsCode !== undefined && patch.odsCode !== odsCode) throw new ConflictException('a domain\'s ODS code cannot change; register a new domain');
+    if (patch.odsCode !== undefined && patch.odsCode !== odsCode) throw new ConflictException("a domain's ODS code cannot change; register a new domain");
     const updated = await this.db.transaction(async (tx) => {
       const before = await tx.getRepository(Domain).findOne({ where: { odsCode }, lock: { mode: 'pessimistic_write' } });
       if (!before) throw new NotFoundException(`no domain with ODS code '${odsCode}'`);

@@ -6,7 +6,13 @@ import { Domain } from './domain.entity';
 import { Endpoint, EndpointHealthCheck, EndpointStatus } from './endpoint.entity';
 import { RegistryEvents } from './registry-events';
 
-export interface EndpointInput { domain: string; baseUrl: string; fhirVersion: string; authSecretRef?: string | null; status: EndpointStatus }
+export interface EndpointInput {
+  domain: string;
+  baseUrl: string;
+  fhirVersion: string;
+  authSecretRef?: string | null;
+  status: EndpointStatus;
+}
 
 /** What the API returns: the endpoint with its domain's ODS code instead of the internal id. */
 export type EndpointView = Omit<Endpoint, 'domainId' | 'domain'> & { domain: string };
@@ -44,13 +50,19 @@ export class EndpointsService {
     const created = await this.db.transaction(async (tx) => {
       const domain = await domainByCode(tx, input.domain);
       if (await tx.getRepository(Endpoint).existsBy({ baseUrl: input.baseUrl })) throw new ConflictException(`endpoint ${input.baseUrl} is already registered`);
-      if (input.status === 'active' && await tx.getRepository(Endpoint).existsBy({ domainId: domain.id, status: 'active' })) {
+      if (input.status === 'active' && (await tx.getRepository(Endpoint).existsBy({ domainId: domain.id, status: 'active' }))) {
         throw new ConflictException(`domain '${domain.odsCode}' already has an active endpoint; suspend it first`);
       }
-      const endpoint = await tx.getRepository(Endpoint).save(tx.getRepository(Endpoint).create({
-        domainId: domain.id, baseUrl: input.baseUrl, fhirVersion: input.fhirVersion, authSecretRef: input.authSecretRef ?? null,
-        status: input.status, health: 'unknown',
-      }));
+      const endpoint = await tx.getRepository(Endpoint).save(
+        tx.getRepository(Endpoint).create({
+          domainId: domain.id,
+          baseUrl: input.baseUrl,
+          fhirVersion: input.fhirVersion,
+          authSecretRef: input.authSecretRef ?? null,
+          status: input.status,
+          health: 'unknown',
+        }),
+      );
       const result = view(endpoint, domain.odsCode);
       await this.audit.record(tx, { actor: actor.name, action: 'create', entity: 'endpoint', entityId: endpoint.id, after: result });
       return result;
@@ -61,13 +73,23 @@ export class EndpointsService {
 
   async update(id: string, patch: Partial<EndpointInput>, actor: Principal): Promise<EndpointView> {
     const updated = await this.db.transaction(async (tx) => {
-      const before = await tx.getRepository(Endpoint).findOne({ where: { id }, relations: { domain: true }, lock: { mode: 'pessimistic_write', tables: ['endpoints'] } });
+      const before = await tx
+        .getRepository(Endpoint)
+        .findOne({ where: { id }, relations: { domain: true }, lock: { mode: 'pessimistic_write', tables: ['endpoints'] } });
       if (!before) throw new NotFoundException(`no endpoint with id '${id}'`);
-      if (patch.domain !== undefined && patch.domain !== before.domain!.odsCode) throw new ConflictException('an endpoint cannot move to another domain; register a new one');
+      if (patch.domain !== undefined && patch.domain !== before.domain!.odsCode)
+        throw new ConflictException('an endpoint cannot move to another domain; register a new one');
       const { domain: _domain, ...changes } = patch;
       const saved = await tx.getRepository(Endpoint).save({ ...before, ...changes, domain: undefined });
       const after = view({ ...before, ...saved }, before.domain!.odsCode);
-      await this.audit.record(tx, { actor: actor.name, action: 'update', entity: 'endpoint', entityId: id, before: view(before, before.domain!.odsCode), after });
+      await this.audit.record(tx, {
+        actor: actor.name,
+        action: 'update',
+        entity: 'endpoint',
+        entityId: id,
+        before: view(before, before.domain!.odsCode),
+        after,
+      });
       return after;
     });
     this.events.changed(`endpoint ${updated.baseUrl}`);

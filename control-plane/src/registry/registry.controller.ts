@@ -18,66 +18,107 @@ export class DomainsController {
   ) {}
 
   // List routes take no filters: a filter-like parameter is refused rather than silently ignored.
-  @Get('domains') listDomains(@QueryParams({}) _query: object) { return this.domains.list(); }
-  @Get('domains/:ods') getDomain(@Param('ods') ods: string) { return this.domains.get(ods); }
+  @Get('domains') listDomains(@QueryParams({}) _query: object) {
+    return this.domains.list();
+  }
+  @Get('domains/:ods') getDomain(@Param('ods') ods: string) {
+    return this.domains.get(ods);
+  }
 
-  @Post('domains') @Roles('ops')
+  @Post('domains')
+  @Roles('ops')
   createDomain(@Body() body: unknown, @CurrentPrincipal() actor: Principal) {
     return this.domains.create(this.schemas.validate<DomainInput>('domain', body), actor);
   }
 
-  @Patch('domains/:ods') @Roles('ops')
+  @Patch('domains/:ods')
+  @Roles('ops')
   updateDomain(@Param('ods') ods: string, @Body() body: unknown, @CurrentPrincipal() actor: Principal) {
     return this.domains.update(ods, this.schemas.validate<Partial<DomainInput>>('domain', body, 'patch'), actor);
   }
 
-  @Delete('domains/:ods') @Roles('ops') @HttpCode(204)
-  removeDomain(@Param('ods') ods: string, @CurrentPrincipal() actor: Principal) { return this.domains.remove(ods, actor); }
+  @Delete('domains/:ods')
+  @Roles('ops')
+  @HttpCode(204)
+  removeDomain(@Param('ods') ods: string, @CurrentPrincipal() actor: Principal) {
+    return this.domains.remove(ods, actor);
+  }
 
-  @Get('endpoints') listEndpoints(@QueryParams({}) _query: object) { return this.endpoints.list(); }
-  @Get('endpoints/:id') getEndpoint(@Param('id', ParseUUIDPipe) id: string) { return this.endpoints.get(id); }
+  @Get('endpoints') listEndpoints(@QueryParams({}) _query: object) {
+    return this.endpoints.list();
+  }
+  @Get('endpoints/:id') getEndpoint(@Param('id', ParseUUIDPipe) id: string) {
+    return this.endpoints.get(id);
+  }
   @Get('endpoints/:id/health')
-  endpointHealth(@Param('id', ParseUUIDPipe) id: string, @QueryParams({ limit: { kind: 'integer', min: 1, max: 1000, default: 50 } }) query: { limit: number }) {
+  endpointHealth(
+    @Param('id', ParseUUIDPipe) id: string,
+    @QueryParams({ limit: { kind: 'integer', min: 1, max: 1000, default: 50 } }) query: { limit: number },
+  ) {
     return this.endpoints.history(id, query.limit);
   }
 
-  @Post('endpoints') @Roles('ops')
+  @Post('endpoints')
+  @Roles('ops')
   createEndpoint(@Body() body: unknown, @CurrentPrincipal() actor: Principal) {
     return this.endpoints.create(this.schemas.validate<EndpointInput>('endpoint', body), actor);
   }
 
-  @Patch('endpoints/:id') @Roles('ops')
+  @Patch('endpoints/:id')
+  @Roles('ops')
   updateEndpoint(@Param('id', ParseUUIDPipe) id: string, @Body() body: unknown, @CurrentPrincipal() actor: Principal) {
     return this.endpoints.update(id, this.schemas.validate<Partial<EndpointInput>>('endpoint', body, 'patch'), actor);
   }
 
-  @Delete('endpoints/:id') @Roles('ops') @HttpCode(204)
-  removeEndpoint(@Param('id', ParseUUIDPipe) id: string, @CurrentPrincipal() actor: Principal) { return this.endpoints.remove(id, actor); }
+  @Delete('endpoints/:id')
+  @Roles('ops')
+  @HttpCode(204)
+  removeEndpoint(@Param('id', ParseUUIDPipe) id: string, @CurrentPrincipal() actor: Principal) {
+    return this.endpoints.remove(id, actor);
+  }
 }
 
 /** Consumers hold policies and budgets: ops only, except a consumer reading itself (`/me`). */
 @Controller('api/v1')
 export class ConsumersController {
-  constructor(@Inject(ConsumersService) private readonly consumers: ConsumersService, @Inject(SchemaValidator) private readonly schemas: SchemaValidator) {}
+  constructor(
+    @Inject(ConsumersService) private readonly consumers: ConsumersService,
+    @Inject(SchemaValidator) private readonly schemas: SchemaValidator,
+  ) {}
 
-  @Get('me') me(@CurrentPrincipal() actor: Principal) { return this.consumers.get(actor.name); }
+  @Get('me') me(@CurrentPrincipal() actor: Principal) {
+    return this.consumers.get(actor.name);
+  }
 
-  @Get('consumers') @Roles('ops') list(@QueryParams({}) _query: object) { return this.consumers.list(); }
-  @Get('consumers/:name') @Roles('ops') get(@Param('name') name: string) { return this.consumers.get(name); }
+  @Get('consumers') @Roles('ops') list(@QueryParams({}) _query: object) {
+    return this.consumers.list();
+  }
+  @Get('consumers/:name') @Roles('ops') get(@Param('name') name: string) {
+    return this.consumers.get(name);
+  }
 
-  @Post('consumers') @Roles('ops')
+  @Post('consumers')
+  @Roles('ops')
   create(@Body() body: unknown, @CurrentPrincipal() actor: Principal) {
     return this.consumers.create(this.schemas.validate<ConsumerInput>('consumer', body), actor);
   }
 
-  @Patch('consumers/:name') @Roles('ops')
+  @Patch('consumers/:name')
+  @Roles('ops')
   update(@Param('name') name: string, @Body() body: unknown, @CurrentPrincipal() actor: Principal) {
     return this.consumers.update(name, this.schemas.validate<Partial<ConsumerInput>>('consumer', body, 'patch'), actor);
   }
 
-  @Post('consumers/:name/token') @Roles('ops')
-  rotate(@Param('name') name: string, @CurrentPrincipal() actor: Principal) { return this.consumers.rotateToken(name, actor); }
+  @Post('consumers/:name/token')
+  @Roles('ops')
+  rotate(@Param('name') name: string, @CurrentPrincipal() actor: Principal) {
+    return this.consumers.rotateToken(name, actor);
+  }
 
-  @Delete('consumers/:name') @Roles('ops') @HttpCode(204)
-  remove(@Param('name') name: string, @CurrentPrincipal() actor: Principal) { return this.consumers.remove(name, actor); }
+  @Delete('consumers/:name')
+  @Roles('ops')
+  @HttpCode(204)
+  remove(@Param('name') name: string, @CurrentPrincipal() actor: Principal) {
+    return this.consumers.remove(name, actor);
+  }
 }

@@ -12,7 +12,11 @@ function token(ref: string | null): string | undefined {
   if (!ref) return undefined;
   if (ref.startsWith('env:')) return process.env[ref.slice(4)] || undefined;
   if (ref.startsWith('file:')) {
-    try { return fs.readFileSync(ref.slice(5), 'utf8').trim(); } catch { return undefined; }
+    try {
+      return fs.readFileSync(ref.slice(5), 'utf8').trim();
+    } catch {
+      return undefined;
+    }
   }
   return undefined;
 }
@@ -33,20 +37,34 @@ export async function checkEndpoints(db: DataSource): Promise<EndpointHealthChec
       const body = await response.text();
       const isCapability = response.ok && body.includes('"CapabilityStatement"');
       check = {
-        endpointId: endpoint.id, checkedAt: new Date(started), ok: isCapability, httpStatus: response.status, latencyMs: Date.now() - started,
+        endpointId: endpoint.id,
+        checkedAt: new Date(started),
+        ok: isCapability,
+        httpStatus: response.status,
+        latencyMs: Date.now() - started,
         error: isCapability ? null : response.ok ? 'answered, but not with a CapabilityStatement' : `HTTP ${response.status}`,
       };
     } catch (e) {
       const error = e as Error & { cause?: { code?: string } };
       check = {
-        endpointId: endpoint.id, checkedAt: new Date(started), ok: false, httpStatus: null, latencyMs: null,
+        endpointId: endpoint.id,
+        checkedAt: new Date(started),
+        ok: false,
+        httpStatus: null,
+        latencyMs: null,
         error: error.name === 'TimeoutError' ? `no answer within ${HEALTH_TIMEOUT_MS / 1000} s` : `unreachable (${error.cause?.code ?? error.message})`,
       };
     }
     checks.push(await db.getRepository(EndpointHealthCheck).save(check));
-    await db.getRepository(Endpoint).update({ id: endpoint.id }, {
-      health: check.ok ? 'up' : 'down', lastCheckedAt: check.checkedAt, lastLatencyMs: check.latencyMs, lastError: check.error,
-    });
+    await db.getRepository(Endpoint).update(
+      { id: endpoint.id },
+      {
+        health: check.ok ? 'up' : 'down',
+        lastCheckedAt: check.checkedAt,
+        lastLatencyMs: check.latencyMs,
+        lastError: check.error,
+      },
+    );
   }
   return checks;
 }
@@ -60,7 +78,9 @@ export async function openBudgetPeriods(db: DataSource, now = new Date()): Promi
     const { start, end } = periodContaining(c.budgetPeriod, now);
     const result = await db.query(
       `insert into budget_periods (consumer_id, period_start, period_end, epsilon_total, epsilon_spent)
-       values ($1, $2, $3, $4, 0) on conflict do nothing`, [c.id, start, end, c.budgetEpsilon]);
+       values ($1, $2, $3, $4, 0) on conflict do nothing`,
+      [c.id, start, end, c.budgetEpsilon],
+    );
     opened += (result as unknown[] & { rowCount?: number }).rowCount ?? 0;
   }
   return opened;

@@ -41,23 +41,32 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
         this.log.warn(`Trino serves [${report.trinoTables.join(', ')}] but the registry says [${expected}]`);
       }
     });
-    this.every('budgets', s.budgets, async () => { await openBudgetPeriods(this.db); });
+    this.every('budgets', s.budgets, async () => {
+      await openBudgetPeriods(this.db);
+    });
     this.every('retention', s.retention, async () => {
-      const pruned = await withDataSource(dataSourceOptions(this.config.registry.auditRetention),
-        (retention) => applyRetention(retention, this.config.auditRetentionDays));
+      const pruned = await withDataSource(dataSourceOptions(this.config.registry.auditRetention), (retention) =>
+        applyRetention(retention, this.config.auditRetentionDays),
+      );
       if (pruned.audit || pruned.health) this.log.log(`retention: ${pruned.audit} audit entries, ${pruned.health} health checks pruned`);
     });
   }
 
   private every(name: string, expression: string, job: () => Promise<void>): void {
     if (!expression) return;
-    this.tasks.push(cron.schedule(expression, async () => {
-      try {
-        await job();
-      } catch (e) {
-        this.log.error(`${name}: ${(e as Error).message}`);
-      }
-    }, { name, noOverlap: true }));
+    this.tasks.push(
+      cron.schedule(
+        expression,
+        async () => {
+          try {
+            await job();
+          } catch (e) {
+            this.log.error(`${name}: ${(e as Error).message}`);
+          }
+        },
+        { name, noOverlap: true },
+      ),
+    );
   }
 
   async onApplicationShutdown(): Promise<void> {

@@ -36,21 +36,34 @@ export function parseAccessLine(line: string): AccessLine | undefined {
   if (!m) return undefined;
   const target = m[4] ?? '';
   const [pathPart = '', query = ''] = target.split(/\?(.*)/s);
-  const params = query ? query.split('&').filter(Boolean).map((kv): [string, string] => {
-    const i = kv.indexOf('=');
-    const decode = (s: string): string => {
-      try {
-        return decodeURIComponent(s.replace(/\+/g, ' '));
-      } catch {
-        return s;
-      }
-    };
-    return i < 0 ? [decode(kv), ''] : [decode(kv.slice(0, i)), decode(kv.slice(i + 1))];
-  }) : [];
+  const params = query
+    ? query
+        .split('&')
+        .filter(Boolean)
+        .map((kv): [string, string] => {
+          const i = kv.indexOf('=');
+          const decode = (s: string): string => {
+            try {
+              return decodeURIComponent(s.replace(/\+/g, ' '));
+            } catch {
+              return s;
+            }
+          };
+          return i < 0 ? [decode(kv), ''] : [decode(kv.slice(0, i)), decode(kv.slice(i + 1))];
+        })
+    : [];
   const resourceType = /^[A-Z][A-Za-z]+/.exec(pathPart)?.[0];
   return {
-    raw: line, time: m[1] ?? '', method: m[2] ?? '', domain: m[3] ?? '', resourceType, target, params,
-    status: Number(m[5]), bytes: m[6] === '-' ? 0 : Number(m[6]), millis: Number(m[7]),
+    raw: line,
+    time: m[1] ?? '',
+    method: m[2] ?? '',
+    domain: m[3] ?? '',
+    resourceType,
+    target,
+    params,
+    status: Number(m[5]),
+    bytes: m[6] === '-' ? 0 : Number(m[6]),
+    millis: Number(m[7]),
   };
 }
 
@@ -65,7 +78,11 @@ export function linesSince(offset: number): AccessLine[] {
     const size = fs.fstatSync(fd).size;
     const buffer = Buffer.alloc(Math.max(0, size - offset));
     fs.readSync(fd, buffer, 0, buffer.length, offset);
-    return buffer.toString('utf8').split('\n').map(parseAccessLine).filter((l): l is AccessLine => l !== undefined);
+    return buffer
+      .toString('utf8')
+      .split('\n')
+      .map(parseAccessLine)
+      .filter((l): l is AccessLine => l !== undefined);
   } finally {
     fs.closeSync(fd);
   }

@@ -47,7 +47,10 @@ export function strList(values: readonly string[]): string {
 export function columnsOf(table: string, alias = ''): string {
   const schema = TABLES.find((t) => t.name === table);
   if (!schema) throw new Error(`no table ${table}`);
-  return schema.columns.filter(([n]) => n !== 'last_updated').map(([n]) => `${alias}${n === 'end' ? '"end"' : n}`).join(', ');
+  return schema.columns
+    .filter(([n]) => n !== 'last_updated')
+    .map(([n]) => `${alias}${n === 'end' ? '"end"' : n}`)
+    .join(', ');
 }
 
 /** The same SQL without its final LIMIT, to check a LIMIT answer against. */
@@ -84,7 +87,9 @@ export function battery(f: Facts): BatteryQuery[] {
     { sql: `SELECT domain, patient_id, count(*) FROM ${C} WHERE patient_id IN (${strList(c.patients)}) GROUP BY domain, patient_id` },
     { sql: `SELECT id, code FROM ${C} WHERE encounter_id = ${str(c.encounter)}` },
     { sql: `SELECT domain, count(*) FROM ${C} WHERE clinical_status = 'resolved' GROUP BY domain` },
-    { sql: `SELECT clinical_status, count(*) FROM ${C} WHERE verification_status = 'confirmed' AND clinical_status IN ('active', 'recurrence', 'relapse') GROUP BY clinical_status` },
+    {
+      sql: `SELECT clinical_status, count(*) FROM ${C} WHERE verification_status = 'confirmed' AND clinical_status IN ('active', 'recurrence', 'relapse') GROUP BY clinical_status`,
+    },
     { sql: `SELECT id, onset FROM ${C} WHERE onset >= ${ts(c.onsetHigh)}` },
     { sql: `SELECT id, onset FROM ${C} WHERE code = ${str(c.topCode)} AND onset > ${ts(c.onsetValue)}` },
     { sql: `SELECT count(*) FROM ${C} WHERE onset <= ${ts(c.onsetValue)}` },
@@ -116,16 +121,25 @@ export function battery(f: Facts): BatteryQuery[] {
     { sql: `SELECT id, status, code FROM ${O} WHERE encounter_id = ${str(o.encounter)} AND status = 'final'` },
     { sql: `SELECT id, issued FROM ${O} WHERE id = ${str(o.id)}` },
     { sql: `SELECT id, security_labels FROM ${O} WHERE contains(security_labels, 'HIV')`, unorderedArrays: true },
-    { sql: `SELECT code, unit, count(*), avg(value), min(value), max(value) FROM ${O} WHERE category = 'vital-signs' AND value IS NOT NULL GROUP BY code, unit` },
+    {
+      sql: `SELECT code, unit, count(*), avg(value), min(value), max(value) FROM ${O} WHERE category = 'vital-signs' AND value IS NOT NULL GROUP BY code, unit`,
+    },
     { sql: `SELECT id, value_string FROM ${O} WHERE category IN ('survey', 'social-history') AND value_string IS NOT NULL` },
     { sql: `SELECT id, issued FROM ${O} WHERE code = ${str(o.code)} AND issued >= ${ts(o.effectiveValue)}` },
     // Observation is read in _lastUpdated slices at every trust: the slices' bounds meet the filter's.
-    { sql: `SELECT domain, count(*) FROM ${O} WHERE last_updated > TIMESTAMP '2025-07-01 00:00:00 UTC' AND last_updated < TIMESTAMP '2100-01-01 00:00:00 UTC' GROUP BY domain` },
+    {
+      sql: `SELECT domain, count(*) FROM ${O} WHERE last_updated > TIMESTAMP '2025-07-01 00:00:00 UTC' AND last_updated < TIMESTAMP '2100-01-01 00:00:00 UTC' GROUP BY domain`,
+    },
 
     // ---- observation_component (forEach component) ----
-    { sql: `SELECT ${columnsOf('observation_component')} FROM ${OC} WHERE component_code = ${str(f.component.code)} AND component_value >= ${f.component.value}`, unorderedArrays: true },
+    {
+      sql: `SELECT ${columnsOf('observation_component')} FROM ${OC} WHERE component_code = ${str(f.component.code)} AND component_value >= ${f.component.value}`,
+      unorderedArrays: true,
+    },
     { sql: `SELECT component_code, count(*), count(component_value) FROM ${OC} WHERE code = ${str(f.component.panel)} GROUP BY component_code` },
-    { sql: `SELECT component_code, avg(component_value), min(component_value), max(component_value) FROM ${OC} WHERE component_value BETWEEN 50 AND 200 GROUP BY component_code` },
+    {
+      sql: `SELECT component_code, avg(component_value), min(component_value), max(component_value) FROM ${OC} WHERE component_value BETWEEN 50 AND 200 GROUP BY component_code`,
+    },
     { sql: `SELECT id, component_code FROM ${OC} WHERE effective >= ${ts(f.component.effectiveValue)} AND patient_id = ${str(f.component.patient)}` },
 
     // ---- encounter ----
@@ -135,7 +149,9 @@ export function battery(f: Facts): BatteryQuery[] {
     { sql: `SELECT id, start, "end" FROM ${E} WHERE start >= ${ts(e.startLow)} AND start <= ${ts(e.startHigh)}` },
     { sql: `SELECT id, "end" FROM ${E} WHERE "end" < ${ts(e.endValue)}` },
     // start and end both bind to Encounter's date: one lower and one upper bound reach the server (HAPI-1923, HAPI-1924).
-    { sql: `SELECT id, start, "end" FROM ${E} WHERE start BETWEEN ${ts(e.startLow)} AND ${ts(e.startHigh)} AND "end" BETWEEN ${ts(e.startLow)} AND TIMESTAMP '2100-01-01 00:00:00 UTC'` },
+    {
+      sql: `SELECT id, start, "end" FROM ${E} WHERE start BETWEEN ${ts(e.startLow)} AND ${ts(e.startHigh)} AND "end" BETWEEN ${ts(e.startLow)} AND TIMESTAMP '2100-01-01 00:00:00 UTC'`,
+    },
     { sql: `SELECT count(*) FROM ${E} WHERE start = ${ts(e.startValue)} AND "end" < ${ts(e.endValue)}` },
     { sql: `SELECT count(*) FROM ${E} WHERE start > ${ts(e.startValue)} AND service_provider_id = ${str(e.provider)}` },
     { sql: `SELECT id, patient_id, class_code FROM ${E} WHERE patient_id IN (${strList(e.patients)}) AND class_code <> 'AMB'` },
@@ -161,13 +177,20 @@ export function battery(f: Facts): BatteryQuery[] {
     // ---- procedure ----
     { sql: `SELECT ${columnsOf('procedure')} FROM ${PR} WHERE code = ${str(pr.code)} AND performed_start >= ${ts(pr.performedLow)}`, unorderedArrays: true },
     { sql: `SELECT domain, count(*), count(DISTINCT patient_id) FROM ${PR} WHERE reason_code = ${str(pr.reasonCode)} GROUP BY domain` },
-    { sql: `SELECT id, performed_start, performed_end FROM ${PR} WHERE performed_start BETWEEN ${ts(pr.performedLow)} AND ${ts(pr.performedHigh)} AND status = 'completed'` },
+    {
+      sql: `SELECT id, performed_start, performed_end FROM ${PR} WHERE performed_start BETWEEN ${ts(pr.performedLow)} AND ${ts(pr.performedHigh)} AND status = 'completed'`,
+    },
     { sql: `SELECT count(*) FROM ${PR} WHERE performed_end <= ${ts(pr.performedValue)} AND patient_id IN (${strList(pr.patients)})` },
     { sql: `SELECT id, code FROM ${PR} WHERE encounter_id = ${str(pr.encounter)}` },
 
     // ---- medication_request ----
-    { sql: `SELECT ${columnsOf('medication_request')} FROM ${M} WHERE medication_code = ${str(m.code)} AND authored_on >= ${ts(m.authoredValue)}`, unorderedArrays: true },
-    { sql: `SELECT status, intent, count(*) FROM ${M} WHERE medication_code IN (${strList(m.codes)}) AND status IN ('active', 'stopped') GROUP BY status, intent` },
+    {
+      sql: `SELECT ${columnsOf('medication_request')} FROM ${M} WHERE medication_code = ${str(m.code)} AND authored_on >= ${ts(m.authoredValue)}`,
+      unorderedArrays: true,
+    },
+    {
+      sql: `SELECT status, intent, count(*) FROM ${M} WHERE medication_code IN (${strList(m.codes)}) AND status IN ('active', 'stopped') GROUP BY status, intent`,
+    },
     { sql: `SELECT id, authored_on FROM ${M} WHERE authored_on > ${ts(m.authoredLow)} AND authored_on < ${ts(m.authoredHigh)} AND intent = 'order'` },
     { sql: `SELECT id, requester_id FROM ${M} WHERE requester_id = ${str(m.requester)}` },
     { sql: `SELECT id, reason_condition_id FROM ${M} WHERE encounter_id = ${str(m.encounter)} AND reason_condition_id IS NOT NULL` },
@@ -177,7 +200,9 @@ export function battery(f: Facts): BatteryQuery[] {
     { sql: `SELECT domain, count(*) FROM ${CS} WHERE scope_code = 'patient-privacy' AND category_code = '59284-0' GROUP BY domain` },
     { sql: `SELECT id, purpose_codes FROM ${CS} WHERE contains(purpose_codes, ${str(cs.purpose)}) AND policy_uri = ${str(cs.policyUri)}` },
     { sql: `SELECT id, patient_id FROM ${CS} WHERE patient_id IN (${strList(cs.patients)})` },
-    { sql: `SELECT id, provision_start, provision_end FROM ${CS} WHERE provision_start >= ${ts(cs.startValue)} AND (provision_end IS NULL OR provision_end > ${ts(cs.startValue)})` },
+    {
+      sql: `SELECT id, provision_start, provision_end FROM ${CS} WHERE provision_start >= ${ts(cs.startValue)} AND (provision_end IS NULL OR provision_end > ${ts(cs.startValue)})`,
+    },
     { sql: `SELECT count(*) FROM ${CS} WHERE date_time < ${ts(cs.dateTimeValue)}` },
     { sql: `SELECT id FROM ${CS} WHERE contains(purpose_codes, 'NO-SUCH-PURPOSE')`, empty: true },
 
@@ -187,23 +212,33 @@ export function battery(f: Facts): BatteryQuery[] {
 
     // ---- joins ----
     { sql: `SELECT p.nhs_number, c.id, c.onset FROM ${C} c JOIN ${P} p ON c.patient_id = p.id AND c.domain = p.domain WHERE c.code = ${str(c.topCode)}` },
-    { sql: `SELECT c.code, count(*) FROM ${C} c JOIN ${P} p ON c.patient_id = p.id WHERE p.gender = 'female' AND c.code IN (${strList(c.topCodes)}) GROUP BY c.code` },
+    {
+      sql: `SELECT c.code, count(*) FROM ${C} c JOIN ${P} p ON c.patient_id = p.id WHERE p.gender = 'female' AND c.code IN (${strList(c.topCodes)}) GROUP BY c.code`,
+    },
     { sql: `SELECT DISTINCT p.nhs_number FROM ${C} c JOIN ${P} p ON c.patient_id = p.id WHERE c.code = ${str(c.rareCode)} AND c.onset >= ${ts(c.rareOnset)}` },
     { sql: `SELECT a.nhs_number, a.domain, b.domain FROM ${P} a JOIN ${P} b ON a.nhs_number = b.nhs_number AND a.domain < b.domain` },
-    { sql: `SELECT p.domain, count(c.id) FROM ${P} p LEFT JOIN ${C} c ON c.patient_id = p.id WHERE p.nhs_number = ${str(p.sharedNhsNumber)} GROUP BY p.domain` },
+    {
+      sql: `SELECT p.domain, count(c.id) FROM ${P} p LEFT JOIN ${C} c ON c.patient_id = p.id WHERE p.nhs_number = ${str(p.sharedNhsNumber)} GROUP BY p.domain`,
+    },
     { sql: `SELECT e.class_code, count(*) FROM ${E} e JOIN ${C} c ON c.encounter_id = e.id WHERE e.class_code IN ('EMER', 'IMP') GROUP BY e.class_code` },
     { sql: `SELECT m.id, c.code FROM ${M} m JOIN ${C} c ON m.reason_condition_id = c.id WHERE c.code IN (${strList(m.reasonCodes)}) AND m.status = 'active'` },
     { sql: `SELECT p.gender, count(*), avg(o.value) FROM ${O} o JOIN ${P} p ON o.patient_id = p.id WHERE o.code = ${str(o.code)} GROUP BY p.gender` },
     { sql: `SELECT id, nhs_number FROM ${P} p WHERE EXISTS (SELECT 1 FROM ${C} c WHERE c.patient_id = p.id AND c.code = ${str(c.rareCode)})` },
-    { sql: `SELECT id, code FROM ${PR} WHERE patient_id IN (SELECT id FROM ${P} WHERE nhs_number = ${str(p.sharedNhsNumber)}) AND performed_start >= ${ts(pr.performedValue)}` },
+    {
+      sql: `SELECT id, code FROM ${PR} WHERE patient_id IN (SELECT id FROM ${P} WHERE nhs_number = ${str(p.sharedNhsNumber)}) AND performed_start >= ${ts(pr.performedValue)}`,
+    },
     // The gateway's opted-out set: NHS numbers with an active NDOP deny at any trust.
-    { sql: `SELECT DISTINCT p.nhs_number FROM ${CS} c JOIN ${P} p ON p.id = c.patient_id WHERE c.status = 'active' AND c.provision_type = 'deny' AND c.policy_uri = ${str(cs.policyUri)}` },
+    {
+      sql: `SELECT DISTINCT p.nhs_number FROM ${CS} c JOIN ${P} p ON p.id = c.patient_id WHERE c.status = 'active' AND c.provision_type = 'deny' AND c.policy_uri = ${str(cs.policyUri)}`,
+    },
 
     // ---- aggregates ----
     { sql: `SELECT domain, count(*), count(DISTINCT patient_id), count(abatement) FROM ${C} GROUP BY domain` },
     { sql: `SELECT domain, min(start), max("end") FROM ${E} GROUP BY domain` },
     { sql: `SELECT EXTRACT(YEAR FROM onset) AS y, count(*) FROM ${C} WHERE code = ${str(c.topCode)} GROUP BY EXTRACT(YEAR FROM onset)` },
-    { sql: `SELECT count(*) FILTER (WHERE contains(security_labels, 'V')), count(*) FILTER (WHERE cardinality(security_labels) = 0) FROM ${O} WHERE code IN (${strList(o.codes)})` },
+    {
+      sql: `SELECT count(*) FILTER (WHERE contains(security_labels, 'V')), count(*) FILTER (WHERE cardinality(security_labels) = 0) FROM ${O} WHERE code IN (${strList(o.codes)})`,
+    },
 
     // ---- LIMIT (unordered: count and membership only) and ORDER BY with a total order ----
     { sql: `SELECT id, code FROM ${O} WHERE code = ${str(o.code)} LIMIT 5`, limit: 5 },
@@ -230,7 +265,9 @@ export function battery(f: Facts): BatteryQuery[] {
     { sql: `SELECT count(*) FROM ${C} WHERE onset BETWEEN TIMESTAMP '0001-01-01 00:00:00 UTC' AND TIMESTAMP '9999-12-31 23:59:59.999 UTC'` },
     { sql: `SELECT count(*) FROM ${C} WHERE last_updated > TIMESTAMP '-3000-01-01 00:00:00 UTC'` },
     // Observation is read in _lastUpdated slices: out-of-range bounds must not reach them either.
-    { sql: `SELECT domain, count(*) FROM ${O} WHERE last_updated BETWEEN TIMESTAMP '-3000-01-01 00:00:00 UTC' AND TIMESTAMP '10000-01-01 00:00:00 UTC' GROUP BY domain` },
+    {
+      sql: `SELECT domain, count(*) FROM ${O} WHERE last_updated BETWEEN TIMESTAMP '-3000-01-01 00:00:00 UTC' AND TIMESTAMP '10000-01-01 00:00:00 UTC' GROUP BY domain`,
+    },
     { sql: `SELECT id FROM ${C} WHERE last_updated > TIMESTAMP '10000-01-01 00:00:00 UTC'`, empty: true },
     { sql: `SELECT count(*) FROM ${E} WHERE start > TIMESTAMP '-3000-01-01 00:00:00 UTC' AND "end" < TIMESTAMP '10000-01-01 00:00:00 UTC'` },
     { sql: `SELECT id, start FROM ${E} WHERE start >= ${ts(e.startHigh)} AND "end" > TIMESTAMP '-3000-01-01 00:00:00 UTC'` },
@@ -241,16 +278,30 @@ export function battery(f: Facts): BatteryQuery[] {
     { sql: `SELECT id, birth_date FROM ${P} WHERE birth_date BETWEEN DATE '${p.birthLow}' AND DATE '10000-01-01'` },
 
     // ---- searches HAPI cannot take (URL over 8 kB, values over its index lengths) are not sent whole ----
-    { title: 'condition: patient_id IN (2,000 ids) is read without it (the URL would be ~100 kB)',
-      sql: `SELECT id, patient_id FROM ${C} WHERE patient_id IN (${strList(paddedIds(c.patients, 2000, 'rx1'))})` },
-    { title: 'observation: patient_id IN (2,000 ids) AND code, only code is sent',
-      sql: `SELECT patient_id, count(*) FROM ${O} WHERE patient_id IN (${strList(paddedIds([o.patient, ...c.patients], 2000, 'rth'))}) AND code = ${str(o.code)} GROUP BY patient_id` },
+    {
+      title: 'condition: patient_id IN (2,000 ids) is read without it (the URL would be ~100 kB)',
+      sql: `SELECT id, patient_id FROM ${C} WHERE patient_id IN (${strList(paddedIds(c.patients, 2000, 'rx1'))})`,
+    },
+    {
+      title: 'observation: patient_id IN (2,000 ids) AND code, only code is sent',
+      sql: `SELECT patient_id, count(*) FROM ${O} WHERE patient_id IN (${strList(paddedIds([o.patient, ...c.patients], 2000, 'rth'))}) AND code = ${str(o.code)} GROUP BY patient_id`,
+    },
     // Three lists of 100 each passed the old 100-value cap and made a ~14 kB URL: HTTP 400.
-    { title: 'condition: three IN lists of 100 values each (patient_id, encounter_id, id) fit after dropping the longest',
-      sql: `SELECT id FROM ${C} WHERE patient_id IN (${strList(paddedIds(c.patients, 100, 'rx1'))}) ` +
-        `AND encounter_id IN (${strList(paddedIds([c.encounter], 100, 'rx1'))}) AND id IN (${strList(paddedIds(c.ids, 100, 'rx1'))})` },
+    {
+      title: 'condition: three IN lists of 100 values each (patient_id, encounter_id, id) fit after dropping the longest',
+      sql:
+        `SELECT id FROM ${C} WHERE patient_id IN (${strList(paddedIds(c.patients, 100, 'rx1'))}) ` +
+        `AND encounter_id IN (${strList(paddedIds([c.encounter], 100, 'rx1'))}) AND id IN (${strList(paddedIds(c.ids, 100, 'rx1'))})`,
+    },
     { title: 'patient: family_name = a 9,000-character literal', sql: `SELECT id FROM ${P} WHERE family_name = ${str('x'.repeat(9000))}`, empty: true },
-    { title: 'patient: family_name = an 800-character literal (HAPI-1260 refuses string values over 768)', sql: `SELECT id FROM ${P} WHERE family_name = ${str(`${p.family}${'y'.repeat(800)}`)}`, empty: true },
-    { title: 'condition: code IN (a 9,000-character literal, a real code)', sql: `SELECT id FROM ${C} WHERE code IN (${str('9'.repeat(9000))}, ${str(c.rareCode)})` },
+    {
+      title: 'patient: family_name = an 800-character literal (HAPI-1260 refuses string values over 768)',
+      sql: `SELECT id FROM ${P} WHERE family_name = ${str(`${p.family}${'y'.repeat(800)}`)}`,
+      empty: true,
+    },
+    {
+      title: 'condition: code IN (a 9,000-character literal, a real code)',
+      sql: `SELECT id FROM ${C} WHERE code IN (${str('9'.repeat(9000))}, ${str(c.rareCode)})`,
+    },
   ];
 }

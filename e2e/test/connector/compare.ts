@@ -79,8 +79,12 @@ export interface Difference {
 
 /** Undefined when equal; otherwise what differs (at most `limit` rows each way). */
 export function difference(actual: Cell[][], expected: Cell[][], options: CompareOptions = {}, limit = 5): Difference | undefined {
-  const summary = (onlyActual: Cell[][], onlyExpected: Cell[][]): Difference =>
-    ({ onlyActual: onlyActual.slice(0, limit), onlyExpected: onlyExpected.slice(0, limit), actualCount: actual.length, expectedCount: expected.length });
+  const summary = (onlyActual: Cell[][], onlyExpected: Cell[][]): Difference => ({
+    onlyActual: onlyActual.slice(0, limit),
+    onlyExpected: onlyExpected.slice(0, limit),
+    actualCount: actual.length,
+    expectedCount: expected.length,
+  });
   if (options.ordered) {
     const firstDiff = actual.findIndex((row, i) => !expected[i] || !rowsEqual(row, expected[i]));
     if (firstDiff < 0 && actual.length === expected.length) return undefined;
@@ -125,7 +129,9 @@ export function describeDifference(d: Difference, actualName: string, expectedNa
   const show = (rows: Cell[][]): string => rows.map((r) => `    ${JSON.stringify(r)}`).join('\n') || '    (none)';
   return [
     `${actualName} returned ${d.actualCount} rows, ${expectedName} ${d.expectedCount}.`,
-    `  only in ${actualName}:`, show(d.onlyActual),
-    `  only in ${expectedName}:`, show(d.onlyExpected),
+    `  only in ${actualName}:`,
+    show(d.onlyActual),
+    `  only in ${expectedName}:`,
+    show(d.onlyExpected),
   ].join('\n');
 }

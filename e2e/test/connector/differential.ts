@@ -5,7 +5,12 @@ import { Cell, normaliseRows } from './compare';
 import { TrinoEngine, TruthEngine } from './engines';
 import { RandomCase } from './random-predicates';
 
-export interface Mismatch { sql: string; engine: string; trino: Cell[]; truth: Cell[] }
+export interface Mismatch {
+  sql: string;
+  engine: string;
+  trino: Cell[];
+  truth: Cell[];
+}
 
 export interface DifferentialReport {
   cases: number;
@@ -17,7 +22,10 @@ export interface DifferentialReport {
 }
 
 const DISTINCT_OF: Record<RandomCase['table'], string> = {
-  condition: 'patient_id', observation: 'patient_id', encounter: 'patient_id', patient: 'nhs_number',
+  condition: 'patient_id',
+  observation: 'patient_id',
+  encounter: 'patient_id',
+  patient: 'nhs_number',
 };
 
 export function checksumSql(c: RandomCase): string {
@@ -32,16 +40,22 @@ function sameCells(a: Cell[], b: Cell[]): boolean {
 
 async function inPool<T>(items: T[], concurrency: number, work: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, async () => {
-    while (next < items.length) {
-      const item = items[next++] as T;
-      await work(item);
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: Math.min(concurrency, items.length) }, async () => {
+      while (next < items.length) {
+        const item = items[next++] as T;
+        await work(item);
+      }
+    }),
+  );
 }
 
-export async function runDifferential(cases: RandomCase[], trino: TrinoEngine, truth: TruthEngine,
-  options: { concurrency: number; batchSize: number; log?: (line: string) => void }): Promise<DifferentialReport> {
+export async function runDifferential(
+  cases: RandomCase[],
+  trino: TrinoEngine,
+  truth: TruthEngine,
+  options: { concurrency: number; batchSize: number; log?: (line: string) => void },
+): Promise<DifferentialReport> {
   const mismatches: Mismatch[] = [];
   const expected = new Map<RandomCase, Cell[]>();
   for (const c of cases) {
@@ -62,7 +76,8 @@ export async function runDifferential(cases: RandomCase[], trino: TrinoEngine, t
     }
     const want = expected.get(c) ?? [];
     if (!sameCells(actual, want)) mismatches.push({ sql, engine: 'pushdown on', trino: actual, truth: want });
-    if (++done % 50 === 0) options.log?.(`  ${done}/${cases.length} with pushdown on, ${mismatches.length} mismatches, ${Math.round((Date.now() - onStarted) / 1000)} s`);
+    if (++done % 50 === 0)
+      options.log?.(`  ${done}/${cases.length} with pushdown on, ${mismatches.length} mismatches, ${Math.round((Date.now() - onStarted) / 1000)} s`);
   });
   const pushdownOnMs = Date.now() - onStarted;
 
@@ -80,7 +95,10 @@ export async function runDifferential(cases: RandomCase[], trino: TrinoEngine, t
       let failure: string | undefined;
       try {
         const result = await trino.query(sql, { pushdown: false });
-        row = normaliseRows(result.rows, batch.flatMap(() => ['bigint', 'varchar', 'varchar']))[0];
+        row = normaliseRows(
+          result.rows,
+          batch.flatMap(() => ['bigint', 'varchar', 'varchar']),
+        )[0];
       } catch (e) {
         failure = `error: ${(e as Error).message.split('\n')[0]}`;
       }
@@ -89,7 +107,12 @@ export async function runDifferential(cases: RandomCase[], trino: TrinoEngine, t
         const truthCells = [want[0] ?? null, want[2] ?? null, want[3] ?? null];
         const actual = failure ? [failure] : (row ?? []).slice(3 * j, 3 * j + 3);
         if (!sameCells(actual, truthCells)) {
-          mismatches.push({ sql: `SELECT count(*), min(id), max(id) FROM fhir.default.${table} WHERE ${c.predicate}`, engine: 'pushdown off', trino: actual, truth: truthCells });
+          mismatches.push({
+            sql: `SELECT count(*), min(id), max(id) FROM fhir.default.${table} WHERE ${c.predicate}`,
+            engine: 'pushdown off',
+            trino: actual,
+            truth: truthCells,
+          });
         }
       });
     }

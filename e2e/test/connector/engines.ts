@@ -5,7 +5,10 @@ import { trinoClient, trinoRest } from '../../runtime/trino-clients';
 import { TRINO_USERS } from '../../runtime/trino-security';
 import { truthConnectionString } from './truth';
 
-export interface Column { name: string; type: string }
+export interface Column {
+  name: string;
+  type: string;
+}
 
 export interface ResultSet {
   columns: Column[];
@@ -15,19 +18,23 @@ export interface ResultSet {
   queryId?: string;
 }
 
-
 /**
  * Battery SQL is written for Trino; PostgreSQL gets the same text with the catalog prefix dropped and the
  * two constructs spelled differently in the two dialects: zoned timestamp literals and array membership.
  */
 export function toPostgres(sql: string): string {
-  return sql
-    .replace(/\bfhir\.default\./g, '')
-    // Years before 0001: Trino takes the sign (-3000, astronomical), PostgreSQL wants BC (3001 BC).
-    .replace(/\b(TIMESTAMP|DATE) '-(\d{4,})(-[^']*?)( UTC)?'/g, (_, kind: string, year: string, rest: string) =>
-      `${kind === 'DATE' ? 'DATE' : 'TIMESTAMPTZ'} '${String(Number(year) + 1).padStart(4, '0')}${rest}${kind === 'DATE' ? '' : '+00'} BC'`)
-    .replace(/TIMESTAMP '([^']+?) UTC'/g, "TIMESTAMPTZ '$1+00'")
-    .replace(/\bcontains\(\s*([\w.]+)\s*,\s*('[^']*')\s*\)/g, '($2 = ANY($1))');
+  return (
+    sql
+      .replace(/\bfhir\.default\./g, '')
+      // Years before 0001: Trino takes the sign (-3000, astronomical), PostgreSQL wants BC (3001 BC).
+      .replace(
+        /\b(TIMESTAMP|DATE) '-(\d{4,})(-[^']*?)( UTC)?'/g,
+        (_, kind: string, year: string, rest: string) =>
+          `${kind === 'DATE' ? 'DATE' : 'TIMESTAMPTZ'} '${String(Number(year) + 1).padStart(4, '0')}${rest}${kind === 'DATE' ? '' : '+00'} BC'`,
+      )
+      .replace(/TIMESTAMP '([^']+?) UTC'/g, "TIMESTAMPTZ '$1+00'")
+      .replace(/\bcontains\(\s*([\w.]+)\s*,\s*('[^']*')\s*\)/g, '($2 = ANY($1))')
+  );
 }
 
 export class TrinoEngine {
@@ -102,7 +109,11 @@ export class TruthEngine {
     const pgSql = toPostgres(sql);
     try {
       const result = await client.query({ text: pgSql, rowMode: 'array' });
-      return { columns: result.fields.map((f) => ({ name: f.name, type: String(f.dataTypeID) })), rows: result.rows as unknown[][], elapsedMs: Date.now() - started };
+      return {
+        columns: result.fields.map((f) => ({ name: f.name, type: String(f.dataTypeID) })),
+        rows: result.rows as unknown[][],
+        elapsedMs: Date.now() - started,
+      };
     } catch (e) {
       throw new Error(`PostgreSQL: ${(e as Error).message}\n  SQL: ${pgSql}`);
     }

@@ -1,29 +1,70 @@
 // Constants the battery filters on, picked at run time from the ground-truth rows (the most frequent
 // code, a patient with many conditions, an NHS number seen at two trusts, …) so that no answer is
 // hard-coded and regenerated data still gives selective, non-empty queries.
-import { readManifest } from '../../synthetic/generate';
+
 import { DOMAINS, paths } from '../../runtime/topology';
+import { readManifest } from '../../synthetic/generate';
 import { readResources } from '../ground-truth';
 import { Row, TruthTables } from './truth';
 
 export interface Facts {
   condition: {
-    topCode: string; topCodes: string[]; rareCode: string; topIcd10: string;
-    ids: string[]; richPatient: string; patients: string[]; encounter: string; rareOnset: string;
-    onsetValue: string; onsetLow: string; onsetHigh: string; abatementValue: string; recordedValue: string;
+    topCode: string;
+    topCodes: string[];
+    rareCode: string;
+    topIcd10: string;
+    ids: string[];
+    richPatient: string;
+    patients: string[];
+    encounter: string;
+    rareOnset: string;
+    onsetValue: string;
+    onsetLow: string;
+    onsetHigh: string;
+    abatementValue: string;
+    recordedValue: string;
   };
   observation: {
-    code: string; codes: string[]; category: string; valueCode: string; value: number; valueLow: number; valueHigh: number;
-    patient: string; encounter: string; effectiveLow: string; effectiveHigh: string; effectiveValue: string; id: string;
+    code: string;
+    codes: string[];
+    category: string;
+    valueCode: string;
+    value: number;
+    valueLow: number;
+    valueHigh: number;
+    patient: string;
+    encounter: string;
+    effectiveLow: string;
+    effectiveHigh: string;
+    effectiveValue: string;
+    id: string;
   };
   component: { code: string; panel: string; value: number; patient: string; effectiveValue: string };
   encounter: { typeCode: string; provider: string; startValue: string; startLow: string; startHigh: string; endValue: string; patients: string[]; id: string };
   patient: {
-    sharedNhsNumber: string; nhsNumbers: string[]; family: string; maidenOnly: string; given: string; postcode: string;
-    birthValue: string; birthLow: string; birthHigh: string; organization: string; ids: string[];
+    sharedNhsNumber: string;
+    nhsNumbers: string[];
+    family: string;
+    maidenOnly: string;
+    given: string;
+    postcode: string;
+    birthValue: string;
+    birthLow: string;
+    birthHigh: string;
+    organization: string;
+    ids: string[];
   };
   procedure: { code: string; reasonCode: string; performedValue: string; performedLow: string; performedHigh: string; patients: string[]; encounter: string };
-  medication: { code: string; codes: string[]; reasonCodes: string[]; requester: string; encounter: string; authoredLow: string; authoredHigh: string; authoredValue: string };
+  medication: {
+    code: string;
+    codes: string[];
+    reasonCodes: string[];
+    requester: string;
+    encounter: string;
+    authoredLow: string;
+    authoredHigh: string;
+    authoredValue: string;
+  };
   consent: { policyUri: string; purpose: string; patients: string[]; startValue: string; dateTimeValue: string };
 }
 
@@ -39,7 +80,9 @@ function byFrequency(values: string[]): [string, number][] {
 }
 
 function top(values: string[], n = 1): string[] {
-  const found = byFrequency(values).slice(0, n).map(([v]) => v);
+  const found = byFrequency(values)
+    .slice(0, n)
+    .map(([v]) => v);
   if (found.length < n) throw new Error(`ground truth has fewer than ${n} distinct values`);
   return found;
 }
@@ -79,8 +122,9 @@ export function computeFacts(t: TruthTables): Facts {
   // A rare code: a handful of conditions, ideally at more than one trust (a selective cohort).
   const codeCounts = byFrequency(column(conditions, 'code'));
   const domainsOf = (code: string): number => new Set(conditions.filter((c) => c.code === code).map((c) => c.domain)).size;
-  const rare = codeCounts.filter(([, n]) => n >= 3 && n <= 8).sort((a, b) => domainsOf(b[0]) - domainsOf(a[0]) || a[1] - b[1])[0]
-    ?? first(codeCounts.slice(-1), 'condition code');
+  const rare =
+    codeCounts.filter(([, n]) => n >= 3 && n <= 8).sort((a, b) => domainsOf(b[0]) - domainsOf(a[0]) || a[1] - b[1])[0] ??
+    first(codeCounts.slice(-1), 'condition code');
 
   const onsets = column(conditions, 'onset');
   // The most frequent code with fractional values (body weight rather than a 0-10 score): ranges bite.
@@ -88,18 +132,39 @@ export function computeFacts(t: TruthTables): Facts {
   const obsCode = first(top(column(fractional, 'code')), 'observation code');
   const obsValues = observations.filter((o) => o.code === obsCode && typeof o.value === 'number').map((o) => o.value as number);
   const effectives = column(observations, 'effective');
-  const componentCode = first(top(column(components.filter((c) => c.component_value !== null), 'component_code')), 'component code');
+  const componentCode = first(
+    top(
+      column(
+        components.filter((c) => c.component_value !== null),
+        'component_code',
+      ),
+    ),
+    'component code',
+  );
 
   // Shared patients: the manifest says which NHS numbers were seen at two trusts.
   const manifest = readManifest(paths.synthetic);
   const shared = (manifest?.sharedPatients ?? []).map((s) => s.nhsNumber);
-  const sharedNhs = first(shared.filter((n) => patients.filter((p) => p.nhs_number === n).length >= 2), 'NHS number shared by two trusts');
+  const sharedNhs = first(
+    shared.filter((n) => patients.filter((p) => p.nhs_number === n).length >= 2),
+    'NHS number shared by two trusts',
+  );
 
   const componentPatient = first(top(column(components, 'patient_id')), 'patient with components');
-  const activeReasons = new Set(column(medications.filter((x) => x.status === 'active'), 'reason_condition_id'));
+  const activeReasons = new Set(
+    column(
+      medications.filter((x) => x.status === 'active'),
+      'reason_condition_id',
+    ),
+  );
 
   const officialFamilies = new Set(column(patients, 'family_name'));
-  const maidenOnly = first(maidenNames().filter((m) => !officialFamilies.has(m)).sort(), 'maiden-only family name');
+  const maidenOnly = first(
+    maidenNames()
+      .filter((m) => !officialFamilies.has(m))
+      .sort(),
+    'maiden-only family name',
+  );
   const births = column(patients, 'birth_date');
   const starts = column(encounters, 'start');
   const performed = column(procedures, 'performed_start');
@@ -115,7 +180,13 @@ export function computeFacts(t: TruthTables): Facts {
       richPatient: first(top(column(conditions, 'patient_id')), 'patient with conditions'),
       patients: onePerDomain(conditions, 'patient_id'),
       encounter: first(top(column(conditions, 'encounter_id')), 'encounter with conditions'),
-      rareOnset: quantile(column(conditions.filter((x) => x.code === rare[0]), 'onset'), 0.4),
+      rareOnset: quantile(
+        column(
+          conditions.filter((x) => x.code === rare[0]),
+          'onset',
+        ),
+        0.4,
+      ),
       onsetValue: quantile(onsets, 0.5),
       onsetLow: quantile(onsets, 0.3),
       onsetHigh: quantile(onsets, 0.6),
@@ -140,9 +211,18 @@ export function computeFacts(t: TruthTables): Facts {
     component: {
       code: componentCode,
       panel: first(top(column(components, 'code')), 'panel code'),
-      value: quantile(components.filter((c) => c.component_code === componentCode).map((c) => c.component_value as number), 0.8),
+      value: quantile(
+        components.filter((c) => c.component_code === componentCode).map((c) => c.component_value as number),
+        0.8,
+      ),
       patient: componentPatient,
-      effectiveValue: quantile(column(components.filter((c) => c.patient_id === componentPatient), 'effective'), 0.5),
+      effectiveValue: quantile(
+        column(
+          components.filter((c) => c.patient_id === componentPatient),
+          'effective',
+        ),
+        0.5,
+      ),
     },
     encounter: {
       typeCode: first(top(column(encounters, 'type_code')), 'encounter type'),
@@ -156,7 +236,13 @@ export function computeFacts(t: TruthTables): Facts {
     },
     patient: {
       sharedNhsNumber: sharedNhs,
-      nhsNumbers: [sharedNhs, ...column(patients, 'nhs_number').filter((n) => n !== sharedNhs).sort().slice(0, 3)],
+      nhsNumbers: [
+        sharedNhs,
+        ...column(patients, 'nhs_number')
+          .filter((n) => n !== sharedNhs)
+          .sort()
+          .slice(0, 3),
+      ],
       family: first(top(column(patients, 'family_name')), 'family name'),
       maidenOnly,
       given: first(top(column(patients, 'given_name')), 'given name'),
@@ -180,7 +266,13 @@ export function computeFacts(t: TruthTables): Facts {
       code: first(top(column(medications, 'medication_code')), 'medication code'),
       codes: top(column(medications, 'medication_code'), 3),
       // Codes of the conditions active requests give as their reason (for the reason join).
-      reasonCodes: top(column(conditions.filter((x) => activeReasons.has(x.id as string)), 'code'), 3),
+      reasonCodes: top(
+        column(
+          conditions.filter((x) => activeReasons.has(x.id as string)),
+          'code',
+        ),
+        3,
+      ),
       requester: first(top(column(medications, 'requester_id')), 'requester'),
       encounter: first(top(column(medications, 'encounter_id')), 'encounter with medication'),
       authoredLow: quantile(authored, 0.4),
@@ -201,7 +293,7 @@ export function computeFacts(t: TruthTables): Facts {
 function maidenNames(): string[] {
   // Read from the NDJSON directly: the flattened patient table keeps only the official name.
   return DOMAINS.flatMap((d) => readResources(d, 'Patient'))
-    .flatMap((p) => ((p.name ?? []) as { use?: string; family?: string }[]))
+    .flatMap((p) => (p.name ?? []) as { use?: string; family?: string }[])
     .filter((n) => n.use !== 'official' && typeof n.family === 'string')
     .map((n) => n.family as string);
 }

@@ -2,7 +2,7 @@
 // encounter and patient, with values drawn from the ground truth plus edge values (exactly at a value,
 // a millisecond or a day beside it, NULL, values absent from the data, case and prefix variants for
 // strings), combined with AND, OR and NOT. Pure: the same seed gives the same predicates.
-import { ts, str } from './battery';
+import { str, ts } from './battery';
 import { Row, TruthTables } from './truth';
 
 /** mulberry32: tiny, fast and good enough to pick test cases; the seed is printed so a run can be replayed. */
@@ -78,8 +78,12 @@ const RANGE_OPS = ['>=', '>', '<', '<=', '=', 'BETWEEN'] as const;
  * range. Spelt as literals: ts() would write JavaScript's six-digit years.
  */
 const FAR_INSTANTS = [
-  "TIMESTAMP '-3000-01-01 00:00:00 UTC'", "TIMESTAMP '-0001-12-31 23:59:59.999 UTC'", "TIMESTAMP '0001-01-01 00:00:00 UTC'",
-  "TIMESTAMP '9999-12-31 23:59:59.999 UTC'", "TIMESTAMP '10000-01-01 00:00:00 UTC'", "TIMESTAMP '12345-06-07 08:09:10 UTC'",
+  "TIMESTAMP '-3000-01-01 00:00:00 UTC'",
+  "TIMESTAMP '-0001-12-31 23:59:59.999 UTC'",
+  "TIMESTAMP '0001-01-01 00:00:00 UTC'",
+  "TIMESTAMP '9999-12-31 23:59:59.999 UTC'",
+  "TIMESTAMP '10000-01-01 00:00:00 UTC'",
+  "TIMESTAMP '12345-06-07 08:09:10 UTC'",
 ];
 const FAR_DATES = ["DATE '-3000-01-01'", "DATE '-0001-12-31'", "DATE '0001-01-01'", "DATE '9999-12-31'", "DATE '10000-01-01'", "DATE '12345-06-07'"];
 
@@ -90,7 +94,7 @@ function instantEdge(r: Random, focus: Row, column: string, values: string[]): s
   const choice = r();
   if (choice < 0.08) return ts(r() < 0.5 ? '1900-01-01T00:00:00Z' : '2100-01-01T00:00:00Z');
   if (choice < 0.16) return pick(r, FAR_INSTANTS);
-  if (choice < 0.28) return ts(new Date(base).toISOString().slice(0, 10) + 'T00:00:00Z');
+  if (choice < 0.28) return ts(`${new Date(base).toISOString().slice(0, 10)}T00:00:00Z`);
   return ts(new Date(base + pick(r, shifts)).toISOString());
 }
 
@@ -191,40 +195,96 @@ function atomsFor(t: TruthTables, maidenNames: string[]): Record<RandomCase['tab
   const rareCodes = (rows: Row[], column: string, max: number): string[] => {
     const counts = new Map<string, number>();
     for (const row of rows) if (typeof row[column] === 'string') counts.set(row[column] as string, (counts.get(row[column] as string) ?? 0) + 1);
-    return [...counts.entries()].filter(([, n]) => n <= max).map(([v]) => v).sort();
+    return [...counts.entries()]
+      .filter(([, n]) => n <= max)
+      .map(([v]) => v)
+      .sort();
   };
   return {
     condition: {
-      anchors: [token('code', distinct(c, 'code'), true), token('patient_id', sample(distinct(c, 'patient_id'), 40), true),
-        token('encounter_id', sample(distinct(c, 'encounter_id'), 40), true), token('id', sample(distinct(c, 'id'), 40), true),
-        token('icd10_code', distinct(c, 'icd10_code'), true)],
+      anchors: [
+        token('code', distinct(c, 'code'), true),
+        token('patient_id', sample(distinct(c, 'patient_id'), 40), true),
+        token('encounter_id', sample(distinct(c, 'encounter_id'), 40), true),
+        token('id', sample(distinct(c, 'id'), 40), true),
+        token('icd10_code', distinct(c, 'icd10_code'), true),
+      ],
       // The anchors again, unrestricted (NULL tests, <>), among the others.
-      others: [token('code', distinct(c, 'code')), token('encounter_id', sample(distinct(c, 'encounter_id'), 40)), token('icd10_code', distinct(c, 'icd10_code')),
-        token('clinical_status', distinct(c, 'clinical_status')), token('verification_status', [...distinct(c, 'verification_status'), 'refuted']),
-        instantRange('onset', distinct(c, 'onset')), instantRange('abatement', distinct(c, 'abatement')),
-        instantRange('recorded_date', distinct(c, 'recorded_date')), security(), domainAtom, notId, () => 'last_updated IS NOT NULL', farLastUpdated()],
+      others: [
+        token('code', distinct(c, 'code')),
+        token('encounter_id', sample(distinct(c, 'encounter_id'), 40)),
+        token('icd10_code', distinct(c, 'icd10_code')),
+        token('clinical_status', distinct(c, 'clinical_status')),
+        token('verification_status', [...distinct(c, 'verification_status'), 'refuted']),
+        instantRange('onset', distinct(c, 'onset')),
+        instantRange('abatement', distinct(c, 'abatement')),
+        instantRange('recorded_date', distinct(c, 'recorded_date')),
+        security(),
+        domainAtom,
+        notId,
+        () => 'last_updated IS NOT NULL',
+        farLastUpdated(),
+      ],
     },
     observation: {
-      anchors: [token('code', rareCodes(o, 'code', 400), true), token('patient_id', sample(distinct(o, 'patient_id'), 40), true),
-        token('encounter_id', sample(distinct(o, 'encounter_id'), 40), true), token('id', sample(distinct(o, 'id'), 40), true),
-        token('value_code', rareCodes(o, 'value_code', 400), true), effectiveWindow],
-      others: [token('category', distinct(o, 'category')), token('status', [...distinct(o, 'status'), 'amended']),
-        quantityRange('value', numbers(o, 'value')), instantRange('effective', distinct(o, 'effective')), security(), domainAtom, notId,
-        token('code', distinct(o, 'code')), token('value_code', distinct(o, 'value_code')), token('encounter_id', sample(distinct(o, 'encounter_id'), 40))],
+      anchors: [
+        token('code', rareCodes(o, 'code', 400), true),
+        token('patient_id', sample(distinct(o, 'patient_id'), 40), true),
+        token('encounter_id', sample(distinct(o, 'encounter_id'), 40), true),
+        token('id', sample(distinct(o, 'id'), 40), true),
+        token('value_code', rareCodes(o, 'value_code', 400), true),
+        effectiveWindow,
+      ],
+      others: [
+        token('category', distinct(o, 'category')),
+        token('status', [...distinct(o, 'status'), 'amended']),
+        quantityRange('value', numbers(o, 'value')),
+        instantRange('effective', distinct(o, 'effective')),
+        security(),
+        domainAtom,
+        notId,
+        token('code', distinct(o, 'code')),
+        token('value_code', distinct(o, 'value_code')),
+        token('encounter_id', sample(distinct(o, 'encounter_id'), 40)),
+      ],
     },
     encounter: {
-      anchors: [token('patient_id', sample(distinct(e, 'patient_id'), 40), true), token('id', sample(distinct(e, 'id'), 40), true),
-        token('type_code', rareCodes(e, 'type_code', 200), true), token('class_code', ['EMER', 'IMP', 'HH', 'VR'], true)],
-      others: [token('patient_id', sample(distinct(e, 'patient_id'), 40)), token('class_code', distinct(e, 'class_code')), token('status', [...distinct(e, 'status'), 'cancelled']), token('type_code', distinct(e, 'type_code')),
-        token('service_provider_id', distinct(e, 'service_provider_id')), instantRange('start', distinct(e, 'start')),
-        instantRange('"end"', distinct(e, 'end')), security(), domainAtom, notId, farLastUpdated()],
+      anchors: [
+        token('patient_id', sample(distinct(e, 'patient_id'), 40), true),
+        token('id', sample(distinct(e, 'id'), 40), true),
+        token('type_code', rareCodes(e, 'type_code', 200), true),
+        token('class_code', ['EMER', 'IMP', 'HH', 'VR'], true),
+      ],
+      others: [
+        token('patient_id', sample(distinct(e, 'patient_id'), 40)),
+        token('class_code', distinct(e, 'class_code')),
+        token('status', [...distinct(e, 'status'), 'cancelled']),
+        token('type_code', distinct(e, 'type_code')),
+        token('service_provider_id', distinct(e, 'service_provider_id')),
+        instantRange('start', distinct(e, 'start')),
+        instantRange('"end"', distinct(e, 'end')),
+        security(),
+        domainAtom,
+        notId,
+        farLastUpdated(),
+      ],
     },
     patient: {
       anchors: [],
-      others: [token('nhs_number', distinct(p, 'nhs_number')), exactString('family_name', distinct(p, 'family_name'), maidenNames),
-        exactString('given_name', distinct(p, 'given_name')), exactString('postcode', distinct(p, 'postcode')), token('gender', ['male', 'female', 'other']),
-        dateRange('birth_date', distinct(p, 'birth_date')), token('managing_organization_id', distinct(p, 'managing_organization_id')),
-        token('id', distinct(p, 'id')), () => 'deceased_at IS NULL', security(), domainAtom, farLastUpdated()],
+      others: [
+        token('nhs_number', distinct(p, 'nhs_number')),
+        exactString('family_name', distinct(p, 'family_name'), maidenNames),
+        exactString('given_name', distinct(p, 'given_name')),
+        exactString('postcode', distinct(p, 'postcode')),
+        token('gender', ['male', 'female', 'other']),
+        dateRange('birth_date', distinct(p, 'birth_date')),
+        token('managing_organization_id', distinct(p, 'managing_organization_id')),
+        token('id', distinct(p, 'id')),
+        () => 'deceased_at IS NULL',
+        security(),
+        domainAtom,
+        farLastUpdated(),
+      ],
     },
   };
 }
@@ -243,11 +303,19 @@ function combine(r: Random, atoms: Atom[], focus: Row, depth: number): string {
 export function randomCases(seed: number, count: number, t: TruthTables, maidenNames: string[]): RandomCase[] {
   const r = prng(seed);
   const atoms = atomsFor(t, maidenNames);
-  const weights: [RandomCase['table'], number][] = [['condition', 0.3], ['observation', 0.25], ['encounter', 0.25], ['patient', 0.2]];
+  const weights: [RandomCase['table'], number][] = [
+    ['condition', 0.3],
+    ['observation', 0.25],
+    ['encounter', 0.25],
+    ['patient', 0.2],
+  ];
   const cases: RandomCase[] = [];
   for (let i = 0; i < count; i++) {
     let x = r();
-    const table = (weights.find(([, w]) => (x -= w) < 0) ?? weights[0]!)[0];
+    const table = (weights.find(([, w]) => {
+      x -= w;
+      return x < 0;
+    }) ?? weights[0]!)[0];
     const { anchors, others } = atoms[table];
     const anchorChance = table === 'observation' ? 1 : anchors.length ? 0.7 : 0;
     const focus = pick(r, t[table] ?? []);

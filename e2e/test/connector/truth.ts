@@ -5,7 +5,7 @@
 import { Client } from 'pg';
 import { connectionString } from '../../runtime/postgres';
 import { DOMAINS, DomainSpec } from '../../runtime/topology';
-import { readResources, Resource } from '../ground-truth';
+import { Resource, readResources } from '../ground-truth';
 import { PG_TYPE, TABLES, TableSchema } from './schema';
 
 export const TRUTH_DATABASE = 'mesh_truth';
@@ -27,10 +27,21 @@ const CONSENT_SCOPE = 'http://terminology.hl7.org/CodeSystem/consentscope';
  */
 export const LAST_UPDATED_STAND_IN = new Date().toISOString();
 
-interface Coding { system?: string; code?: string; display?: string }
-interface CodeableConcept { coding?: Coding[] }
-interface Reference { reference?: string }
-interface Quantity { value?: number; code?: string }
+interface Coding {
+  system?: string;
+  code?: string;
+  display?: string;
+}
+interface CodeableConcept {
+  coding?: Coding[];
+}
+interface Reference {
+  reference?: string;
+}
+interface Quantity {
+  value?: number;
+  code?: string;
+}
 
 // ---- small readers over the resource JSON ----
 
@@ -107,91 +118,108 @@ function common(r: Resource): Row {
 // ---- one flattener per table ----
 
 function condition(r: Resource): Row[] {
-  return [{
-    id: r.id,
-    patient_id: referenceKey(obj(r.subject), 'Patient'),
-    encounter_id: referenceKey(obj(r.encounter), 'Encounter'),
-    code: firstOf(obj(r.code), 'code', SNOMED),
-    code_display: firstOf(obj(r.code), 'display', SNOMED),
-    icd10_code: firstOf(obj(r.code), 'code', ICD10),
-    clinical_status: firstOf(obj(r.clinicalStatus), 'code'),
-    verification_status: firstOf(obj(r.verificationStatus), 'code'),
-    onset: instant(r.onsetDateTime),
-    abatement: instant(r.abatementDateTime),
-    recorded_date: instant(r.recordedDate),
-    ...common(r),
-  }];
+  return [
+    {
+      id: r.id,
+      patient_id: referenceKey(obj(r.subject), 'Patient'),
+      encounter_id: referenceKey(obj(r.encounter), 'Encounter'),
+      code: firstOf(obj(r.code), 'code', SNOMED),
+      code_display: firstOf(obj(r.code), 'display', SNOMED),
+      icd10_code: firstOf(obj(r.code), 'code', ICD10),
+      clinical_status: firstOf(obj(r.clinicalStatus), 'code'),
+      verification_status: firstOf(obj(r.verificationStatus), 'code'),
+      onset: instant(r.onsetDateTime),
+      abatement: instant(r.abatementDateTime),
+      recorded_date: instant(r.recordedDate),
+      ...common(r),
+    },
+  ];
 }
 
 function consent(r: Resource): Row[] {
   const provision = obj<{ type?: string; period?: { start?: string; end?: string }; purpose?: Coding[] }>(r.provision);
-  return [{
-    id: r.id,
-    patient_id: referenceKey(obj(r.patient), 'Patient'),
-    status: str(r.status),
-    scope_code: firstOf(obj(r.scope), 'code', CONSENT_SCOPE),
-    category_code: firstOf(list<CodeableConcept>(r.category), 'code', LOINC),
-    provision_type: str(provision?.type),
-    provision_start: instant(provision?.period?.start),
-    provision_end: instant(provision?.period?.end),
-    policy_uri: list<{ uri?: string }>(r.policy).map((p) => p.uri).find((u) => typeof u === 'string') ?? null,
-    purpose_codes: list<Coding>(provision?.purpose).map((c) => c.code).filter((c): c is string => typeof c === 'string'),
-    date_time: instant(r.dateTime),
-    ...common(r),
-  }];
+  return [
+    {
+      id: r.id,
+      patient_id: referenceKey(obj(r.patient), 'Patient'),
+      status: str(r.status),
+      scope_code: firstOf(obj(r.scope), 'code', CONSENT_SCOPE),
+      category_code: firstOf(list<CodeableConcept>(r.category), 'code', LOINC),
+      provision_type: str(provision?.type),
+      provision_start: instant(provision?.period?.start),
+      provision_end: instant(provision?.period?.end),
+      policy_uri:
+        list<{ uri?: string }>(r.policy)
+          .map((p) => p.uri)
+          .find((u) => typeof u === 'string') ?? null,
+      purpose_codes: list<Coding>(provision?.purpose)
+        .map((c) => c.code)
+        .filter((c): c is string => typeof c === 'string'),
+      date_time: instant(r.dateTime),
+      ...common(r),
+    },
+  ];
 }
 
 function encounter(r: Resource): Row[] {
   const period = obj<{ start?: string; end?: string }>(r.period);
-  return [{
-    id: r.id,
-    patient_id: referenceKey(obj(r.subject), 'Patient'),
-    status: str(r.status),
-    class_code: str(obj<Coding>(r.class)?.code),
-    type_code: firstOf(list<CodeableConcept>(r.type), 'code', SNOMED),
-    type_display: firstOf(list<CodeableConcept>(r.type), 'display', SNOMED),
-    start: instant(period?.start),
-    end: instant(period?.end),
-    service_provider_id: referenceKey(obj(r.serviceProvider), 'Organization'),
-    ...common(r),
-  }];
+  return [
+    {
+      id: r.id,
+      patient_id: referenceKey(obj(r.subject), 'Patient'),
+      status: str(r.status),
+      class_code: str(obj<Coding>(r.class)?.code),
+      type_code: firstOf(list<CodeableConcept>(r.type), 'code', SNOMED),
+      type_display: firstOf(list<CodeableConcept>(r.type), 'display', SNOMED),
+      start: instant(period?.start),
+      end: instant(period?.end),
+      service_provider_id: referenceKey(obj(r.serviceProvider), 'Organization'),
+      ...common(r),
+    },
+  ];
 }
 
 function medicationRequest(r: Resource): Row[] {
-  const reasons = list<Reference>(r.reasonReference).map((ref) => referenceKey(ref, 'Condition')).filter((k) => k !== null);
-  return [{
-    id: r.id,
-    patient_id: referenceKey(obj(r.subject), 'Patient'),
-    encounter_id: referenceKey(obj(r.encounter), 'Encounter'),
-    status: str(r.status),
-    intent: str(r.intent),
-    medication_code: firstOf(obj(r.medicationCodeableConcept), 'code'),
-    medication_display: firstOf(obj(r.medicationCodeableConcept), 'display'),
-    authored_on: instant(r.authoredOn),
-    requester_id: referenceKey(obj(r.requester), 'Practitioner'),
-    reason_condition_id: reasons[0] ?? null,
-    ...common(r),
-  }];
+  const reasons = list<Reference>(r.reasonReference)
+    .map((ref) => referenceKey(ref, 'Condition'))
+    .filter((k) => k !== null);
+  return [
+    {
+      id: r.id,
+      patient_id: referenceKey(obj(r.subject), 'Patient'),
+      encounter_id: referenceKey(obj(r.encounter), 'Encounter'),
+      status: str(r.status),
+      intent: str(r.intent),
+      medication_code: firstOf(obj(r.medicationCodeableConcept), 'code'),
+      medication_display: firstOf(obj(r.medicationCodeableConcept), 'display'),
+      authored_on: instant(r.authoredOn),
+      requester_id: referenceKey(obj(r.requester), 'Practitioner'),
+      reason_condition_id: reasons[0] ?? null,
+      ...common(r),
+    },
+  ];
 }
 
 function observation(r: Resource): Row[] {
   const quantity = obj<Quantity>(r.valueQuantity);
-  return [{
-    id: r.id,
-    patient_id: referenceKey(obj(r.subject), 'Patient'),
-    encounter_id: referenceKey(obj(r.encounter), 'Encounter'),
-    status: str(r.status),
-    category: firstOf(list<CodeableConcept>(r.category), 'code'),
-    code: firstOf(obj(r.code), 'code', LOINC),
-    code_display: firstOf(obj(r.code), 'display', LOINC),
-    effective: instant(r.effectiveDateTime),
-    issued: instant(r.issued),
-    value: num(quantity?.value),
-    unit: str(quantity?.code),
-    value_code: firstOf(obj(r.valueCodeableConcept), 'code'),
-    value_string: str(r.valueString),
-    ...common(r),
-  }];
+  return [
+    {
+      id: r.id,
+      patient_id: referenceKey(obj(r.subject), 'Patient'),
+      encounter_id: referenceKey(obj(r.encounter), 'Encounter'),
+      status: str(r.status),
+      category: firstOf(list<CodeableConcept>(r.category), 'code'),
+      code: firstOf(obj(r.code), 'code', LOINC),
+      code_display: firstOf(obj(r.code), 'display', LOINC),
+      effective: instant(r.effectiveDateTime),
+      issued: instant(r.issued),
+      value: num(quantity?.value),
+      unit: str(quantity?.code),
+      value_code: firstOf(obj(r.valueCodeableConcept), 'code'),
+      value_string: str(r.valueString),
+      ...common(r),
+    },
+  ];
 }
 
 /** forEach component: one row per component, none for an observation without components. */
@@ -215,35 +243,42 @@ function observationComponent(r: Resource): Row[] {
 function patient(r: Resource): Row[] {
   const official = list<{ use?: string; family?: string; given?: string[] }>(r.name).filter((n) => n.use === 'official');
   const home = list<{ use?: string; postalCode?: string }>(r.address).filter((a) => a.use === 'home');
-  return [{
-    id: r.id,
-    nhs_number: list<{ system?: string; value?: string }>(r.identifier).filter((i) => i.system === NHS_NUMBER)
-      .map((i) => i.value).find((v) => typeof v === 'string') ?? null,
-    family_name: official.map((n) => n.family).find((f) => typeof f === 'string') ?? null,
-    given_name: official.flatMap((n) => n.given ?? []).find((g) => typeof g === 'string') ?? null,
-    gender: str(r.gender),
-    birth_date: date(r.birthDate),
-    postcode: home.map((a) => a.postalCode).find((p) => typeof p === 'string') ?? null,
-    deceased_at: instant(r.deceasedDateTime),
-    managing_organization_id: referenceKey(obj(r.managingOrganization), 'Organization'),
-    ...common(r),
-  }];
+  return [
+    {
+      id: r.id,
+      nhs_number:
+        list<{ system?: string; value?: string }>(r.identifier)
+          .filter((i) => i.system === NHS_NUMBER)
+          .map((i) => i.value)
+          .find((v) => typeof v === 'string') ?? null,
+      family_name: official.map((n) => n.family).find((f) => typeof f === 'string') ?? null,
+      given_name: official.flatMap((n) => n.given ?? []).find((g) => typeof g === 'string') ?? null,
+      gender: str(r.gender),
+      birth_date: date(r.birthDate),
+      postcode: home.map((a) => a.postalCode).find((p) => typeof p === 'string') ?? null,
+      deceased_at: instant(r.deceasedDateTime),
+      managing_organization_id: referenceKey(obj(r.managingOrganization), 'Organization'),
+      ...common(r),
+    },
+  ];
 }
 
 function procedure(r: Resource): Row[] {
   const performed = obj<{ start?: string; end?: string }>(r.performedPeriod);
-  return [{
-    id: r.id,
-    patient_id: referenceKey(obj(r.subject), 'Patient'),
-    encounter_id: referenceKey(obj(r.encounter), 'Encounter'),
-    status: str(r.status),
-    code: firstOf(obj(r.code), 'code', SNOMED),
-    code_display: firstOf(obj(r.code), 'display', SNOMED),
-    performed_start: instant(performed?.start),
-    performed_end: instant(performed?.end),
-    reason_code: firstOf(list<CodeableConcept>(r.reasonCode), 'code', SNOMED),
-    ...common(r),
-  }];
+  return [
+    {
+      id: r.id,
+      patient_id: referenceKey(obj(r.subject), 'Patient'),
+      encounter_id: referenceKey(obj(r.encounter), 'Encounter'),
+      status: str(r.status),
+      code: firstOf(obj(r.code), 'code', SNOMED),
+      code_display: firstOf(obj(r.code), 'display', SNOMED),
+      performed_start: instant(performed?.start),
+      performed_end: instant(performed?.end),
+      reason_code: firstOf(list<CodeableConcept>(r.reasonCode), 'code', SNOMED),
+      ...common(r),
+    },
+  ];
 }
 
 const FLATTENERS: Record<string, { resourceType: string; flatten: (r: Resource) => Row[] }> = {
@@ -271,8 +306,9 @@ export function truthTables(): TruthTables {
   for (const schema of TABLES) {
     const f = FLATTENERS[schema.name];
     if (!f) throw new Error(`no flattener for table ${schema.name}`);
-    tables[schema.name] = DOMAINS.flatMap((domain) => readResources(domain, f.resourceType)
-      .flatMap((r) => f.flatten(r).map((row) => ordered(schema, { domain: domainCode(domain), ...row }))));
+    tables[schema.name] = DOMAINS.flatMap((domain) =>
+      readResources(domain, f.resourceType).flatMap((r) => f.flatten(r).map((row) => ordered(schema, { domain: domainCode(domain), ...row }))),
+    );
   }
   cached = tables;
   return tables;
@@ -303,9 +339,10 @@ export async function loadTruth(tables: TruthTables = truthTables()): Promise<vo
     if (existing.rows[0] && existing.rows[0].datcollate !== 'C') {
       await admin.query(`DROP DATABASE ${TRUTH_DATABASE} WITH (FORCE)`);
     }
-    if (!existing.rows[0] || existing.rows[0].datcollate !== 'C') {
-      await admin.query(`CREATE DATABASE ${TRUTH_DATABASE} TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C'`)
-        .catch((e: { code?: string }) => { if (e.code !== '42P04') throw e; }); // created meanwhile by another run
+    if (existing.rows[0]?.datcollate !== 'C') {
+      await admin.query(`CREATE DATABASE ${TRUTH_DATABASE} TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C'`).catch((e: { code?: string }) => {
+        if (e.code !== '42P04') throw e;
+      }); // created meanwhile by another run
     }
   } finally {
     await admin.end();
@@ -321,8 +358,9 @@ export async function loadTruth(tables: TruthTables = truthTables()): Promise<vo
       await client.query(`DROP TABLE IF EXISTS "${schema.name}"`);
       await client.query(`CREATE TABLE "${schema.name}" (${columns})`);
       // json_populate_recordset turns JSON arrays into text[] and ISO strings into timestamptz/date.
-      await client.query(`INSERT INTO "${schema.name}" SELECT * FROM json_populate_recordset(NULL::"${schema.name}", $1::json)`,
-        [JSON.stringify(tables[schema.name] ?? [])]);
+      await client.query(`INSERT INTO "${schema.name}" SELECT * FROM json_populate_recordset(NULL::"${schema.name}", $1::json)`, [
+        JSON.stringify(tables[schema.name] ?? []),
+      ]);
       await client.query(`ANALYZE "${schema.name}"`);
     }
     await client.query('COMMIT');
@@ -336,11 +374,16 @@ export async function loadTruth(tables: TruthTables = truthTables()): Promise<vo
 
 if (require.main === module) {
   const started = Date.now();
-  loadTruth().then(() => {
-    const counts = Object.entries(truthTables()).map(([t, rows]) => `${t}=${rows.length}`).join(' ');
-    console.log(`truth: loaded ${TRUTH_DATABASE} (${counts}) in ${Date.now() - started} ms`);
-  }, (e: unknown) => {
-    console.error(`truth: ${(e as Error).stack ?? String(e)}`);
-    process.exit(1);
-  });
+  loadTruth().then(
+    () => {
+      const counts = Object.entries(truthTables())
+        .map(([t, rows]) => `${t}=${rows.length}`)
+        .join(' ');
+      console.log(`truth: loaded ${TRUTH_DATABASE} (${counts}) in ${Date.now() - started} ms`);
+    },
+    (e: unknown) => {
+      console.error(`truth: ${(e as Error).stack ?? String(e)}`);
+      process.exit(1);
+    },
+  );
 }

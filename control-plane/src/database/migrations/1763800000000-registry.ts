@@ -140,8 +140,18 @@ export class Registry1763800000000 implements MigrationInterface {
   }
 
   async down(db: QueryRunner): Promise<void> {
-    for (const table of ['audit_log', 'catalog_state', 'budget_periods', 'consumers', 'product_tables', 'data_product_versions',
-      'data_products', 'endpoint_health', 'endpoints', 'domains']) {
+    for (const table of [
+      'audit_log',
+      'catalog_state',
+      'budget_periods',
+      'consumers',
+      'product_tables',
+      'data_product_versions',
+      'data_products',
+      'endpoint_health',
+      'endpoints',
+      'domains',
+    ]) {
       await db.query(`drop table if exists ${table} cascade`);
     }
     await db.query('drop function if exists audit_log_append_only()');

@@ -36,9 +36,15 @@ export class MeshTables {
     for (const v of versions) for (const view of v.views) tagsOfView.set(view, v.columnTags[String(view.name)] ?? {});
     const tables = new Map<string, MeshTable>();
     for (const p of products) {
-      const mine = versions.filter((v) => v.productId === p.id).map((v) => ({
-        product: p.name, description: p.description, version: v, bindings: v.bindings as Record<string, Record<string, Binding>>, sources: v.sources,
-      }));
+      const mine = versions
+        .filter((v) => v.productId === p.id)
+        .map((v) => ({
+          product: p.name,
+          description: p.description,
+          version: v,
+          bindings: v.bindings as Record<string, Record<string, Binding>>,
+          sources: v.sources,
+        }));
       for (const t of servingTables(mine)) tables.set(t.table, { table: t.table, view: t.view, tags: tagsOfView.get(t.view) ?? {}, domains: t.domains });
     }
     return tables;

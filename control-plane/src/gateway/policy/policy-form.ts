@@ -8,15 +8,29 @@
 // -> `_security:not=V`), so restricted resources are excluded at the source server.
 // The pseudonym key is not here: mesh_pseudonym reads it from the session's extra credentials.
 import type { PrivacyTag } from '../../registry/data-product.entity';
-import { columnTreatment, ColumnTreatment, viewColumns } from './column-treatments';
+import { ColumnTreatment, columnTreatment, viewColumns } from './column-treatments';
 
 /** The registry's patient table, through which every patient-linked row reaches its NHS number. */
-export interface PatientIndex { table: string; idColumn: string; nhsNumberColumn: string; securityLabelsColumn: string }
+export interface PatientIndex {
+  table: string;
+  idColumn: string;
+  nhsNumberColumn: string;
+  securityLabelsColumn: string;
+}
 
 /** Where national data opt-outs are read: the trusts' Consent resources, as a mesh table. */
-export interface OptOutSource { table: string; patientColumn: string; policyUri: string }
+export interface OptOutSource {
+  table: string;
+  patientColumn: string;
+  policyUri: string;
+}
 
-export interface PolicySources { catalog: string; schema: string; patientIndex: PatientIndex; optOut: OptOutSource }
+export interface PolicySources {
+  catalog: string;
+  schema: string;
+  patientIndex: PatientIndex;
+  optOut: OptOutSource;
+}
 
 export interface TableDefinition {
   table: string;
@@ -33,17 +47,33 @@ export interface PolicyContext {
   breakGlass: boolean;
 }
 
-export interface PolicyColumn { name: string; treatment: ColumnTreatment }
+export interface PolicyColumn {
+  name: string;
+  treatment: ColumnTreatment;
+}
 
-export type PolicyForm =
-  | { ok: true; sql: string; columns: PolicyColumn[]; removed: { name: string; reason: string }[] }
-  | { ok: false; reason: string };
+export type PolicyForm = { ok: true; sql: string; columns: PolicyColumn[]; removed: { name: string; reason: string }[] } | { ok: false; reason: string };
 
 /** Resources outside the patient compartment: no patient to opt out, so no Patient key is required. */
 const NON_PATIENT_RESOURCES = new Set([
-  'Organization', 'Location', 'Practitioner', 'PractitionerRole', 'HealthcareService', 'Endpoint', 'Medication',
-  'Substance', 'ValueSet', 'CodeSystem', 'ConceptMap', 'StructureDefinition', 'SearchParameter', 'Questionnaire', 'PlanDefinition',
-  'ActivityDefinition', 'Library', 'Measure',
+  'Organization',
+  'Location',
+  'Practitioner',
+  'PractitionerRole',
+  'HealthcareService',
+  'Endpoint',
+  'Medication',
+  'Substance',
+  'ValueSet',
+  'CodeSystem',
+  'ConceptMap',
+  'StructureDefinition',
+  'SearchParameter',
+  'Questionnaire',
+  'PlanDefinition',
+  'ActivityDefinition',
+  'Library',
+  'Measure',
 ]);
 
 /** The connector's own column (the ODS code of the domain a row came from): not personal data. */
@@ -69,10 +99,14 @@ export function policyForm(def: TableDefinition, sources: PolicySources, context
     return { ok: false, reason: `it has no ${SECURITY_LABELS} column, so resources with restricted security labels could not be excluded` };
   }
   const keys = columns.filter((c) => c.treatment.kind === 'pseudonym');
-  if (keys.length > 1) return { ok: false, reason: `it has ${keys.length} Patient key columns (${keys.map((k) => k.name).join(', ')}); the gateway supports one` };
+  if (keys.length > 1)
+    return { ok: false, reason: `it has ${keys.length} Patient key columns (${keys.map((k) => k.name).join(', ')}); the gateway supports one` };
   const key = keys[0];
   if (!key && !NON_PATIENT_RESOURCES.has(resource)) {
-    return { ok: false, reason: `it reads ${resource || 'an unknown resource type'} without a Patient key column, so opted-out patients could not be excluded` };
+    return {
+      ok: false,
+      reason: `it reads ${resource || 'an unknown resource type'} without a Patient key column, so opted-out patients could not be excluded`,
+    };
   }
   const selfIndexed = key?.treatment.kind === 'pseudonym' && key.treatment.of === 'patient' && def.table === sources.patientIndex.table;
   const needsPatient = key !== undefined && (context.applyOptOut || !context.breakGlass);
@@ -106,14 +140,17 @@ function columnExpression(c: PolicyColumn, breakGlass: boolean, nhsNumber: strin
   const t = c.treatment;
   if (t.kind === 'keep' || breakGlass) return raw;
   switch (t.kind) {
-    case 'pseudonym': return `mesh_pseudonym(${nhsNumber})`;
-    case 'birth-year': return `date_trunc('year', ${raw})`;
+    case 'pseudonym':
+      return `mesh_pseudonym(${nhsNumber})`;
+    case 'birth-year':
+      return `date_trunc('year', ${raw})`;
     case 'postcode-district': {
       // The inward code is always the last three characters; anything too short or long is not a postcode.
       const compact = `upper(replace(${raw}, ' ', ''))`;
       return `CASE WHEN length(${compact}) BETWEEN 5 AND 7 THEN substr(${compact}, 1, length(${compact}) - 3) END`;
     }
-    case 'remove': return undefined;
+    case 'remove':
+      return undefined;
   }
 }
 

@@ -3,7 +3,7 @@
 // as they are or with removed columns filtered out, and everything else refused with the reason.
 import type { Resolution, TableResolver } from '../rewrite/statement-rewriter';
 import type { MeshTable } from './mesh-tables';
-import { policyForm, quoteIdentifier, quoteString, type PolicyContext, type PolicySources } from './policy-form';
+import { type PolicyContext, type PolicySources, policyForm, quoteIdentifier, quoteString } from './policy-form';
 
 type Name = { catalog: string; schema: string; table: string };
 
@@ -15,31 +15,62 @@ const COLUMN_LISTS: Record<string, [string, string, string, string]> = {
 
 /** system tables clients read for metadata; system.runtime (every user's queries) is not among them. */
 const SYSTEM_METADATA = new Set([
-  'jdbc.attributes', 'jdbc.catalogs', 'jdbc.columns', 'jdbc.procedure_columns', 'jdbc.procedures', 'jdbc.pseudo_columns', 'jdbc.schemas',
-  'jdbc.super_tables', 'jdbc.super_types', 'jdbc.table_types', 'jdbc.tables', 'jdbc.types', 'jdbc.udts',
-  'metadata.catalogs', 'metadata.schema_properties', 'metadata.table_properties', 'metadata.column_properties', 'metadata.table_comments',
-  'metadata.analyze_properties', 'metadata.materialized_view_properties', 'metadata.materialized_views',
+  'jdbc.attributes',
+  'jdbc.catalogs',
+  'jdbc.columns',
+  'jdbc.procedure_columns',
+  'jdbc.procedures',
+  'jdbc.pseudo_columns',
+  'jdbc.schemas',
+  'jdbc.super_tables',
+  'jdbc.super_types',
+  'jdbc.table_types',
+  'jdbc.tables',
+  'jdbc.types',
+  'jdbc.udts',
+  'metadata.catalogs',
+  'metadata.schema_properties',
+  'metadata.table_properties',
+  'metadata.column_properties',
+  'metadata.table_comments',
+  'metadata.analyze_properties',
+  'metadata.materialized_view_properties',
+  'metadata.materialized_views',
 ]);
 
 export class QueryPolicy implements TableResolver {
   private removedColumns?: { table: string; column: string }[];
 
-  constructor(private readonly tables: Map<string, MeshTable>, private readonly sources: PolicySources, private readonly context: PolicyContext) {}
+  constructor(
+    private readonly tables: Map<string, MeshTable>,
+    private readonly sources: PolicySources,
+    private readonly context: PolicyContext,
+  ) {}
 
   resolve(name: Name): Resolution {
     const written = `${name.catalog}.${name.schema}.${name.table}`;
     if (name.catalog === this.sources.catalog && name.schema === this.sources.schema) {
       const table = this.tables.get(name.table);
-      if (!table) return { kind: 'refuse', message: `table ${written} is not a published data product of the mesh (SHOW TABLES FROM ${this.sources.catalog}.${this.sources.schema} lists them)` };
+      if (!table)
+        return {
+          kind: 'refuse',
+          message: `table ${written} is not a published data product of the mesh (SHOW TABLES FROM ${this.sources.catalog}.${this.sources.schema} lists them)`,
+        };
       const form = policyForm(table, this.sources, this.context);
       if (!form.ok) return { kind: 'refuse', message: `table ${written} cannot be served safely: ${form.reason}` };
       return { kind: 'replace', sql: form.sql, table: written };
     }
-    if (name.schema === 'information_schema' && (name.catalog === this.sources.catalog || name.catalog === 'system')) return this.metadata(name, `information_schema.${name.table}`);
+    if (name.schema === 'information_schema' && (name.catalog === this.sources.catalog || name.catalog === 'system'))
+      return this.metadata(name, `information_schema.${name.table}`);
     if (name.catalog === 'system' && SYSTEM_METADATA.has(`${name.schema}.${name.table}`)) return this.metadata(name, `${name.schema}.${name.table}`);
-    if (name.catalog === 'system' && name.schema === 'runtime') return { kind: 'refuse', message: `${written} shows other users' queries and is not available through the mesh gateway` };
-    if (name.catalog === this.sources.catalog || name.catalog === 'system') return { kind: 'refuse', message: `${written} is not available through the mesh gateway` };
-    return { kind: 'refuse', message: `catalog ${name.catalog} is not part of the mesh (the mesh's tables are in ${this.sources.catalog}.${this.sources.schema})` };
+    if (name.catalog === 'system' && name.schema === 'runtime')
+      return { kind: 'refuse', message: `${written} shows other users' queries and is not available through the mesh gateway` };
+    if (name.catalog === this.sources.catalog || name.catalog === 'system')
+      return { kind: 'refuse', message: `${written} is not available through the mesh gateway` };
+    return {
+      kind: 'refuse',
+      message: `catalog ${name.catalog} is not part of the mesh (the mesh's tables are in ${this.sources.catalog}.${this.sources.schema})`,
+    };
   }
 
   describe(name: Name, like?: string): Resolution {
@@ -47,12 +78,15 @@ export class QueryPolicy implements TableResolver {
     if (name.catalog === this.sources.catalog && name.schema === this.sources.schema) {
       const resolved = this.resolve(name);
       if (resolved.kind === 'refuse') return resolved;
-      const hidden = this.removed().filter((r) => r.table === name.table).map((r) => quoteString(r.column));
+      const hidden = this.removed()
+        .filter((r) => r.table === name.table)
+        .map((r) => quoteString(r.column));
       const where = [`table_schema = ${quoteString(name.schema)}`, `table_name = ${quoteString(name.table)}`];
       if (hidden.length) where.push(`column_name NOT IN (${hidden.join(', ')})`);
       if (like !== undefined) where.push(`column_name LIKE ${quoteString(like)}`);
       // The shape of Trino's SHOW COLUMNS; Extra and Comment are empty for this connector's columns.
-      const sql = 'SELECT column_name AS "Column", data_type AS "Type", CAST(\'\' AS varchar) AS "Extra", CAST(\'\' AS varchar) AS "Comment"' +
+      const sql =
+        'SELECT column_name AS "Column", data_type AS "Type", CAST(\'\' AS varchar) AS "Extra", CAST(\'\' AS varchar) AS "Comment"' +
         ` FROM ${quoteIdentifier(this.sources.catalog)}.information_schema.columns WHERE ${where.join(' AND ')} ORDER BY ordinal_position`;
       return { kind: 'replace', sql, table: written };
     }
@@ -68,7 +102,8 @@ export class QueryPolicy implements TableResolver {
     const [catalog, schema, table, column] = columns.map(quoteIdentifier) as [string, string, string, string];
     const pairs = hidden.map((h) => `(${quoteString(h.table)}, ${quoteString(h.column)})`).join(', ');
     const source = [name.catalog, name.schema, name.table].map(quoteIdentifier).join('.');
-    const sql = `SELECT * FROM ${source} WHERE NOT (${catalog} = ${quoteString(this.sources.catalog)} AND ${schema} = ${quoteString(this.sources.schema)}` +
+    const sql =
+      `SELECT * FROM ${source} WHERE NOT (${catalog} = ${quoteString(this.sources.catalog)} AND ${schema} = ${quoteString(this.sources.schema)}` +
       ` AND (${table}, ${column}) IN (VALUES ${pairs}))`;
     return { kind: 'replace', sql, table: written };
   }

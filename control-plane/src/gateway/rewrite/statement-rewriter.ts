@@ -15,9 +15,12 @@
 import { ParserRuleContext, TerminalNode } from 'antlr4ng';
 import { findRelations, type TableReference } from '../sql/relations';
 import { ruleIndex, tokenType } from '../sql/trino-grammar';
-import { parseStatement, SqlSyntaxError, type ParsedStatement } from '../sql/trino-parser';
+import { type ParsedStatement, parseStatement, SqlSyntaxError } from '../sql/trino-parser';
 
-export interface SessionNames { catalog?: string; schema?: string }
+export interface SessionNames {
+  catalog?: string;
+  schema?: string;
+}
 
 export type Resolution =
   /** Substitute this subquery (a SELECT, without parentheses) for the name. */
@@ -40,8 +43,18 @@ export interface RewriteOptions {
 }
 
 export type StatementKind =
-  | 'query' | 'explain' | 'use' | 'show' | 'describe' | 'describe-prepared' | 'prepare' | 'execute' | 'execute-immediate'
-  | 'deallocate' | 'session' | 'transaction';
+  | 'query'
+  | 'explain'
+  | 'use'
+  | 'show'
+  | 'describe'
+  | 'describe-prepared'
+  | 'prepare'
+  | 'execute'
+  | 'execute-immediate'
+  | 'deallocate'
+  | 'session'
+  | 'transaction';
 
 export type Rewrite =
   | { ok: true; sql: string; kind: StatementKind; tables: string[]; prepared?: { name: string; sql: string } }
@@ -89,7 +102,12 @@ export function rewriteStatement(sql: string, options: RewriteOptions): Rewrite 
   }
 }
 
-interface Rewritten { sql: string; kind: StatementKind; tables: string[]; prepared?: { name: string; sql: string } }
+interface Rewritten {
+  sql: string;
+  kind: StatementKind;
+  tables: string[];
+  prepared?: { name: string; sql: string };
+}
 
 function rewrite(sql: string, options: RewriteOptions, depth: number): Rewritten {
   if (depth > MAX_NESTING) refuse(`statements nested more than ${MAX_NESTING} deep through EXECUTE IMMEDIATE are not accepted`);
@@ -102,7 +120,8 @@ function rewrite(sql: string, options: RewriteOptions, depth: number): Rewritten
   const tables = new Set<string>();
 
   for (const special of relations.special) {
-    if (special.kind === 'tableFunction') refuse(`table function ${special.parts.join('.')} is not allowed: table functions and pass-through queries bypass the mesh's policies`);
+    if (special.kind === 'tableFunction')
+      refuse(`table function ${special.parts.join('.')} is not allowed: table functions and pass-through queries bypass the mesh's policies`);
   }
 
   if (kind === 'describe') {
@@ -116,7 +135,7 @@ function rewrite(sql: string, options: RewriteOptions, depth: number): Rewritten
     const literal = ruleChildren(statement, RULE.string)[0]!;
     const inner = rewrite(stringValue(literal), options, depth + 1);
     if (inner.kind !== 'query') refuse('EXECUTE IMMEDIATE may only run a query (SELECT, WITH, VALUES or TABLE)');
-    inner.tables.forEach((t) => tables.add(t));
+    for (const t of inner.tables) tables.add(t);
     edits.push({ start: literal.start!.tokenIndex, stop: literal.stop!.tokenIndex, text: quoteString(inner.sql) });
   }
   if (kind === 'prepare') {
@@ -147,11 +166,14 @@ function classify(statement: ParserRuleContext, options: RewriteOptions, topLeve
     if (!topLevel) refuse(`${lead} cannot be nested in another statement`);
     return kind;
   };
-  if (words[0] === 'EXPLAIN') return inner(), only('explain');
-  if (words[0] === 'PREPARE') return inner(), only('prepare');
+  if (words[0] === 'EXPLAIN' || words[0] === 'PREPARE') {
+    inner();
+    return only(words[0] === 'EXPLAIN' ? 'explain' : 'prepare');
+  }
   if (words[0] === 'USE') return only('use');
   if (/^SHOW (CATALOGS|SCHEMAS|TABLES|FUNCTIONS|SESSION)\b/.test(lead)) return only('show');
-  if (lead.startsWith('SHOW COLUMNS') || ((words[0] === 'DESCRIBE' || words[0] === 'DESC') && ruleChildren(statement, RULE.qualifiedName).length === 1)) return only('describe');
+  if (lead.startsWith('SHOW COLUMNS') || ((words[0] === 'DESCRIBE' || words[0] === 'DESC') && ruleChildren(statement, RULE.qualifiedName).length === 1))
+    return only('describe');
   if ((words[0] === 'DESCRIBE' || words[0] === 'DESC') && (words[1] === 'INPUT' || words[1] === 'OUTPUT')) return only('describe-prepared');
   if (words[0] === 'EXECUTE' && words[1] === 'IMMEDIATE') return only('execute-immediate');
   if (words[0] === 'EXECUTE') return only('execute');
@@ -165,8 +187,10 @@ function classify(statement: ParserRuleContext, options: RewriteOptions, topLeve
     return only('session');
   }
   if (lead.startsWith('START TRANSACTION') || words[0] === 'COMMIT' || words[0] === 'ROLLBACK') return only('transaction');
-  return refuse(`${describeStatement(words)} is not allowed through the mesh gateway: analysts may run queries (SELECT, WITH, VALUES, TABLE), ` +
-    'EXPLAIN, SHOW, DESCRIBE, USE, PREPARE / EXECUTE / DEALLOCATE and allowed session settings');
+  return refuse(
+    `${describeStatement(words)} is not allowed through the mesh gateway: analysts may run queries (SELECT, WITH, VALUES, TABLE), ` +
+      'EXPLAIN, SHOW, DESCRIBE, USE, PREPARE / EXECUTE / DEALLOCATE and allowed session settings',
+  );
 }
 
 function describeStatement(words: string[]): string {
@@ -175,7 +199,11 @@ function describeStatement(words: string[]): string {
   return words.slice(0, words[0] === 'SHOW' || words[0] === 'SET' || words[0] === 'CREATE' || words[0] === 'DROP' || words[0] === 'ALTER' ? 2 : 1).join(' ');
 }
 
-interface Edit { start: number; stop: number; text: string }
+interface Edit {
+  start: number;
+  stop: number;
+  text: string;
+}
 
 function tableEdit(ref: TableReference, parsed: ParsedStatement, options: RewriteOptions, tables: Set<string>): Edit {
   if (ref.position !== 'relation' && ref.position !== 'tableQuery') {
@@ -240,7 +268,7 @@ function refuseInternalNames(parsed: ParsedStatement): void {
   parsed.tokens.fill();
   for (const token of parsed.tokens.getTokens()) {
     if (token.channel !== 0 || token.type === TOKEN.STRING || token.type === TOKEN.UNICODE_STRING) continue;
-    const text = token.type === TOKEN.QUOTED_IDENTIFIER ? token.text!.slice(1, -1).split('""').join('"') : token.text ?? '';
+    const text = token.type === TOKEN.QUOTED_IDENTIFIER ? token.text!.slice(1, -1).split('""').join('"') : (token.text ?? '');
     const value = text.toLowerCase();
     if (value === 'mesh_pseudonym') refuse('mesh_pseudonym is applied by the mesh gateway and cannot be called in queries');
     if (value.startsWith('mesh$')) refuse(`the name ${text} is reserved for the mesh gateway's own rewriting`);
@@ -294,7 +322,7 @@ function identifierText(identifier: ParserRuleContext): string {
 /** A plain '...' literal's value; U&'...' literals are refused where the gateway must read the value. */
 function stringValue(node: ParserRuleContext): string {
   const literal = (node.getChild(0) as TerminalNode).symbol;
-  if (literal.type !== TOKEN.STRING) refuse('use a plain string literal here (not U&\'...\')', 'NOT_SUPPORTED');
+  if (literal.type !== TOKEN.STRING) refuse("use a plain string literal here (not U&'...')", 'NOT_SUPPORTED');
   return literal.text!.slice(1, -1).split("''").join("'");
 }
 

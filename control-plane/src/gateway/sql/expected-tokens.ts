@@ -6,30 +6,32 @@
 import {
   ATNState,
   NotSetTransition,
+  type ParserRuleContext,
   PrecedencePredicateTransition,
   RuleStartState,
   RuleStopState,
   RuleTransition,
   Token,
-  WildcardTransition,
-  type ParserRuleContext,
   type TokenStream,
   type Vocabulary,
+  WildcardTransition,
 } from 'antlr4ng';
 import { PARSER_ATN, ruleIndex, tokenType, VOCABULARY } from './trino-grammar';
 
 /** Rules Trino reports by a summary name rather than by their first tokens. */
-const SUMMARISED_RULES = new Map<number, string>([
-  ['expression', '<expression>'],
-  ['booleanExpression', '<expression>'],
-  ['valueExpression', '<expression>'],
-  ['primaryExpression', '<expression>'],
-  ['predicate', '<predicate>'],
-  ['identifier', '<identifier>'],
-  ['string', '<string>'],
-  ['query', '<query>'],
-  ['type', '<type>'],
-].map(([rule, label]) => [ruleIndex(rule!), label!]));
+const SUMMARISED_RULES = new Map<number, string>(
+  [
+    ['expression', '<expression>'],
+    ['booleanExpression', '<expression>'],
+    ['valueExpression', '<expression>'],
+    ['primaryExpression', '<expression>'],
+    ['predicate', '<predicate>'],
+    ['identifier', '<identifier>'],
+    ['string', '<string>'],
+    ['query', '<query>'],
+    ['type', '<type>'],
+  ].map(([rule, label]) => [ruleIndex(rule!), label!]),
+);
 
 const SUMMARISED_TOKENS = new Map<number, string>([[tokenType('INTEGER_VALUE'), '<integer>']]);
 
@@ -62,7 +64,10 @@ class ExpectedTokenSearch {
   /** End token indexes per (state, token index): rules are re-entered from many places. */
   private readonly memo = new Map<string, Set<number>>();
 
-  constructor(private readonly tokens: TokenStream, private readonly vocabulary: Vocabulary) {}
+  constructor(
+    private readonly tokens: TokenStream,
+    private readonly vocabulary: Vocabulary,
+  ) {}
 
   run(failedState: ATNState, tokenIndex: number, failedContext: ParserRuleContext): ExpectedTokens {
     let state = failedState;
@@ -131,7 +136,10 @@ class ExpectedTokenSearch {
           if (labels.contains(tokenType) && tokenIndex < this.tokens.size - 1) {
             active.push({ state: transition.target, tokenIndex: tokenIndex + 1, suppressed: false });
           } else if (!suppressed) {
-            this.record(tokenIndex, labels.toArray().map((type) => this.tokenName(type)));
+            this.record(
+              tokenIndex,
+              labels.toArray().map((type) => this.tokenName(type)),
+            );
           }
         }
       }

@@ -18,9 +18,11 @@ export function jdkHome(): string | undefined {
   if (fromEnv) return fs.existsSync(path.join(fromEnv, 'bin', 'java')) ? fromEnv : undefined;
   const root = '/usr/lib/jvm';
   if (!fs.existsSync(root)) return undefined;
-  return fs.readdirSync(root)
+  return fs
+    .readdirSync(root)
     .filter((name) => /^temurin-(2[5-9]|[3-9]\d)/.test(name))
-    .sort().reverse()
+    .sort()
+    .reverse()
     .map((name) => path.join(root, name))
     .find((dir) => fs.existsSync(path.join(dir, 'bin', 'java')));
 }
@@ -43,7 +45,10 @@ export function extractGrammar(javaHome: string): string {
       // Output kept for failures only (execFileSync puts it in the error).
       execFileSync('mvn', ['-B', '-q', 'dependency:copy', `-Dartifact=${artifact}`, `-DoutputDirectory=${jars}`], { env, stdio: 'pipe' });
     }
-    const classpath = fs.readdirSync(jars).map((jar) => path.join(jars, jar)).join(path.delimiter);
+    const classpath = fs
+      .readdirSync(jars)
+      .map((jar) => path.join(jars, jar))
+      .join(path.delimiter);
     return execFileSync(path.join(javaHome, 'bin', 'java'), ['-cp', classpath, EXTRACTOR], { env, encoding: 'utf8', maxBuffer: 64 << 20 });
   } finally {
     fs.rmSync(jars, { recursive: true, force: true });

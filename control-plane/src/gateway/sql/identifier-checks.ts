@@ -1,7 +1,7 @@
 // Identifier forms the grammar lexes but Trino refuses while parsing (its SqlParser's post-processor):
 // empty "", `backquoted` and 1abc-style identifiers. Run as a parse listener, as Trino does, so that the
 // first problem in the text is the one reported even when a syntax error follows it.
-import { TerminalNode, type ErrorNode, type ParserRuleContext, type ParseTreeListener } from 'antlr4ng';
+import { type ErrorNode, type ParserRuleContext, type ParseTreeListener, TerminalNode } from 'antlr4ng';
 import { SqlSyntaxError } from './syntax-error';
 import { ruleIndex, tokenType } from './trino-grammar';
 

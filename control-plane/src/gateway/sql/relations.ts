@@ -104,8 +104,11 @@ export function findRelations(parsed: ParsedStatement): StatementRelations {
 
 function walk(node: ParserRuleContext, ctes: CteScope, out: StatementRelations): void {
   switch (node.ruleIndex) {
-    case RULE.query: return walkQuery(node, ctes, out);
-    case RULE.statement: statementTargets(node, out); break;
+    case RULE.query:
+      return walkQuery(node, ctes, out);
+    case RULE.statement:
+      statementTargets(node, out);
+      break;
     case RULE.relationPrimary: {
       const first = node.getChild(0);
       if (first instanceof ParserRuleContext && first.ruleIndex === RULE.qualifiedName) {
@@ -138,10 +141,12 @@ function walk(node: ParserRuleContext, ctes: CteScope, out: StatementRelations):
       }
       break;
     }
-    case RULE.likeClause: return addTable(ruleChildren(node, RULE.qualifiedName)[0]!, 'createTableLike', undefined, ctes, out);
+    case RULE.likeClause:
+      return addTable(ruleChildren(node, RULE.qualifiedName)[0]!, 'createTableLike', undefined, ctes, out);
     case RULE.grantObject: {
       const kind = ruleChildren(node, RULE.entityKind)[0]?.getText().toUpperCase();
-      if (kind === undefined || kind === 'TABLE' || kind === 'VIEW') addTable(ruleChildren(node, RULE.qualifiedName)[0]!, 'privilegeTarget', undefined, ctes, out);
+      if (kind === undefined || kind === 'TABLE' || kind === 'VIEW')
+        addTable(ruleChildren(node, RULE.qualifiedName)[0]!, 'privilegeTarget', undefined, ctes, out);
       return;
     }
   }
@@ -251,12 +256,19 @@ function stringValue(node: ParserRuleContext): string {
   const literal = tokens[0]!;
   if (literal.type !== TOKEN.UNICODE_STRING) return unquote(literal.text!);
   const escapeToken = tokens.find((t) => t.type === TOKEN.STRING);
-  const escape = escapeToken ? unquote(escapeToken.text!) : '\\';
+  const escapeChar = escapeToken ? unquote(escapeToken.text!) : '\\';
   const raw = unquote(literal.text!.slice(2));
   let value = '';
   for (let i = 0; i < raw.length; i++) {
-    if (raw[i] !== escape) { value += raw[i]; continue; }
-    if (raw[i + 1] === escape) { value += escape; i++; continue; }
+    if (raw[i] !== escapeChar) {
+      value += raw[i];
+      continue;
+    }
+    if (raw[i + 1] === escapeChar) {
+      value += escapeChar;
+      i++;
+      continue;
+    }
     const long = raw[i + 1] === '+';
     const digits = long ? raw.slice(i + 2, i + 8) : raw.slice(i + 1, i + 5);
     value += String.fromCodePoint(parseInt(digits, 16));

@@ -1,7 +1,7 @@
 // Refusals Trino makes after the grammar has accepted a statement, while it builds its syntax tree
 // (AstBuilder and the literal nodes): they come back as SYNTAX_ERROR too, so a parser that claims to
 // accept what Trino accepts must make them. Each check names the Trino construct it mirrors.
-import { ParserRuleContext, TerminalNode, type ParseTree, type Token } from 'antlr4ng';
+import { ParserRuleContext, type ParseTree, TerminalNode, type Token } from 'antlr4ng';
 import { SqlSyntaxError } from './syntax-error';
 import { ruleIndex, tokenType } from './trino-grammar';
 
@@ -60,12 +60,30 @@ const SPECIAL_FUNCTIONS: Record<string, { arity: (n: number) => boolean; arityMe
   format: { arity: (n) => n >= 2, arityMessage: "The 'format' function must have at least two arguments" },
 };
 
-const EXTRACT_FIELDS = ['YEAR', 'QUARTER', 'MONTH', 'WEEK', 'DAY', 'DAY_OF_MONTH', 'DAY_OF_WEEK', 'DOW', 'DAY_OF_YEAR', 'DOY',
-  'YEAR_OF_WEEK', 'YOW', 'HOUR', 'MINUTE', 'SECOND', 'TIMEZONE_MINUTE', 'TIMEZONE_HOUR'];
+const EXTRACT_FIELDS = [
+  'YEAR',
+  'QUARTER',
+  'MONTH',
+  'WEEK',
+  'DAY',
+  'DAY_OF_MONTH',
+  'DAY_OF_WEEK',
+  'DOW',
+  'DAY_OF_YEAR',
+  'DOY',
+  'YEAR_OF_WEEK',
+  'YOW',
+  'HOUR',
+  'MINUTE',
+  'SECOND',
+  'TIMEZONE_MINUTE',
+  'TIMEZONE_HOUR',
+];
 
 /** Guava's CharMatcher.whitespace(), which BinaryLiteral strips before reading hex digits. */
-const JAVA_WHITESPACE = new Set([..."\t\n\u000b\f\r \u0085\u00a0\u1680\u2028\u2029\u202f\u205f\u3000"].concat(
-  Array.from({ length: 11 }, (_, i) => String.fromCharCode(0x2000 + i))));
+const JAVA_WHITESPACE = new Set(
+  [...'\t\n\u000b\f\r \u0085\u00a0\u1680\u2028\u2029\u202f\u205f\u3000'].concat(Array.from({ length: 11 }, (_, i) => String.fromCharCode(0x2000 + i))),
+);
 
 /** Walks the accepted tree in document order and throws the first refusal Trino would make. */
 export function checkStatement(tree: ParserRuleContext): void {
@@ -80,14 +98,27 @@ export function checkStatement(tree: ParserRuleContext): void {
 
 function checkNode(node: ParserRuleContext): void {
   switch (node.ruleIndex) {
-    case RULE.primaryExpression: return checkPrimaryExpression(node);
-    case RULE.string: return checkUnicodeString(node);
-    case RULE.number: return checkLongLiteral(node, node.getText(), terminals(node).some((t) => t.type === TOKEN.INTEGER_VALUE));
-    case RULE.rowCount: return checkLongLiteral(node, node.getText(), terminals(node).some((t) => t.type === TOKEN.INTEGER_VALUE));
+    case RULE.primaryExpression:
+      return checkPrimaryExpression(node);
+    case RULE.string:
+      return checkUnicodeString(node);
+    case RULE.number:
+      return checkLongLiteral(
+        node,
+        node.getText(),
+        terminals(node).some((t) => t.type === TOKEN.INTEGER_VALUE),
+      );
+    case RULE.rowCount:
+      return checkLongLiteral(
+        node,
+        node.getText(),
+        terminals(node).some((t) => t.type === TOKEN.INTEGER_VALUE),
+      );
     case RULE.patternQuantifier:
       for (const t of terminals(node)) if (t.type === TOKEN.INTEGER_VALUE) checkLongLiteralToken(t);
       return;
-    case RULE.statement: return checkStatementNode(node);
+    case RULE.statement:
+      return checkStatementNode(node);
     case RULE.functionSpecification: {
       const body = ruleChildren(node, RULE.controlStatement)[0];
       const first = body?.start?.type;
@@ -98,8 +129,11 @@ function checkNode(node: ParserRuleContext): void {
       // An unaliased `TABLE(t) copartition` reads as an alias; Trino refuses the ambiguity.
       const alias = ruleChildren(node, RULE.identifier)[0];
       if (alias && !terminals(node).some((t) => t.type === TOKEN.AS) && !isQuoted(alias) && alias.getText().toUpperCase() === 'COPARTITION') {
-        throw errorAt(alias.start!, 'The word "COPARTITION" is ambiguous in this context. To alias an argument, precede the alias with "AS". ' +
-          'To specify co-partitioning, change the argument order so that the last argument cannot be aliased.');
+        throw errorAt(
+          alias.start!,
+          'The word "COPARTITION" is ambiguous in this context. To alias an argument, precede the alias with "AS". ' +
+            'To specify co-partitioning, change the argument order so that the last argument cannot be aliased.',
+        );
       }
       return;
     }
@@ -110,7 +144,10 @@ function checkPrimaryExpression(node: ParserRuleContext): void {
   const first = node.getChild(0);
   const start = node.start!;
   if (first instanceof TerminalNode && node.getChildCount() === 1 && first.symbol.type === TOKEN.BINARY_LITERAL) {
-    const digits = [...first.symbol.text!.slice(2, -1)].filter((c) => !JAVA_WHITESPACE.has(c)).join('').toUpperCase();
+    const digits = [...first.symbol.text!.slice(2, -1)]
+      .filter((c) => !JAVA_WHITESPACE.has(c))
+      .join('')
+      .toUpperCase();
     if (![...digits].every(isHexDigit)) throw errorAt(start, 'Binary literal can only contain hexadecimal digits');
     if (digits.length % 2 !== 0) throw errorAt(start, 'Binary literal must contain an even number of digits');
     return;
@@ -142,10 +179,15 @@ function checkSpecialFunctionCall(node: ParserRuleContext): void {
   const nameIndex = children.findIndex((c) => c instanceof ParserRuleContext && c.ruleIndex === RULE.qualifiedName);
   const next = children[nameIndex + 1];
   if (nameIndex < 0 || !(next instanceof TerminalNode) || next.getText() !== '(') return;
-  const name = ruleChildren(children[nameIndex] as ParserRuleContext, RULE.identifier).map(identifierValue).join('.').toLowerCase();
+  const name = ruleChildren(children[nameIndex] as ParserRuleContext, RULE.identifier)
+    .map(identifierValue)
+    .join('.')
+    .toLowerCase();
   const special = Object.hasOwn(SPECIAL_FUNCTIONS, name) ? SPECIAL_FUNCTIONS[name] : undefined;
   if (!special) return;
-  const fail = (message: string): never => { throw errorAt(node.start!, message); };
+  const fail = (message: string): never => {
+    throw errorAt(node.start!, message);
+  };
   const distinct = ruleChildren(node, RULE.setQuantifier).some((q) => terminals(q).some((t) => t.type === TOKEN.DISTINCT));
   if (!special.arity(ruleChildren(node, RULE.expression).length)) fail(special.arityMessage);
   if (ruleChildren(node, RULE.over).length > 0) fail(`OVER clause not valid for '${name}' function`);
@@ -166,7 +208,8 @@ function checkStatementNode(node: ParserRuleContext): void {
   if ((first === TOKEN.GRANT || first === TOKEN.REVOKE) && !has(TOKEN.ON)) {
     for (const item of ruleChildren(node, RULE.privilegeOrRole)) {
       const only = item.getChild(0);
-      if (only instanceof TerminalNode && TOKEN.PRIVILEGE_KEYWORDS.includes(only.symbol.type)) throw errorAt(item.start!, 'May not use a privilege name as a role name');
+      if (only instanceof TerminalNode && TOKEN.PRIVILEGE_KEYWORDS.includes(only.symbol.type))
+        throw errorAt(item.start!, 'May not use a privilege name as a role name');
     }
   }
 }
@@ -175,34 +218,43 @@ function checkStatementNode(node: ParserRuleContext): void {
 function checkUnicodeString(node: ParserRuleContext): void {
   const literal = terminals(node).find((t) => t.type === TOKEN.UNICODE_STRING);
   if (!literal) return;
-  const fail = (message: string): never => { throw errorAt(node.start!, message); };
-  let escape = '\\';
+  const fail = (message: string): never => {
+    throw errorAt(node.start!, message);
+  };
+  let escapeChar = '\\';
   const escapeLiteral = terminals(node).find((t) => t.type === TOKEN.STRING);
   if (escapeLiteral) {
     const chosen = unquote(escapeLiteral.text!);
     if (chosen.length === 0) fail('Empty Unicode escape character');
     if (chosen.length !== 1 || !isValidUnicodeEscape(chosen)) fail(`Invalid Unicode escape character: ${chosen}`);
-    escape = chosen;
+    escapeChar = chosen;
   }
   const raw = unquote(literal.text!.slice(2));
   let state: 'text' | 'escaped' | 'digits' = 'text';
   let digits = '';
   let needed = 0;
-  for (const ch of raw.split('')) { // UTF-16 units, as Java's charAt
+  for (const ch of raw.split('')) {
+    // UTF-16 units, as Java's charAt
     if (state === 'text') {
-      if (ch === escape) state = 'escaped';
+      if (ch === escapeChar) state = 'escaped';
     } else if (state === 'escaped') {
-      if (ch === escape) state = 'text';
-      else if (ch === '+') { state = 'digits'; needed = 6; }
-      else if (isHexDigit(ch)) { state = 'digits'; needed = 4; digits = ch; }
-      else fail(`Invalid hexadecimal digit: ${ch}`);
+      if (ch === escapeChar) state = 'text';
+      else if (ch === '+') {
+        state = 'digits';
+        needed = 6;
+      } else if (isHexDigit(ch)) {
+        state = 'digits';
+        needed = 4;
+        digits = ch;
+      } else fail(`Invalid hexadecimal digit: ${ch}`);
     } else {
       if (!isHexDigit(ch)) fail(`Incomplete escape sequence: ${digits}`);
       digits += ch;
       if (digits.length === needed) {
         const codePoint = parseInt(digits, 16);
         if (codePoint > 0x10ffff) fail(`Invalid escaped character: ${digits}`);
-        if (codePoint >= 0xd800 && codePoint <= 0xdfff) fail(`Invalid escaped character: ${digits}. Escaped character is a surrogate. Use '\\+123456' instead.`);
+        if (codePoint >= 0xd800 && codePoint <= 0xdfff)
+          fail(`Invalid escaped character: ${digits}. Escaped character is a surrogate. Use '\\+123456' instead.`);
         digits = '';
         state = 'text';
       }

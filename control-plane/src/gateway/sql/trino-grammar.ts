@@ -4,15 +4,15 @@
 import {
   ATN,
   ATNDeserializer,
+  type CharStream,
   DFA,
   LexerATNSimulator,
   LexerInterpreter,
   ParserATNSimulator,
   ParserInterpreter,
   PredictionContextCache,
-  Vocabulary,
-  type CharStream,
   type TokenStream,
+  Vocabulary,
 } from 'antlr4ng';
 import extracted from './trino-grammar.json';
 

@@ -2,17 +2,17 @@
 // `singleStatement`), its identifier checks and syntax-tree refusals, SLL prediction first and full LL only when SLL fails, no
 // error recovery, and errors positioned and worded as Trino reports them. Pure: no I/O at parse time.
 import {
+  type ATNSimulator,
   BaseErrorListener,
   CharStream,
   CommonTokenStream,
   DefaultErrorStrategy,
   InputMismatchException,
   NoViableAltException,
-  PredictionMode,
-  type ATNSimulator,
   type Parser,
   type ParserInterpreter,
   type ParserRuleContext,
+  PredictionMode,
   type RecognitionException,
   type Recognizer,
   type Token,
@@ -21,7 +21,7 @@ import { expectedTokens } from './expected-tokens';
 import { identifierChecks } from './identifier-checks';
 import { checkStatement } from './statement-checks';
 import { SqlSyntaxError } from './syntax-error';
-import { createLexer, createParser, PARSER_ATN, ruleIndex, RULE_NAMES } from './trino-grammar';
+import { createLexer, createParser, PARSER_ATN, RULE_NAMES, ruleIndex } from './trino-grammar';
 
 export { SqlSyntaxError } from './syntax-error';
 

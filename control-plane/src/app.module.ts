@@ -20,6 +20,7 @@ import { migrateRegistry } from './database/migrate';
 import { GatewayModule } from './gateway/gateway.module';
 import { PublishingController } from './publishing/publishing.controller';
 import { PublishingService } from './publishing/publishing.service';
+import { BreakGlassService } from './registry/break-glass.service';
 import { ConsumersService } from './registry/consumers.service';
 import { DomainsService } from './registry/domains.service';
 import { EndpointsService } from './registry/endpoints.service';
@@ -48,7 +49,7 @@ class ConfigModule {
 class AuditModule {}
 
 @Module({
-  providers: [DomainsService, EndpointsService, ConsumersService, ProductsService, RegistryEvents],
+  providers: [DomainsService, EndpointsService, ConsumersService, BreakGlassService, ProductsService, RegistryEvents],
   controllers: [DomainsController, ConsumersController],
   exports: [DomainsService, EndpointsService, ConsumersService, ProductsService, RegistryEvents],
 })

@@ -7,7 +7,7 @@ import { BadRequestException } from '@nestjs/common';
 import Ajv2020, { ErrorObject, ValidateFunction } from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
 
-export const API_SCHEMAS = ['domain', 'endpoint', 'consumer', 'data-product', 'lifecycle-change'] as const;
+export const API_SCHEMAS = ['domain', 'endpoint', 'consumer', 'data-product', 'lifecycle-change', 'break-glass'] as const;
 export type ApiSchema = (typeof API_SCHEMAS)[number];
 /** Schemas the API schemas refer to by $id, and the OpenAPI component each becomes. */
 export const SHARED_SCHEMAS = [{ file: 'view-definition.schema.json', component: 'view-definition' }] as const;

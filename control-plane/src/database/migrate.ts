@@ -8,6 +8,8 @@ import { connectionOptions, dataSourceOptions } from './data-source';
 /** Tables the service may not write: the audit log is append-only, migrations belong to the owner. */
 const APPEND_ONLY = ['audit_log'];
 const OWNER_ONLY = ['migrations'];
+/** Kept whole for the record: grants are revoked by an update, never removed. */
+const NEVER_DELETED = ['break_glass_grants'];
 /** What the retention job prunes. */
 const PRUNED = ['audit_log', 'endpoint_health'];
 
@@ -37,6 +39,7 @@ async function grantLeastPrivilege(db: DataSource, config: ControlPlaneConfig): 
     await db.query(`grant usage, select on all sequences in schema public to ${id(app)}`);
     await db.query(`revoke update, delete, truncate on ${APPEND_ONLY.join(', ')} from ${id(app)}`);
     await db.query(`revoke insert, update, delete, truncate on ${OWNER_ONLY.join(', ')} from ${id(app)}`);
+    await db.query(`revoke delete, truncate on ${NEVER_DELETED.join(', ')} from ${id(app)}`);
   }
   if (retention !== owner) {
     await db.query(`grant usage on schema public to ${id(retention)}`);

@@ -33,7 +33,7 @@ export class AccessDenied extends Error {
   }
 }
 
-/** Consumers found by token are cached briefly: a revoked token stops working within this time. */
+/** Page requests reuse a consumer looked up this recently: a revoked token stops paging within this time. */
 const CACHE_MS = 10_000;
 
 export class GatewayAccess {
@@ -44,9 +44,13 @@ export class GatewayAccess {
     private readonly config: GatewayConfig,
   ) {}
 
-  async authenticate(authorization: string | undefined, trinoUser: string | undefined): Promise<Analyst> {
+  /**
+   * `fresh` reads the registry now (every new statement: a purpose or project withdrawn applies at once);
+   * page requests of a running query may use an answer up to CACHE_MS old.
+   */
+  async authenticate(authorization: string | undefined, trinoUser: string | undefined, fresh: boolean): Promise<Analyst> {
     const { token, user } = credentials(authorization);
-    const consumer = await this.byToken(token);
+    const consumer = await this.byToken(token, fresh);
     if (!consumer || (user !== undefined && user !== consumer.name)) throw new AccessDenied('unknown user or token', 401);
     if (trinoUser !== undefined && trinoUser !== consumer.name) {
       throw new AccessDenied(
@@ -84,10 +88,10 @@ export class GatewayAccess {
     return { purpose, project, rules };
   }
 
-  private async byToken(token: string): Promise<Consumer | null> {
+  private async byToken(token: string, fresh: boolean): Promise<Consumer | null> {
     const hash = tokenHash(token);
     const cached = this.cache.get(hash);
-    if (cached && Date.now() - cached.at < CACHE_MS) return cached.consumer;
+    if (!fresh && cached && Date.now() - cached.at < CACHE_MS) return cached.consumer;
     const consumer = await this.db.getRepository(Consumer).createQueryBuilder('c').where('c.token_hash = :hash', { hash }).getOne();
     if (this.cache.size > 10_000) this.cache.clear();
     this.cache.set(hash, { consumer, at: Date.now() });

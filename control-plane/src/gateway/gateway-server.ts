@@ -12,6 +12,7 @@ import { Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
 import type { ControlPlaneConfig } from '../config';
+import { activeBreakGlass } from '../registry/break-glass.service';
 import { AccessDenied, type Analyst, GatewayAccess, parseExtraCredentials, type QueryPurpose } from './access';
 import type { GatewayConfig } from './gateway-config';
 import { MeshTables } from './policy/mesh-tables';
@@ -54,7 +55,7 @@ export class GatewayServer {
   private readonly gateway: GatewayConfig;
 
   constructor(
-    db: DataSource,
+    private readonly db: DataSource,
     audit: AuditService,
     private readonly config: ControlPlaneConfig,
   ) {
@@ -108,7 +109,7 @@ export class GatewayServer {
   }
 
   private async submit(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    const analyst = await this.access.authenticate(req.headers.authorization, single(req.headers['x-trino-user']));
+    const analyst = await this.access.authenticate(req.headers.authorization, single(req.headers['x-trino-user']), true);
     const sql = await readBody(req, this.gateway.maxStatementBytes);
     const id = gatewayQueryId();
     const record: QueryRecord = { user: analyst.name, sql: sql ?? `(${this.gateway.maxStatementBytes}+ bytes, not kept)`, tables: [], domains: [] };
@@ -118,10 +119,13 @@ export class GatewayServer {
       const purpose = this.purpose(analyst, req);
       Object.assign(record, { purpose: purpose.purpose, project: purpose.project });
       const tables = await this.tables.get();
+      // Expiry and revocation are checked here, on every statement: a grant never outlives its time.
+      const grant = await activeBreakGlass(this.db, analyst.id, purpose.purpose);
+      if (grant) record.breakGlass = { grant: grant.id, reason: grant.reason, expiresAt: grant.expiresAt.toISOString() };
       const policy = new QueryPolicy(tables, this.sources(), {
         excludedLabels: [...this.gateway.alwaysExcludedLabels, ...this.gateway.sensitivityLabels.filter((l) => !purpose.rules.sensitivities.includes(l))],
         applyOptOut: purpose.rules.optOut,
-        breakGlass: false,
+        breakGlass: grant !== null,
       });
       const options: RewriteOptions = {
         session: { catalog: single(req.headers['x-trino-catalog']), schema: single(req.headers['x-trino-schema']) },
@@ -156,6 +160,7 @@ export class GatewayServer {
         rows: 0,
         auditStarted: this.queryAudit.started(queryId, record),
         prepared: rewrite.prepared,
+        removedColumns: policy.removalReasons(record.tables),
       };
       this.tracker.add(tracked);
       await this.relayPage(res, tracked, response.status, response.headers, response.body, body);
@@ -167,7 +172,7 @@ export class GatewayServer {
   }
 
   private async follow(req: http.IncomingMessage, res: http.ServerResponse, queryId: string, pathAndQuery: string): Promise<void> {
-    const analyst = await this.access.authenticate(req.headers.authorization, single(req.headers['x-trino-user']));
+    const analyst = await this.access.authenticate(req.headers.authorization, single(req.headers['x-trino-user']), false);
     const tracked = this.tracker.owned(queryId, analyst.id);
     if (!tracked) return this.plain(res, 404, `Query not found: ${queryId} (unknown, finished long ago, or started by another user)`);
     const headers = { ...forwardedRequestHeaders(req.headers), ...this.forwarding(req) };
@@ -202,6 +207,7 @@ export class GatewayServer {
     // Trino echoes the statement it stored, i.e. the rewritten one; the client must keep the analyst's text,
     // which the gateway rewrites afresh on every request.
     if (added.length && tracked.prepared) out['x-trino-added-prepare'] = `${tracked.prepared.name}=${encodeFormValue(tracked.prepared.sql)}`;
+    if (body?.error) raw = explainRemovedColumn(body, tracked.removedColumns) ?? raw;
     if (body) {
       if (Array.isArray(body.data)) tracked.rows += body.data.length;
       if (typeof body.nextUri !== 'string' && tracked.endedAt === undefined) {
@@ -302,6 +308,19 @@ export class GatewayServer {
     res.writeHead(status, headers);
     res.end(body);
   }
+}
+
+/**
+ * Trino says "Column 'nhs_number' cannot be resolved" for a column the policy form leaves out; the analyst
+ * is told why instead. Only error pages are re-encoded; data pages pass as Trino wrote them.
+ */
+function explainRemovedColumn(body: Record<string, unknown>, removed: Map<string, string>): Buffer | undefined {
+  const error = body.error as { message?: string; errorName?: string };
+  const column = /Column '([^']+)' cannot be resolved/.exec(error.message ?? '')?.[1];
+  const reason = column === undefined ? undefined : removed.get(column.toLowerCase());
+  if (reason === undefined) return undefined;
+  error.message = `${error.message}: ${reason}`;
+  return Buffer.from(JSON.stringify(body));
 }
 
 function refusalError(refusal: Refusal): ProtocolError {

@@ -13,6 +13,8 @@ export interface TrackedQuery {
   auditStarted: Promise<void>;
   /** The PREPARE this query runs: its Added-Prepare header goes back to the client as the analyst wrote it. */
   prepared?: { name: string; sql: string };
+  /** Columns the policy removed from the query's tables, with the reason shown when Trino cannot resolve one. */
+  removedColumns: Map<string, string>;
   endedAt?: number;
 }
 

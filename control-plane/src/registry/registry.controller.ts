@@ -4,6 +4,7 @@ import { SchemaValidator } from '../api/schema-validator';
 import { CurrentPrincipal } from '../auth/auth.guard';
 import { Principal } from '../auth/principal';
 import { Roles } from '../auth/roles';
+import { BreakGlassInput, BreakGlassService } from './break-glass.service';
 import { ConsumerInput, ConsumersService } from './consumers.service';
 import { DomainInput, DomainsService } from './domains.service';
 import { EndpointInput, EndpointsService } from './endpoints.service';
@@ -83,6 +84,7 @@ export class DomainsController {
 export class ConsumersController {
   constructor(
     @Inject(ConsumersService) private readonly consumers: ConsumersService,
+    @Inject(BreakGlassService) private readonly breakGlass: BreakGlassService,
     @Inject(SchemaValidator) private readonly schemas: SchemaValidator,
   ) {}
 
@@ -120,5 +122,22 @@ export class ConsumersController {
   @HttpCode(204)
   remove(@Param('name') name: string, @CurrentPrincipal() actor: Principal) {
     return this.consumers.remove(name, actor);
+  }
+
+  /** Break-glass for direct care: time-limited, reasoned, ops only; every use is flagged in the query audit. */
+  @Post('consumers/:name/break-glass')
+  @Roles('ops')
+  grantBreakGlass(@Param('name') name: string, @Body() body: unknown, @CurrentPrincipal() actor: Principal) {
+    return this.breakGlass.grant(name, this.schemas.validate<BreakGlassInput>('break-glass', body), actor);
+  }
+
+  @Get('consumers/:name/break-glass') @Roles('ops') listBreakGlass(@Param('name') name: string, @QueryParams({}) _query: object) {
+    return this.breakGlass.list(name);
+  }
+
+  @Delete('consumers/:name/break-glass/:id')
+  @Roles('ops')
+  revokeBreakGlass(@Param('name') name: string, @Param('id', ParseUUIDPipe) id: string, @CurrentPrincipal() actor: Principal) {
+    return this.breakGlass.revoke(name, id, actor);
   }
 }

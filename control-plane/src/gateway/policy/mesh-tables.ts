@@ -29,24 +29,27 @@ export class MeshTables {
   }
 
   private async load(): Promise<Map<string, MeshTable>> {
-    const products = await this.db.getRepository(DataProduct).find();
-    const versions = await this.db.getRepository(DataProductVersion).find();
-    // servingTables passes view objects through, so each can be traced back to its version's tags.
-    const tagsOfView = new Map<unknown, Record<string, PrivacyTag>>();
-    for (const v of versions) for (const view of v.views) tagsOfView.set(view, v.columnTags[String(view.name)] ?? {});
-    const tables = new Map<string, MeshTable>();
-    for (const p of products) {
-      const mine = versions
-        .filter((v) => v.productId === p.id)
-        .map((v) => ({
-          product: p.name,
-          description: p.description,
-          version: v,
-          bindings: v.bindings as Record<string, Record<string, Binding>>,
-          sources: v.sources,
-        }));
-      for (const t of servingTables(mine)) tables.set(t.table, { table: t.table, view: t.view, tags: tagsOfView.get(t.view) ?? {}, domains: t.domains });
-    }
-    return tables;
+    return meshTablesOf(await this.db.getRepository(DataProduct).find(), await this.db.getRepository(DataProductVersion).find());
   }
+}
+
+/** The serving tables of these products with their tags; pure (Trino's access rules are rendered from it too). */
+export function meshTablesOf(products: DataProduct[], versions: DataProductVersion[]): Map<string, MeshTable> {
+  // servingTables passes view objects through, so each can be traced back to its version's tags.
+  const tagsOfView = new Map<unknown, Record<string, PrivacyTag>>();
+  for (const v of versions) for (const view of v.views) tagsOfView.set(view, v.columnTags[String(view.name)] ?? {});
+  const tables = new Map<string, MeshTable>();
+  for (const p of products) {
+    const mine = versions
+      .filter((v) => v.productId === p.id)
+      .map((v) => ({
+        product: p.name,
+        description: p.description,
+        version: v,
+        bindings: v.bindings as Record<string, Record<string, Binding>>,
+        sources: v.sources,
+      }));
+    for (const t of servingTables(mine)) tables.set(t.table, { table: t.table, view: t.view, tags: tagsOfView.get(t.view) ?? {}, domains: t.domains });
+  }
+  return tables;
 }

@@ -143,22 +143,31 @@ function columnExpression(c: PolicyColumn, breakGlass: boolean, nhsNumber: strin
     case 'pseudonym':
       return `mesh_pseudonym(${nhsNumber})`;
     case 'birth-year':
-      return `date_trunc('year', ${raw})`;
-    case 'postcode-district': {
-      // The inward code is always the last three characters; anything too short or long is not a postcode.
-      const compact = `upper(replace(${raw}, ' ', ''))`;
-      return `CASE WHEN length(${compact}) BETWEEN 5 AND 7 THEN substr(${compact}, 1, length(${compact}) - 3) END`;
-    }
+      return birthYear(raw);
+    case 'postcode-district':
+      return postcodeDistrict(raw);
     case 'remove':
       return undefined;
   }
+}
+
+/** A birth date generalised to 1 January of its year (also Trino's column mask, trino-access-rules.ts). */
+export function birthYear(column: string): string {
+  return `date_trunc('year', ${column})`;
+}
+
+/** A UK postcode generalised to its district (outward code); also Trino's column mask. */
+export function postcodeDistrict(column: string): string {
+  // The inward code is always the last three characters; anything too short or long is not a postcode.
+  const compact = `upper(replace(${column}, ' ', ''))`;
+  return `CASE WHEN length(${compact}) BETWEEN 5 AND 7 THEN substr(${compact}, 1, length(${compact}) - 3) END`;
 }
 
 /**
  * The national data opt-out is held against the NHS number, so a Consent at any trust excludes the person
  * everywhere. A row whose patient has no NHS number cannot be checked and is excluded too.
  */
-function optOutPredicates(nhsNumber: string, sources: PolicySources, tableName: (name: string) => string): string[] {
+export function optOutPredicates(nhsNumber: string, sources: PolicySources, tableName: (name: string) => string): string[] {
   const { optOut, patientIndex: index } = sources;
   const consent = '"mesh$c"';
   const consenter = '"mesh$cp"';

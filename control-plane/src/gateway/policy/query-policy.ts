@@ -108,6 +108,18 @@ export class QueryPolicy implements TableResolver {
     return { kind: 'replace', sql, table: written };
   }
 
+  /** Why each removed column of these tables (qualified names) is absent: to explain Trino's "cannot be resolved". */
+  removalReasons(tables: string[]): Map<string, string> {
+    const reasons = new Map<string, string>();
+    for (const qualified of tables) {
+      const table = this.tables.get(qualified.split('.').pop()!);
+      if (!table || !qualified.startsWith(`${this.sources.catalog}.${this.sources.schema}.`)) continue;
+      const form = policyForm(table, this.sources, this.context);
+      if (form.ok) for (const r of form.removed) reasons.set(r.name, `${r.name} is ${r.reason}, removed from ${table.table} by the mesh's privacy policy`);
+    }
+    return reasons;
+  }
+
   /** Columns the policy forms leave out, for this consumer and purpose. */
   private removed(): { table: string; column: string }[] {
     if (!this.removedColumns) {

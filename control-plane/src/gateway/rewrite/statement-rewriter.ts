@@ -159,7 +159,8 @@ function classify(statement: ParserRuleContext, options: RewriteOptions, topLeve
   const lead = words.slice(0, 3).join(' ');
   const inner = (): StatementKind => {
     const nested = ruleChildren(statement, RULE.statement)[0];
-    if (!nested || classify(nested, options, false) !== 'query') refuse(`${words[0]} is only allowed for a query (SELECT, WITH, VALUES or TABLE)`);
+    const isQuery = nested?.getChild(0) instanceof ParserRuleContext && (nested.getChild(0) as ParserRuleContext).ruleIndex === RULE.rootQueryWithSession;
+    if (!nested || !isQuery || classify(nested, options, false) !== 'query') refuse(`${words[0]} is only allowed for a query (SELECT, WITH, VALUES or TABLE)`);
     return 'query';
   };
   const only = (kind: StatementKind): StatementKind => {

@@ -2,12 +2,12 @@
 import * as path from 'node:path';
 import { ensureSyntheticData } from '../synthetic/generate';
 import { OPS_TOKEN_FILE } from './control-plane';
+import { DEMO_ANALYST } from './demo-registry';
 import { loadManifest, meshDown, meshStatus, meshUp, printReport, trinoCliJar } from './mesh';
 import { ComponentError, say } from './processes';
 import { MESH_CA_CERT, SECRETS } from './secrets';
 import { runTests } from './test-runner';
-import { controlPlaneUrl, DOMAINS, fhirBaseUrl, trinoUrl } from './topology';
-import { TRINO_USERS } from './trino-security';
+import { controlPlaneUrl, DOMAINS, fhirBaseUrl, gatewayUrl, trinoUrl } from './topology';
 
 async function up(detach: boolean): Promise<void> {
   let stopping = false;
@@ -31,8 +31,11 @@ async function up(detach: boolean): Promise<void> {
     [
       '',
       'FHIR mesh is up.',
-      `  Trino:        ${trinoUrl()}`,
-      `  Trino CLI:    TRINO_PASSWORD=$(cat ${path.relative(process.cwd(), SECRETS.userPassword(TRINO_USERS.analyst))}) java -jar ${cli} --server ${trinoUrl()} --truststore-path ${path.relative(process.cwd(), MESH_CA_CERT)} --user ${TRINO_USERS.analyst} --password`,
+      `  Trino:        ${trinoUrl()}   (the gateway and operators only)`,
+      `  SQL gateway:  ${gatewayUrl()}   (Trino protocol; analysts connect here, never to Trino)`,
+      `  Trino CLI:    TRINO_PASSWORD=$(cat ${path.relative(process.cwd(), SECRETS.gatewayToken(DEMO_ANALYST.name))}) java -jar ${cli} --server ${gatewayUrl()} ` +
+        `--truststore-path ${path.relative(process.cwd(), MESH_CA_CERT)} --user ${DEMO_ANALYST.name} --password ` +
+        `--extra-credential purpose=${DEMO_ANALYST.purposes[0]} --extra-credential project=${DEMO_ANALYST.project} --catalog fhir --schema default`,
       ...DOMAINS.map((d) => `  FHIR ${d.odsCode}:     ${fhirBaseUrl(d)}   (${d.name})`),
       `  Admin API:    ${controlPlaneUrl()}/api/v1   (OpenAPI: /api/openapi.json; ops token in ${path.relative(process.cwd(), OPS_TOKEN_FILE)})`,
       '  Status:       npm run mesh:status        Logs: .mesh/logs/',

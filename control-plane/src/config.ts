@@ -16,6 +16,8 @@ export const DEFAULTS = {
   registryDatabase: 'mesh_registry',
   roles: { registryOwner: 'mesh_registry_owner', registryApp: 'mesh_registry_app', auditRetention: 'mesh_audit_retention' },
   trinoUser: 'mesh-control-plane',
+  trinoOperators: ['mesh-ops'],
+  trinoAccessRulesRefreshMs: 5_000,
   gatewayPort: 8443,
   gatewayTrinoUser: 'mesh-gateway',
 } as const;
@@ -44,6 +46,14 @@ export interface ControlPlaneConfig {
   trinoPasswordFile: string;
   /** PEM file of the certificate authority Trino's HTTPS certificate is issued by (the mesh's own CA). */
   trinoCaFile: string;
+  /** Trino users who, like `trinoUser`, read everything and manage catalogs (the operator's break-glass account). */
+  trinoOperators: string[];
+  /**
+   * Trino's file-based access rules, rewritten at every catalog sync: defence in depth for whoever reaches
+   * Trino around the gateway. Trino rereads the file every `trinoAccessRulesRefreshMs` (its security.refresh-period).
+   */
+  trinoAccessRulesFile: string;
+  trinoAccessRulesRefreshMs: number;
   /** Name of the catalog generated from the registry. */
   catalogName: string;
   /** Where generated catalog files and mapping files are written (`catalogs/`, `sql-mappings/` beneath). */
@@ -118,6 +128,9 @@ export function loadConfig(): ControlPlaneConfig {
     trinoUser: env('MESH_CP_TRINO_USER') ?? DEFAULTS.trinoUser,
     trinoPasswordFile: env('MESH_CP_TRINO_PASSWORD_FILE') ?? path.join(home, 'secrets', 'control-plane', 'trino.password'),
     trinoCaFile: env('MESH_TRINO_CA_FILE') ?? path.join(home, 'run', 'mesh-ca.pem'),
+    trinoOperators: env('MESH_TRINO_OPERATORS')?.split(',').map((u) => u.trim()) ?? [...DEFAULTS.trinoOperators],
+    trinoAccessRulesFile: env('MESH_TRINO_ACCESS_RULES_FILE') ?? path.join(home, 'trino', 'etc', 'rules.json'),
+    trinoAccessRulesRefreshMs: Number(env('MESH_TRINO_ACCESS_RULES_REFRESH_MS') ?? DEFAULTS.trinoAccessRulesRefreshMs),
     catalogName: 'fhir',
     generatedDir,
     catalogSettings: {

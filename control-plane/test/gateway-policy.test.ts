@@ -10,7 +10,7 @@ import { columnTreatment, viewColumns } from '../src/gateway/policy/column-treat
 import type { MeshTable } from '../src/gateway/policy/mesh-tables';
 import { type PolicyContext, type PolicySources, policyForm } from '../src/gateway/policy/policy-form';
 import { QueryPolicy } from '../src/gateway/policy/query-policy';
-import { type Rewrite, rewriteStatement } from '../src/gateway/rewrite/statement-rewriter';
+import { originalPosition, type Rewrite, rewriteStatement } from '../src/gateway/rewrite/statement-rewriter';
 import { failedQueryResults, forwardedRequestHeaders, parseEncodedPairs, protocolError } from '../src/gateway/trino-protocol';
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -350,5 +350,22 @@ describe('gateway: Trino protocol pieces', () => {
     expect(body.stats.state).to.equal('FAILED');
     expect(body.error).to.deep.include({ message: 'no', errorName: 'PERMISSION_DENIED', errorCode: 4, errorType: 'USER_ERROR' });
     expect(body.error.errorLocation).to.deep.equal({ lineNumber: 1, columnNumber: 3 });
+  });
+});
+
+describe("gateway: error positions in the analyst's own text", () => {
+  it('maps a position after, inside and before a replaced table back to where the analyst wrote it', () => {
+    const sql = 'SELECT e.status\nFROM fhir.default.encounter e\nWHERE e.nope = 1';
+    const r = rewrite(sql);
+    if (!r.ok) throw new Error(r.refusal.message);
+    const rewrittenLines = r.sql.split('\n');
+    // Trino would point at `e.nope` on line 3 of its own text; the analyst's line 3 starts the same way.
+    expect(originalPosition(sql, r.sql, r.replaced, { line: 3, column: 7 })).to.deep.equal({ line: 3, column: 7 });
+    // Inside the policy subquery: the analyst sees the table name they wrote.
+    expect(originalPosition(sql, r.sql, r.replaced, { line: 2, column: 20 })).to.deep.equal({ line: 2, column: 6 });
+    // Before any replacement nothing moves; after it on the same line, the shift is undone.
+    expect(originalPosition(sql, r.sql, r.replaced, { line: 1, column: 8 })).to.deep.equal({ line: 1, column: 8 });
+    const aliasColumn = rewrittenLines[1]!.lastIndexOf(' e') + 2;
+    expect(originalPosition(sql, r.sql, r.replaced, { line: 2, column: aliasColumn })).to.deep.equal({ line: 2, column: 29 });
   });
 });

@@ -7,11 +7,13 @@ import * as path from 'node:path';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { CONFIG, ControlPlaneConfig } from '../config';
+import { meshTablesOf } from '../gateway/policy/mesh-tables';
 import { DataProduct, DataProductVersion } from '../registry/data-product.entity';
 import { Endpoint } from '../registry/endpoint.entity';
 import { CatalogState } from './catalog-state.entity';
 import { CatalogDomain, catalogProperties, renderCatalogFile, renderMappingFile, ServingTable, servingTables } from './generation';
 import { Binding } from './search-bindings';
+import { trinoAccessRules } from './trino-access-rules';
 import { TrinoAdmin } from './trino-admin';
 
 export interface GenerationReport {
@@ -56,7 +58,7 @@ export class CatalogService {
   }
 
   /** What the registry says Trino should serve. */
-  async desired(): Promise<{ domains: CatalogDomain[]; tables: ServingTable[] }> {
+  async desired(): Promise<{ domains: CatalogDomain[]; tables: ServingTable[]; accessRules: string }> {
     const endpoints = await this.db.getRepository(Endpoint).find({ where: { status: 'active' }, relations: { domain: true } });
     const domains = endpoints.map((e) => ({ odsCode: e.domain!.odsCode, baseUrl: e.baseUrl, authSecretRef: e.authSecretRef }));
     const products = await this.db.getRepository(DataProduct).find();
@@ -74,11 +76,24 @@ export class CatalogService {
           })),
       ),
     );
-    return { domains, tables };
+    return { domains, tables, accessRules: this.renderAccessRules(products, versions) };
+  }
+
+  /** Trino's whole rules file for these products (see trino-access-rules.ts). */
+  private renderAccessRules(products: DataProduct[], versions: DataProductVersion[]): string {
+    const { gateway } = this.config;
+    const rules = trinoAccessRules({
+      principals: { admins: [this.config.trinoUser, ...this.config.trinoOperators], gateway: gateway.trinoUser },
+      sources: { catalog: this.config.catalogName, schema: 'default', patientIndex: gateway.patientIndex, optOut: gateway.optOut },
+      excludedLabels: [...gateway.alwaysExcludedLabels, ...gateway.sensitivityLabels],
+      catalogSessionProperties: gateway.sessionProperties.filter((p) => p.startsWith(`${this.config.catalogName}.`)).map((p) => p.split('.')[1]!),
+      tables: [...meshTablesOf(products, versions).values()],
+    });
+    return `${JSON.stringify(rules, null, 2)}\n`;
   }
 
   private async syncNow(reason: string): Promise<GenerationReport> {
-    const { domains, tables } = await this.desired();
+    const { domains, tables, accessRules } = await this.desired();
     const properties = catalogProperties(domains, this.mappingsDir, this.config.catalogSettings);
     const report: GenerationReport = {
       catalog: this.config.catalogName,
@@ -107,6 +122,17 @@ export class CatalogService {
       } catch (e) {
         report.problems.push(`catalog not applied to Trino: ${(e as Error).message}`);
       }
+    }
+    // The rules before the mappings: a mapping that adds a column to a served table must not be read
+    // before Trino holds the rule that hides or masks it, so wait for Trino's next reload of the file.
+    fs.mkdirSync(path.dirname(this.config.trinoAccessRulesFile), { recursive: true, mode: 0o700 });
+    if (writeIfChanged(this.config.trinoAccessRulesFile, accessRules, 0o600)) {
+      report.changedFiles.push(this.config.trinoAccessRulesFile);
+      const servedChanges = tables.some((t) => {
+        const file = path.join(this.mappingsDir, `${t.table}.json`);
+        return fs.existsSync(file) && fs.readFileSync(file, 'utf8') !== renderMappingFile(t);
+      });
+      if (servedChanges) await new Promise((resolve) => setTimeout(resolve, this.config.trinoAccessRulesRefreshMs + 1_000));
     }
     const wanted = new Set<string>();
     for (const t of tables) {
@@ -150,10 +176,10 @@ export class CatalogService {
 }
 
 /** Atomic write (temp file + rename) only when the content differs: readers never see half a file. */
-export function writeIfChanged(file: string, content: string): boolean {
+export function writeIfChanged(file: string, content: string, mode?: number): boolean {
   if (fs.existsSync(file) && fs.readFileSync(file, 'utf8') === content) return false;
   const temp = `${file}.${process.pid}.tmp`;
-  fs.writeFileSync(temp, content);
+  fs.writeFileSync(temp, content, { mode });
   fs.renameSync(temp, file);
   return true;
 }

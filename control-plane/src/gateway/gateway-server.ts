@@ -20,7 +20,7 @@ import { QueryPolicy } from './policy/query-policy';
 import { PSEUDONYM_KEY_CREDENTIAL, PseudonymKeys } from './pseudonym-keys';
 import { QueryAudit, type QueryRecord } from './query-audit';
 import { QueryTracker, type TrackedQuery } from './query-tracker';
-import { type Refusal, type RewriteOptions, rewriteStatement } from './rewrite/statement-rewriter';
+import { originalPosition, type Refusal, type RewriteOptions, rewriteStatement } from './rewrite/statement-rewriter';
 import {
   encodeFormValue,
   failedQueryResults,
@@ -161,6 +161,8 @@ export class GatewayServer {
         auditStarted: this.queryAudit.started(queryId, record),
         prepared: rewrite.prepared,
         removedColumns: policy.removalReasons(record.tables),
+        // EXECUTE's errors point into the prepared text, not this statement: only direct statements are mapped.
+        source: rewrite.kind === 'execute' ? undefined : { original: sql, rewritten: rewrite.sql, replaced: rewrite.replaced },
       };
       this.tracker.add(tracked);
       await this.relayPage(res, tracked, response.status, response.headers, response.body, body);
@@ -207,7 +209,7 @@ export class GatewayServer {
     // Trino echoes the statement it stored, i.e. the rewritten one; the client must keep the analyst's text,
     // which the gateway rewrites afresh on every request.
     if (added.length && tracked.prepared) out['x-trino-added-prepare'] = `${tracked.prepared.name}=${encodeFormValue(tracked.prepared.sql)}`;
-    if (body?.error) raw = explainRemovedColumn(body, tracked.removedColumns) ?? raw;
+    if (body?.error) raw = annotateError(body, tracked) ?? raw;
     if (body) {
       if (Array.isArray(body.data)) tracked.rows += body.data.length;
       if (typeof body.nextUri !== 'string' && tracked.endedAt === undefined) {
@@ -311,16 +313,29 @@ export class GatewayServer {
 }
 
 /**
- * Trino says "Column 'nhs_number' cannot be resolved" for a column the policy form leaves out; the analyst
- * is told why instead. Only error pages are re-encoded; data pages pass as Trino wrote them.
+ * Trino's errors speak of the statement it ran. The analyst is shown positions in their own text, and
+ * told why a column the policy removed "cannot be resolved". Only error pages are re-encoded.
  */
-function explainRemovedColumn(body: Record<string, unknown>, removed: Map<string, string>): Buffer | undefined {
-  const error = body.error as { message?: string; errorName?: string };
+function annotateError(body: Record<string, unknown>, tracked: TrackedQuery): Buffer | undefined {
+  const error = body.error as { message?: string; errorLocation?: { lineNumber: number; columnNumber: number } };
+  let changed = false;
+  const location = error.errorLocation;
+  if (location && tracked.source) {
+    const { original, rewritten, replaced } = tracked.source;
+    const mapped = originalPosition(original, rewritten, replaced, { line: location.lineNumber, column: location.columnNumber });
+    const prefix = `line ${location.lineNumber}:${location.columnNumber}: `;
+    if (error.message?.startsWith(prefix)) error.message = `line ${mapped.line}:${mapped.column}: ${error.message.slice(prefix.length)}`;
+    error.errorLocation = { lineNumber: mapped.line, columnNumber: mapped.column };
+    changed = true;
+  }
   const column = /Column '([^']+)' cannot be resolved/.exec(error.message ?? '')?.[1];
-  const reason = column === undefined ? undefined : removed.get(column.toLowerCase());
-  if (reason === undefined) return undefined;
-  error.message = `${error.message}: ${reason}`;
-  return Buffer.from(JSON.stringify(body));
+  // `p.nhs_number` or `nhs_number`: the column is the last part.
+  const reason = column === undefined ? undefined : tracked.removedColumns.get(column.split('.').pop()!.toLowerCase());
+  if (reason !== undefined) {
+    error.message = `${error.message}: ${reason}`;
+    changed = true;
+  }
+  return changed ? Buffer.from(JSON.stringify(body)) : undefined;
 }
 
 function refusalError(refusal: Refusal): ProtocolError {

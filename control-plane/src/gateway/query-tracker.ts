@@ -2,6 +2,7 @@
 // through or cancel it) and what to audit when they end. In memory: after a control-plane restart a
 // client's next page gets "query not found", never another user's results.
 import type { QueryRecord } from './query-audit';
+import type { Replacement } from './rewrite/statement-rewriter';
 
 export interface TrackedQuery {
   id: string;
@@ -15,6 +16,8 @@ export interface TrackedQuery {
   prepared?: { name: string; sql: string };
   /** Columns the policy removed from the query's tables, with the reason shown when Trino cannot resolve one. */
   removedColumns: Map<string, string>;
+  /** The analyst's text, what Trino ran, and the replacements between them: Trino's error positions are mapped back. */
+  source?: { original: string; rewritten: string; replaced: Replacement[] };
   endedAt?: number;
 }
 

@@ -57,8 +57,16 @@ export type StatementKind =
   | 'transaction';
 
 export type Rewrite =
-  | { ok: true; sql: string; kind: StatementKind; tables: string[]; prepared?: { name: string; sql: string } }
+  | { ok: true; sql: string; kind: StatementKind; tables: string[]; prepared?: { name: string; sql: string }; replaced: Replacement[] }
   | { ok: false; refusal: Refusal };
+
+/** A span of the analyst's text (character offsets, end exclusive) and the span that replaced it. */
+export interface Replacement {
+  from: number;
+  to: number;
+  newFrom: number;
+  newTo: number;
+}
 
 export interface Refusal {
   message: string;
@@ -107,6 +115,7 @@ interface Rewritten {
   kind: StatementKind;
   tables: string[];
   prepared?: { name: string; sql: string };
+  replaced: Replacement[];
 }
 
 function rewrite(sql: string, options: RewriteOptions, depth: number): Rewritten {
@@ -143,7 +152,8 @@ function rewrite(sql: string, options: RewriteOptions, depth: number): Rewritten
     const name = identifierText(ruleChildren(statement, RULE.identifier)[0]!);
     prepared = { name, sql: sql.slice(inner.start!.start, inner.stop!.stop + 1) };
   }
-  return { sql: splice(sql, parsed, edits), kind, tables: [...tables].sort(), prepared };
+  const { text, replaced } = splice(sql, parsed, edits);
+  return { sql: text, kind, tables: [...tables].sort(), prepared, replaced };
 }
 
 /** Which allowed statement this is; refuses the rest with a message naming what is allowed. */
@@ -276,17 +286,60 @@ function refuseInternalNames(parsed: ParsedStatement): void {
   }
 }
 
-function splice(sql: string, parsed: ParsedStatement, edits: Edit[]): string {
+function splice(sql: string, parsed: ParsedStatement, edits: Edit[]): { text: string; replaced: Replacement[] } {
   const sorted = [...edits].sort((a, b) => a.start - b.start);
+  const replaced: Replacement[] = [];
   let out = '';
   let at = 0;
   for (const e of sorted) {
     const from = parsed.tokens.get(e.start).start;
     if (from < at) throw new Error('overlapping rewrites'); // a bug, not analyst input: fail loudly
-    out += sql.slice(at, from) + e.text;
-    at = parsed.tokens.get(e.stop).stop + 1;
+    out += sql.slice(at, from);
+    const to = parsed.tokens.get(e.stop).stop + 1;
+    replaced.push({ from, to, newFrom: out.length, newTo: out.length + e.text.length });
+    out += e.text;
+    at = to;
   }
-  return out + sql.slice(at);
+  return { text: out + sql.slice(at), replaced };
+}
+
+/**
+ * Where a position Trino reports in the rewritten text (1-based line and column) stands in the analyst's
+ * text: positions outside replacements shift back; inside one, they point at the name that was replaced.
+ */
+export function originalPosition(
+  original: string,
+  rewritten: string,
+  replaced: readonly Replacement[],
+  position: { line: number; column: number },
+): { line: number; column: number } {
+  const offset = offsetOf(rewritten, position);
+  let mapped = offset;
+  for (const r of replaced) {
+    if (offset < r.newFrom) break;
+    if (offset < r.newTo) {
+      mapped = r.from;
+      break;
+    }
+    mapped = r.to + (offset - r.newTo);
+  }
+  return positionOf(original, Math.min(mapped, original.length));
+}
+
+function offsetOf(text: string, position: { line: number; column: number }): number {
+  let offset = 0;
+  for (let line = 1; line < position.line; line++) {
+    const newline = text.indexOf('\n', offset);
+    if (newline < 0) return text.length;
+    offset = newline + 1;
+  }
+  return offset + position.column - 1;
+}
+
+function positionOf(text: string, offset: number): { line: number; column: number } {
+  const before = text.slice(0, offset);
+  const line = before.split('\n').length;
+  return { line, column: offset - (before.lastIndexOf('\n') + 1) + 1 };
 }
 
 function tokenText(parsed: ParsedStatement, span: { start: number; stop: number }): string {

@@ -112,7 +112,7 @@ describe('gateway: policy form of a table', () => {
       expect(form.sql).to.include(`NOT contains("mesh$r".security_labels, '${label}')`);
       expect(form.sql).to.include(`NOT contains("mesh$p"."security_labels", '${label}')`);
     }
-    expect(form.sql).to.include('JOIN "fhir"."default"."patient" AS "mesh$p" ON "mesh$p"."id" = "mesh$r"."patient_id"');
+    expect(form.sql).to.include('JOIN "fhir"."default"."patient" AS "mesh$p" ON "mesh$p"."id" = "mesh$r"."patient_id" AND "mesh$p"."domain" = "mesh$r"."domain"');
     expect(form.sql).to.include('mesh_pseudonym("mesh$p"."nhs_number") AS "patient_id"');
   });
 
@@ -122,6 +122,8 @@ describe('gateway: policy form of a table', () => {
     if (!withOptOut.ok || !directCare.ok) throw new Error('refused');
     expect(withOptOut.sql).to.include('"mesh$p"."nhs_number" IS NOT NULL AND NOT EXISTS (SELECT 1 FROM "fhir"."default"."consent"');
     expect(withOptOut.sql).to.include(`"mesh$c"."policy_uri" = '${GATEWAY.optOut.policyUri}'`);
+    expect(withOptOut.sql).to.include('"mesh$cp"."domain" = "mesh$c"."domain"');
+    expect(withOptOut.sql).to.include('"mesh$c"."provision_end" > current_timestamp');
     expect(directCare.sql).not.to.include('consent');
   });
 

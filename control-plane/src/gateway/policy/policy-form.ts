@@ -125,7 +125,10 @@ export function policyForm(def: TableDefinition, sources: PolicySources, context
   const where = context.excludedLabels.map((label) => `NOT contains(${R}.${SECURITY_LABELS}, ${quoteString(label)})`);
   if (key && needsPatient) {
     if (!selfIndexed) {
-      from += ` JOIN ${tableName(index.table)} AS ${P} ON ${P}.${quoteIdentifier(index.idColumn)} = ${R}.${quoteIdentifier(key.name)}`;
+      // Resource ids are unique only within a server: the patient is looked up in the row's own domain.
+      from +=
+        ` JOIN ${tableName(index.table)} AS ${P} ON ${P}.${quoteIdentifier(index.idColumn)} = ${R}.${quoteIdentifier(key.name)}` +
+        ` AND ${P}.${quoteIdentifier(DOMAIN_COLUMN)} = ${R}.${quoteIdentifier(DOMAIN_COLUMN)}`;
       // A restricted Patient resource restricts everything recorded about that patient.
       where.push(...context.excludedLabels.map((label) => `NOT contains(${P}.${quoteIdentifier(index.securityLabelsColumn)}, ${quoteString(label)})`));
     }
@@ -175,8 +178,12 @@ export function optOutPredicates(nhsNumber: string, sources: PolicySources, tabl
     `${nhsNumber} IS NOT NULL`,
     `NOT EXISTS (SELECT 1 FROM ${tableName(optOut.table)} AS ${consent} JOIN ${tableName(index.table)} AS ${consenter}` +
       ` ON ${consenter}.${quoteIdentifier(index.idColumn)} = ${consent}.${quoteIdentifier(optOut.patientColumn)}` +
+      ` AND ${consenter}.${quoteIdentifier(DOMAIN_COLUMN)} = ${consent}.${quoteIdentifier(DOMAIN_COLUMN)}` +
       ` WHERE ${consenter}.${quoteIdentifier(index.nhsNumberColumn)} = ${nhsNumber}` +
       ` AND ${consent}.${quoteIdentifier('status')} = 'active' AND ${consent}.${quoteIdentifier('provision_type')} = 'deny'` +
-      ` AND ${consent}.${quoteIdentifier('policy_uri')} = ${quoteString(optOut.policyUri)})`,
+      ` AND ${consent}.${quoteIdentifier('policy_uri')} = ${quoteString(optOut.policyUri)}` +
+      // An opt-out whose provision has ended no longer applies (the person opted back in); one not yet
+      // started is honoured already: when in doubt, leave the person out.
+      ` AND (${consent}.${quoteIdentifier('provision_end')} IS NULL OR ${consent}.${quoteIdentifier('provision_end')} > current_timestamp))`,
   ];
 }

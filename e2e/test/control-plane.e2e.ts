@@ -175,7 +175,7 @@ describe('control plane: registry, publishing and generation over the real mesh'
     };
     expect(doc.openapi).to.equal('3.1.0');
     expect(Object.keys(doc.paths)).to.include.members(['/api/v1/domains', '/api/v1/data-products', '/api/v1/webhooks/publish']);
-    expect(doc.components.schemas).to.have.keys('domain', 'endpoint', 'consumer', 'data-product', 'lifecycle-change', 'view-definition');
+    expect(doc.components.schemas).to.have.keys('domain', 'endpoint', 'consumer', 'data-product', 'lifecycle-change', 'break-glass', 'view-definition');
     expect((await fetch(`${controlPlaneUrl()}/api/v1/domains`)).status).to.equal(401);
     expect((await api('GET', '/domains', undefined, 'mesh_not-a-token')).status).to.equal(401);
 

@@ -31,6 +31,15 @@ const ROUTES: Route[] = [
   { method: 'patch', path: '/api/v1/consumers/{name}', summary: 'Change a consumer', roles: 'ops', body: 'consumer' },
   { method: 'delete', path: '/api/v1/consumers/{name}', summary: 'Remove a consumer', roles: 'ops' },
   { method: 'post', path: '/api/v1/consumers/{name}/token', summary: "Replace the consumer's API token", roles: 'ops' },
+  {
+    method: 'post',
+    path: '/api/v1/consumers/{name}/break-glass',
+    summary: 'Grant break-glass: lift identifier removal at the gateway for one purpose, reasoned, at most 24 hours',
+    roles: 'ops',
+    body: 'break-glass',
+  },
+  { method: 'get', path: '/api/v1/consumers/{name}/break-glass', summary: "The consumer's break-glass grants, newest first", roles: 'ops' },
+  { method: 'delete', path: '/api/v1/consumers/{name}/break-glass/{id}', summary: 'Revoke a break-glass grant now', roles: 'ops' },
   { method: 'get', path: '/api/v1/data-products', summary: 'List data products and their versions' },
   {
     method: 'post',
@@ -57,7 +66,7 @@ const ROUTES: Route[] = [
   },
   { method: 'get', path: '/api/v1/catalogs', summary: 'What the registry makes Trino serve, and what Trino serves' },
   { method: 'post', path: '/api/v1/catalogs/reconcile', summary: 'Regenerate files and repair Trino drift now', roles: 'ops' },
-  { method: 'get', path: '/api/v1/audit', summary: 'Registry audit log, newest first', roles: 'ops' },
+  { method: 'get', path: '/api/v1/audit', summary: 'Registry audit log, newest first (entity=query: every gateway statement)', roles: 'ops' },
   { method: 'get', path: '/api/v1/audit/verify', summary: 'Verify the audit hash chain', roles: 'ops' },
 ];
 

@@ -1,13 +1,15 @@
 // The control plane (control-plane/, NestJS) as a mesh component: started with tsx from the sources,
 // after Trino, because at start-up it makes Trino's `fhir` catalog match the registry.
 import * as fs from 'node:fs';
+import * as https from 'node:https';
 import * as path from 'node:path';
 import { Component, ComponentStatus } from './component';
 import { assertPortFree, httpOk, rssMiB, runningPid, say, startDaemon, stopDaemon, waitUntil } from './processes';
 import { MESH_CA_CERT, SECRETS } from './secrets';
 import { ensureServerPem } from './tls';
-import { controlPlaneUrl, HOST, MESH_HOME, paths, ports, postgres, ROOT, trinoUrl } from './topology';
-import { TRINO_USERS } from './trino-security';
+import { controlPlaneUrl, gatewayUrl, HOST, MESH_HOME, paths, ports, postgres, ROOT, trinoUrl } from './topology';
+import { ACCESS_RULES_FILE } from './trino';
+import { ACCESS_RULES_REFRESH_MS, TRINO_OPERATORS, TRINO_USERS } from './trino-security';
 
 const NAME = 'control-plane';
 const TSX = path.join(ROOT, 'node_modules', '.bin', 'tsx');
@@ -36,6 +38,9 @@ export function controlPlaneEnvironment(): Record<string, string> {
     MESH_TRINO_URL: trinoUrl(),
     MESH_CP_TRINO_USER: TRINO_USERS.controlPlane,
     MESH_CP_TRINO_PASSWORD_FILE: SECRETS.controlPlaneTrino,
+    MESH_TRINO_OPERATORS: TRINO_OPERATORS.join(','),
+    MESH_TRINO_ACCESS_RULES_FILE: ACCESS_RULES_FILE,
+    MESH_TRINO_ACCESS_RULES_REFRESH_MS: String(ACCESS_RULES_REFRESH_MS),
     MESH_TRINO_CA_FILE: MESH_CA_CERT,
     MESH_GENERATED_DIR: GENERATED_DIR,
     MESH_SPEC_DIR: path.join(ROOT, 'connector-spec'),
@@ -58,6 +63,17 @@ export function opsToken(): string {
   } catch {
     throw new Error(`no ops token: ${OPS_TOKEN_FILE} is missing (has the control plane started once?)`);
   }
+}
+
+function httpsStatus(url: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const request = https.get(url, { ca: fs.readFileSync(MESH_CA_CERT), timeout: 3000 }, (response) => {
+      response.resume();
+      resolve(response.statusCode ?? 0);
+    });
+    request.on('timeout', () => request.destroy(new Error('no answer within 3 s')));
+    request.on('error', reject);
+  });
 }
 
 async function isReady(): Promise<boolean> {
@@ -93,10 +109,19 @@ export class ControlPlane implements Component {
   async status(): Promise<ComponentStatus[]> {
     const pid = runningPid(NAME);
     const base: ComponentStatus = { name: NAME, kind: 'control-plane', url: controlPlaneUrl(), healthy: false, pid, rssMiB: pid ? rssMiB(pid) : undefined };
+    let admin: ComponentStatus;
     try {
-      return [{ ...base, healthy: await isReady(), detail: 'admin API /api/v1' }];
+      admin = { ...base, healthy: await isReady(), detail: 'admin API /api/v1' };
     } catch (e) {
-      return [{ ...base, detail: (e as Error).message }];
+      admin = { ...base, detail: (e as Error).message };
+    }
+    const gateway: ComponentStatus = { name: 'gateway', kind: 'gateway', url: gatewayUrl(), healthy: false, pid };
+    try {
+      // /v1/info is relayed to Trino: up means the analysts' whole path answers.
+      const status = await httpsStatus(`${gatewayUrl()}/v1/info`);
+      return [admin, { ...gateway, healthy: status === 200, detail: status === 200 ? 'SQL gateway (Trino protocol, HTTPS)' : `HTTP ${status} from /v1/info` }];
+    } catch (e) {
+      return [admin, { ...gateway, detail: (e as Error).message }];
     }
   }
 }

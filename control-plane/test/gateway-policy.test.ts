@@ -10,7 +10,7 @@ import { columnTreatment, viewColumns } from '../src/gateway/policy/column-treat
 import type { MeshTable } from '../src/gateway/policy/mesh-tables';
 import { type PolicyContext, type PolicySources, policyForm } from '../src/gateway/policy/policy-form';
 import { QueryPolicy } from '../src/gateway/policy/query-policy';
-import { originalPosition, type Rewrite, rewriteStatement } from '../src/gateway/rewrite/statement-rewriter';
+import { MAX_BRACKET_DEPTH, MAX_TOKENS, originalPosition, type Rewrite, rewriteStatement } from '../src/gateway/rewrite/statement-rewriter';
 import { failedQueryResults, forwardedRequestHeaders, parseEncodedPairs, protocolError } from '../src/gateway/trino-protocol';
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -112,7 +112,9 @@ describe('gateway: policy form of a table', () => {
       expect(form.sql).to.include(`NOT contains("mesh$r".security_labels, '${label}')`);
       expect(form.sql).to.include(`NOT contains("mesh$p"."security_labels", '${label}')`);
     }
-    expect(form.sql).to.include('JOIN "fhir"."default"."patient" AS "mesh$p" ON "mesh$p"."id" = "mesh$r"."patient_id" AND "mesh$p"."domain" = "mesh$r"."domain"');
+    expect(form.sql).to.include(
+      'JOIN "fhir"."default"."patient" AS "mesh$p" ON "mesh$p"."id" = "mesh$r"."patient_id" AND "mesh$p"."domain" = "mesh$r"."domain"',
+    );
     expect(form.sql).to.include('mesh_pseudonym("mesh$p"."nhs_number") AS "patient_id"');
   });
 
@@ -369,5 +371,20 @@ describe("gateway: error positions in the analyst's own text", () => {
     expect(originalPosition(sql, r.sql, r.replaced, { line: 1, column: 8 })).to.deep.equal({ line: 1, column: 8 });
     const aliasColumn = rewrittenLines[1]!.lastIndexOf(' e') + 2;
     expect(originalPosition(sql, r.sql, r.replaced, { line: 2, column: aliasColumn })).to.deep.equal({ line: 2, column: 29 });
+  });
+});
+
+describe('gateway: statements too costly to parse', () => {
+  it('refuses deep bracket nesting and huge token counts quickly, before parsing, saying what is accepted', function () {
+    this.timeout(60_000); // the accepted 64-deep statement below is parsed in full
+    const deep = `SELECT ${'('.repeat(MAX_BRACKET_DEPTH + 1)}1${')'.repeat(MAX_BRACKET_DEPTH + 1)}`;
+    const started = performance.now();
+    expect(refusal(deep)).to.include(`nests brackets more than ${MAX_BRACKET_DEPTH} deep`);
+    expect(refusal(`SELECT ${'ARRAY['.repeat(MAX_BRACKET_DEPTH + 1)}1${']'.repeat(MAX_BRACKET_DEPTH + 1)}`)).to.include('nests brackets');
+    expect(refusal(`SELECT 1 WHERE 1 IN (${Array.from({ length: MAX_TOKENS }, () => '1').join(',')})`)).to.include(`more than ${MAX_TOKENS} tokens`);
+    expect(performance.now() - started).to.be.lessThan(2000);
+    // Brackets inside strings and comments are not nesting.
+    expect(rewrite(`SELECT '${'('.repeat(200)}' /* ${'['.repeat(200)} */`).ok).to.equal(true);
+    expect(rewrite(`SELECT ${'('.repeat(MAX_BRACKET_DEPTH)}1${')'.repeat(MAX_BRACKET_DEPTH)}`).ok).to.equal(true);
   });
 });

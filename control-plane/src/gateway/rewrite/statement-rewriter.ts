@@ -12,9 +12,9 @@
 //   gives: a mesh table by its policy form, a metadata table by its filtered form; anything else refused.
 // - Identifiers the policy forms use internally (mesh_pseudonym, "mesh$...") are refused in analyst SQL.
 // Replacements splice the original text by token offsets, so comments and spacing elsewhere stay as sent.
-import { ParserRuleContext, TerminalNode } from 'antlr4ng';
+import { CharStream, ParserRuleContext, TerminalNode, Token } from 'antlr4ng';
 import { findRelations, type TableReference } from '../sql/relations';
-import { ruleIndex, tokenType } from '../sql/trino-grammar';
+import { createLexer, ruleIndex, tokenType } from '../sql/trino-grammar';
 import { type ParsedStatement, parseStatement, SqlSyntaxError } from '../sql/trino-parser';
 
 export interface SessionNames {
@@ -89,6 +89,13 @@ const TOKEN = { QUOTED_IDENTIFIER: tokenType('QUOTED_IDENTIFIER'), STRING: token
 
 /** Statements nested this deep (EXECUTE IMMEDIATE inside EXECUTE IMMEDIATE ...) are not worth a second look. */
 const MAX_NESTING = 4;
+/**
+ * Parsing runs on the control plane's event loop and its cost grows steeply with bracket nesting (hundreds
+ * of ms at ~100 levels, seconds beyond), so deeper statements are refused before parsing. Hand-written and
+ * BI-generated SQL stays far below these (Trino itself gives up at a few thousand).
+ */
+export const MAX_BRACKET_DEPTH = 64;
+export const MAX_TOKENS = 50_000;
 
 class Refused extends Error {
   constructor(readonly refusal: Refusal) {
@@ -120,6 +127,7 @@ interface Rewritten {
 
 function rewrite(sql: string, options: RewriteOptions, depth: number): Rewritten {
   if (depth > MAX_NESTING) refuse(`statements nested more than ${MAX_NESTING} deep through EXECUTE IMMEDIATE are not accepted`);
+  refuseOversized(sql);
   const parsed = parseStatement(sql);
   refuseInternalNames(parsed);
   const statement = ruleChildren(parsed.tree, RULE.statement)[0]!;
@@ -272,6 +280,26 @@ function findNodeAt(node: ParserRuleContext, tokenIndex: number, rule: number): 
     }
   }
   return null;
+}
+
+/** Bracket depth and token count from the lexer alone (linear time), before the parser sees the text. */
+function refuseOversized(sql: string): void {
+  const lexer = createLexer(CharStream.fromString(sql));
+  lexer.removeErrorListeners(); // a lexing error is reported by the parser, with Trino's wording
+  let depth = 0;
+  let deepest = 0;
+  let count = 0;
+  for (let token = lexer.nextToken(); token.type !== Token.EOF; token = lexer.nextToken()) {
+    if (++count > MAX_TOKENS) refuse(`statement has more than ${MAX_TOKENS} tokens; the mesh gateway accepts at most ${MAX_TOKENS}`, 'NOT_SUPPORTED');
+    if (token.text === '(' || token.text === '[') deepest = Math.max(deepest, ++depth);
+    else if (token.text === ')' || token.text === ']') depth--;
+    if (deepest > MAX_BRACKET_DEPTH) {
+      refuse(
+        `statement nests brackets more than ${MAX_BRACKET_DEPTH} deep; the mesh gateway accepts at most ${MAX_BRACKET_DEPTH} (use WITH queries)`,
+        'NOT_SUPPORTED',
+      );
+    }
+  }
 }
 
 /** Names the rewrite itself introduces: an analyst who could call them could compute pseudonyms of chosen NHS numbers. */

@@ -90,6 +90,14 @@ function env(name: string): string | undefined {
   return value === undefined || value === '' ? undefined : value;
 }
 
+/** A comma-separated list. */
+function listEnv(name: string): string[] | undefined {
+  return env(name)
+    ?.split(',')
+    .map((item) => item.trim())
+    .filter(Boolean);
+}
+
 function portEnv(name: string, fallback: number): number {
   const value = env(name);
   if (value === undefined) return fallback;
@@ -128,7 +136,7 @@ export function loadConfig(): ControlPlaneConfig {
     trinoUser: env('MESH_CP_TRINO_USER') ?? DEFAULTS.trinoUser,
     trinoPasswordFile: env('MESH_CP_TRINO_PASSWORD_FILE') ?? path.join(home, 'secrets', 'control-plane', 'trino.password'),
     trinoCaFile: env('MESH_TRINO_CA_FILE') ?? path.join(home, 'run', 'mesh-ca.pem'),
-    trinoOperators: env('MESH_TRINO_OPERATORS')?.split(',').map((u) => u.trim()) ?? [...DEFAULTS.trinoOperators],
+    trinoOperators: listEnv('MESH_TRINO_OPERATORS') ?? [...DEFAULTS.trinoOperators],
     trinoAccessRulesFile: env('MESH_TRINO_ACCESS_RULES_FILE') ?? path.join(home, 'trino', 'etc', 'rules.json'),
     trinoAccessRulesRefreshMs: Number(env('MESH_TRINO_ACCESS_RULES_REFRESH_MS') ?? DEFAULTS.trinoAccessRulesRefreshMs),
     catalogName: 'fhir',

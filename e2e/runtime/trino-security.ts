@@ -2,11 +2,16 @@
 // Trino's file authenticator) and authorises with its file-based system access control:
 // - only the control plane (and the operator) may create or drop catalogs: CREATE CATALOG can name any
 //   token file or URL, so an analyst with it could send a trust's credentials anywhere;
-// - analysts read the `fhir` catalog, see and kill only their own queries, and are refused
-//   `system.runtime` (other users' query text) and every other catalog (dry-run catalogs included).
-// The gateway issue builds the analysts' side on this: it will authenticate people itself and reach Trino
-// as the control plane, impersonating them.
+// - analysts who reach Trino directly read the `fhir` tables only in a policy form (identifiers hidden or
+//   masked, restricted resources and opt-outs filtered: control-plane/src/catalogs/trino-access-rules.ts),
+//   see and kill only their own queries, and are refused `system.runtime` (other users' query text) and
+//   every other catalog (dry-run catalogs included).
+// Analysts' own door is the SQL gateway in the control plane: it authenticates them itself and reaches
+// Trino as its own principal `mesh-gateway`, which reads the fhir tables as stored and applies the policy
+// in the SQL it sends; these rules are the defence in depth for anyone who reaches Trino another way.
 import { pbkdf2Sync, randomBytes } from 'node:crypto';
+import { trinoAccessRules as renderTrinoAccessRules } from '../../control-plane/src/catalogs/trino-access-rules';
+import { defaultGatewayPolicy } from '../../control-plane/src/gateway/gateway-config';
 import { ensureSecret, SECRETS } from './secrets';
 
 /** Trino principals of the local mesh. */
@@ -20,7 +25,11 @@ export const TRINO_USERS = {
   analyst: 'alice',
 } as const;
 
-const ADMINS = `${TRINO_USERS.controlPlane}|${TRINO_USERS.ops}`;
+/** Admins besides the control plane: they read everything and manage catalogs. */
+export const TRINO_OPERATORS = [TRINO_USERS.ops];
+
+/** How often Trino rereads its rules file (security.refresh-period); the control plane waits for it. */
+export const ACCESS_RULES_REFRESH_MS = 5_000;
 
 /** Trino's file authenticator accepts PBKDF2-HMAC-SHA1 as `iterations:salt:hash` (hex), 1000+ iterations. */
 export function pbkdf2Entry(password: string, iterations = 10_000): string {
@@ -41,34 +50,18 @@ export function trinoPassword(user: string): string {
   return ensureSecret(SECRETS.userPassword(user));
 }
 
-/** Rules for `access-control.name=file`: the first matching rule of each section decides; no match denies. */
+/**
+ * Trino's rules before the control plane has run: rendered by the control plane's own renderer with no
+ * tables, so nobody but the admins and the gateway reads a fhir table until the control plane writes the
+ * registry's rules over this file (at every catalog sync; Trino rereads it every ACCESS_RULES_REFRESH_MS).
+ */
 export function trinoAccessRules(fhirCatalog: string): Record<string, unknown> {
-  return {
-    catalogs: [
-      // 'owner' (not 'all') is what CREATE/DROP CATALOG require in 476.
-      { user: ADMINS, catalog: '.*', allow: 'owner' },
-      { catalog: fhirCatalog, allow: 'read-only' },
-      // Clients need system.jdbc and system.metadata for their metadata calls; runtime is refused below.
-      { catalog: 'system', allow: 'read-only' },
-      { catalog: '.*', allow: 'none' },
-    ],
-    schemas: [{ user: ADMINS, owner: true }, { owner: false }],
-    tables: [
-      { user: ADMINS, privileges: ['SELECT', 'INSERT', 'DELETE', 'UPDATE', 'OWNERSHIP', 'GRANT_SELECT'] },
-      // Queries, tasks, nodes and transactions of every user, with their SQL text.
-      { catalog: 'system', schema: 'runtime', privileges: [] },
-      { catalog: 'system', privileges: ['SELECT'] },
-      { catalog: fhirCatalog, privileges: ['SELECT'] },
-    ],
-    procedures: [{ user: ADMINS, catalog: 'system', schema: 'runtime', procedure: 'kill_query', privileges: ['EXECUTE'] }],
-    queries: [
-      { user: ADMINS, allow: ['execute', 'view', 'kill'] },
-      // Everyone else: their own queries only (Trino always lets an owner see and kill their own).
-      { allow: ['execute'] },
-    ],
-    system_information: [{ user: ADMINS, allow: ['read', 'write'] }],
-    system_session_properties: [{ user: ADMINS, allow: true }, { allow: false }],
-    catalog_session_properties: [{ user: ADMINS, allow: true }, { catalog: fhirCatalog, property: 'pushdown_enabled', allow: true }, { allow: false }],
-    impersonation: [{ original_user: ADMINS, new_user: '.*', allow: true }],
-  };
+  const policy = defaultGatewayPolicy(fhirCatalog);
+  return renderTrinoAccessRules({
+    principals: { admins: [TRINO_USERS.controlPlane, ...TRINO_OPERATORS], gateway: TRINO_USERS.gateway },
+    sources: { catalog: fhirCatalog, schema: 'default', patientIndex: policy.patientIndex, optOut: policy.optOut },
+    excludedLabels: [...policy.alwaysExcludedLabels, ...policy.sensitivityLabels],
+    catalogSessionProperties: ['pushdown_enabled'],
+    tables: [],
+  });
 }

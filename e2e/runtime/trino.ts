@@ -10,13 +10,15 @@ import { ensureSecret, MESH_CA_CERT, SECRETS } from './secrets';
 import { ensureServerPem } from './tls';
 import { javaBin, mavenPackage } from './toolchain';
 import { FHIR_TOKEN_DIR, HOST, paths, ports, ROOT, trinoInternalUrl, trinoUrl, versions } from './topology';
-import { trinoAccessRules, trinoPasswordFile } from './trino-security';
+import { ACCESS_RULES_REFRESH_MS, trinoAccessRules, trinoPasswordFile } from './trino-security';
 
 const NAME = 'trino';
 const CONNECTOR_DIR = path.join(ROOT, 'connector');
 const CONNECTOR_PLUGIN = path.join(CONNECTOR_DIR, 'target', 'plugin', 'fhir');
 /** Catalog files the control plane generates; Trino reads them from here (see catalogs/README.md). */
 export const CATALOG_DIR = path.join(paths.trinoHome, 'catalog');
+/** Trino's access rules: written here at prepare, then by the control plane at every catalog sync. */
+export const ACCESS_RULES_FILE = path.join(paths.trinoHome, 'etc', 'rules.json');
 
 const HEAP = process.env.MESH_TRINO_HEAP ?? '3G';
 /** Trino's own server log (boot output goes to .mesh/logs/trino.log). */
@@ -142,10 +144,11 @@ export class Trino implements Component {
       { mode: 0o600 },
     );
     fs.writeFileSync(path.join(etc, 'password.db'), trinoPasswordFile(), { mode: 0o600 });
-    fs.writeFileSync(path.join(etc, 'rules.json'), `${JSON.stringify(trinoAccessRules(FHIR_CATALOG), null, 2)}\n`, { mode: 0o600 });
+    // No fhir table for analysts until the control plane writes the registry's rules over this file.
+    fs.writeFileSync(ACCESS_RULES_FILE, `${JSON.stringify(trinoAccessRules(FHIR_CATALOG), null, 2)}\n`, { mode: 0o600 });
     fs.writeFileSync(
       path.join(etc, 'access-control.properties'),
-      `access-control.name=file\nsecurity.config-file=${path.join(etc, 'rules.json')}\nsecurity.refresh-period=5s\n`,
+      `access-control.name=file\nsecurity.config-file=${ACCESS_RULES_FILE}\nsecurity.refresh-period=${ACCESS_RULES_REFRESH_MS}ms\n`,
       { mode: 0o600 },
     );
     // `mode` only applies to new files: tighten what an earlier version wrote.

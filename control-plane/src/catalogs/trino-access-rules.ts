@@ -73,7 +73,8 @@ export function trinoAccessRules(input: TrinoAccessRulesInput): Record<string, u
       { catalog: 'system', schema: 'runtime', privileges: [] },
       { catalog: 'system', privileges: ['SELECT'] },
       { user: gateway, catalog, privileges: ['SELECT'] },
-      ...input.tables.map((table) => directTableRule(table, input)),
+      // Sorted, so the same registry always renders the same file whatever order it lists products in.
+      ...[...input.tables].sort((a, b) => a.table.localeCompare(b.table)).map((table) => directTableRule(table, input)),
       // Tables the registry does not serve (yet): nothing for anyone but the admins and the gateway.
       { catalog, privileges: [] },
     ],

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.util.Map;
@@ -69,7 +70,12 @@ public final class MappingRepository
         Map<Path, FileTime> files = new TreeMap<>();
         try (Stream<Path> entries = Files.list(directory)) {
             for (Path file : (Iterable<Path>) entries.filter(p -> p.getFileName().toString().endsWith(".json"))::iterator) {
-                files.put(file, Files.getLastModifiedTime(file));
+                try {
+                    files.put(file, Files.getLastModifiedTime(file));
+                }
+                catch (NoSuchFileException e) {
+                    // Removed between listing and reading (the control plane retires a table): it is simply gone.
+                }
             }
         }
         catch (IOException e) {

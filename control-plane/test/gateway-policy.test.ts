@@ -218,7 +218,7 @@ describe('gateway: statement rewriting', () => {
       'DEALLOCATE PREPARE q',
       'EXECUTE q USING 1',
       'EXPLAIN (TYPE DISTRIBUTED) SELECT 1',
-      'EXPLAIN ANALYZE SELECT count(*) FROM fhir.default.patient',
+      'EXPLAIN SELECT count(*) FROM fhir.default.patient',
     ]) {
       expect(rewrite(sql).ok, sql).to.equal(true);
     }
@@ -242,6 +242,10 @@ describe('gateway: statement rewriting', () => {
       ['EXPLAIN SHOW TABLES', 'EXPLAIN is only allowed for a query'],
       ['PREPARE p FROM DELETE FROM fhir.default.patient', 'PREPARE is only allowed for a query'],
       ["EXECUTE IMMEDIATE 'DROP TABLE fhir.default.patient'", 'DROP TABLE is not allowed'],
+      // Its dynamic filter ranges printed raw Patient ids through the real gateway (adversarial suite).
+      ['EXPLAIN ANALYZE SELECT count(*) FROM fhir.default.encounter', 'EXPLAIN ANALYZE is not allowed'],
+      ['EXPLAIN ANALYZE VERBOSE SELECT count(*) FROM fhir.default.patient', 'EXPLAIN ANALYZE is not allowed'],
+      ["EXECUTE IMMEDIATE 'EXPLAIN ANALYZE SELECT 1'", 'EXPLAIN ANALYZE is not allowed'],
     ] as const) {
       expect(refusal(sql), sql).to.include(fragment);
     }
@@ -386,5 +390,28 @@ describe('gateway: statements too costly to parse', () => {
     // Brackets inside strings and comments are not nesting.
     expect(rewrite(`SELECT '${'('.repeat(200)}' /* ${'['.repeat(200)} */`).ok).to.equal(true);
     expect(rewrite(`SELECT ${'('.repeat(MAX_BRACKET_DEPTH)}1${')'.repeat(MAX_BRACKET_DEPTH)}`).ok).to.equal(true);
+  });
+
+  it('counts CASE ... END as nesting (5,000 bracket-free levels kept the parser busy 25 s)', () => {
+    const started = performance.now();
+    const cases = (n: number): string => `SELECT ${'CASE WHEN true THEN '.repeat(n)}1${' END'.repeat(n)}`;
+    expect(refusal(cases(5000))).to.include(`nests brackets more than ${MAX_BRACKET_DEPTH} deep`);
+    expect(performance.now() - started).to.be.lessThan(2000);
+    expect(rewrite(cases(20)).ok).to.equal(true);
+    // Closing words do not buy depth: END before CASE is not negative nesting.
+    expect(refusal(`SELECT ${'END '.repeat(200)}${'CASE WHEN true THEN '.repeat(MAX_BRACKET_DEPTH + 1)}1`)).to.include('nests brackets');
+  });
+
+  it('refuses a statement too deep for its checks (thousands of chained UNION, NOT, subscripts) instead of failing', function () {
+    this.timeout(60_000); // each is parsed in full before the checks overflow
+    for (const sql of [
+      Array.from({ length: 5000 }, () => 'SELECT 1').join(' UNION ALL '),
+      `SELECT ${'NOT '.repeat(20_000)}true`,
+      `SELECT x${'[1]'.repeat(5000)} FROM (VALUES 1) t(x)`,
+    ]) {
+      const out = rewrite(sql);
+      expect(out.ok).to.equal(false);
+      if (!out.ok) expect(out.refusal.errorName).to.be.oneOf(['NOT_SUPPORTED', 'SYNTAX_ERROR']);
+    }
   });
 });

@@ -15,6 +15,7 @@ import type { ControlPlaneConfig } from '../config';
 import { activeBreakGlass } from '../registry/break-glass.service';
 import { AccessDenied, type Analyst, GatewayAccess, parseExtraCredentials, type QueryPurpose } from './access';
 import type { GatewayConfig } from './gateway-config';
+import { type PageSummary, summarizePage } from './page-scan';
 import { MeshTables } from './policy/mesh-tables';
 import { QueryPolicy } from './policy/query-policy';
 import { PSEUDONYM_KEY_CREDENTIAL, PseudonymKeys } from './pseudonym-keys';
@@ -120,9 +121,8 @@ export class GatewayServer {
       if (sql === undefined) throw new Refused(protocolError(`statement is larger than ${this.gateway.maxStatementBytes} bytes`, 'QUERY_REJECTED'));
       const purpose = this.purpose(analyst, req);
       Object.assign(record, { purpose: purpose.purpose, project: purpose.project });
-      const tables = await this.tables.get();
-      // Expiry and revocation are checked here, on every statement: a grant never outlives its time.
-      const grant = await activeBreakGlass(this.db, analyst.id, purpose.purpose);
+      // Expiry and revocation of break-glass are checked here, on every statement: a grant never outlives its time.
+      const [tables, grant] = await Promise.all([this.tables.get(), activeBreakGlass(this.db, analyst.id, purpose.purpose)]);
       if (grant) record.breakGlass = { grant: grant.id, reason: grant.reason, expiresAt: grant.expiresAt.toISOString() };
       const policy = new QueryPolicy(tables, this.sources(), {
         excludedLabels: [...this.gateway.alwaysExcludedLabels, ...this.gateway.sensitivityLabels.filter((l) => !purpose.rules.sensitivities.includes(l))],
@@ -147,8 +147,8 @@ export class GatewayServer {
       headers['x-trino-extra-credential'] = `${PSEUDONYM_KEY_CREDENTIAL}=${this.keys.forProject(purpose.project)}`;
       Object.assign(headers, this.forwarding(req));
       const response = await this.relay.request('POST', '/v1/statement', headers, rewrite.sql);
-      const body = parseJson(response.body);
-      const queryId = typeof body?.id === 'string' ? body.id : undefined;
+      const page = summarizePage(response.body);
+      const queryId = typeof page?.fields.id === 'string' ? page.fields.id : undefined;
       if (!queryId) {
         // Trino refused the request itself (authentication, a malformed header): pass its answer on.
         await this.queryAudit.ended(id, record, { outcome: 'failed', error: `Trino answered HTTP ${response.status}`, durationMs: Date.now() - started });
@@ -166,8 +166,10 @@ export class GatewayServer {
         // EXECUTE's errors point into the prepared text, not this statement: only direct statements are mapped.
         source: rewrite.kind === 'execute' ? undefined : { original: sql, rewritten: rewrite.sql, replaced: rewrite.replaced },
       };
+      // Awaited before any result leaves (relayPage); a failure is handled there, never left unobserved.
+      tracked.auditStarted.catch(() => undefined);
       this.tracker.add(tracked);
-      await this.relayPage(res, tracked, response.status, response.headers, response.body, body);
+      await this.relayPage(res, tracked, response.status, response.headers, response.body, page);
     } catch (e) {
       if (!(e instanceof Refused)) throw e;
       await this.queryAudit.ended(id, record, { outcome: 'refused', error: e.error.message, durationMs: Date.now() - started });
@@ -185,20 +187,26 @@ export class GatewayServer {
       if (tracked.endedAt === undefined) await this.end(tracked, { outcome: 'cancelled' });
       return this.reply(res, response.status, forwardedResponseHeaders(response.headers), response.body);
     }
-    await this.relayPage(res, tracked, response.status, response.headers, response.body, parseJson(response.body));
+    await this.relayPage(res, tracked, response.status, response.headers, response.body, summarizePage(response.body));
   }
 
-  /** Relays one page after the query's start is audited; counts rows and audits the end. */
+  /**
+   * Relays one page. A page that carries rows, an error or the end waits for the query's `query.started`
+   * record, so nothing is released unaudited; Trino's queued pages before it go straight through, which
+   * hides the audit write behind Trino's own start-up. Counts rows; audits the end after replying.
+   */
   private async relayPage(
     res: http.ServerResponse,
     tracked: TrackedQuery,
     status: number,
     headers: http.IncomingHttpHeaders,
     raw: Buffer,
-    body: Record<string, unknown> | undefined,
+    page: PageSummary | undefined,
   ): Promise<void> {
+    const body = page?.fields;
+    const releases = !page || page.rows > 0 || body?.error !== undefined || typeof body?.nextUri !== 'string' || Array.isArray(body?.columns);
     try {
-      await tracked.auditStarted;
+      if (releases) await tracked.auditStarted;
     } catch (e) {
       this.log.error(`audit of query ${tracked.id} failed; cancelling it: ${(e as Error).message}`);
       await this.relay.request('DELETE', `/v1/query/${tracked.id}`, {}).catch(() => undefined);
@@ -211,19 +219,23 @@ export class GatewayServer {
     // Trino echoes the statement it stored, i.e. the rewritten one; the client must keep the analyst's text,
     // which the gateway rewrites afresh on every request.
     if (added.length && tracked.prepared) out['x-trino-added-prepare'] = `${tracked.prepared.name}=${encodeFormValue(tracked.prepared.sql)}`;
-    if (body?.error) raw = annotateError(body, tracked) ?? raw;
-    if (body) {
-      if (Array.isArray(body.data)) tracked.rows += body.data.length;
+    if (body?.error) raw = annotateError(raw, tracked) ?? raw;
+    let ended: Parameters<GatewayServer['end']>[1] | undefined;
+    if (page && body) {
+      tracked.rows += page.rows;
       if (typeof body.nextUri !== 'string' && tracked.endedAt === undefined) {
         const error = body.error as { message?: string } | undefined;
-        await this.end(tracked, error ? { outcome: 'failed', error: error.message } : { outcome: 'finished' });
+        ended = error ? { outcome: 'failed', error: error.message } : { outcome: 'finished' };
+        tracked.endedAt = Date.now();
       }
     }
     this.reply(res, status, out, raw);
+    // The end record is written after the last page is on its way; a failure there is logged.
+    if (ended) await this.end(tracked, ended);
   }
 
   private async end(tracked: TrackedQuery, outcome: { outcome: 'finished' | 'failed' | 'cancelled'; error?: string }): Promise<void> {
-    tracked.endedAt = Date.now();
+    tracked.endedAt ??= Date.now();
     try {
       await this.queryAudit.ended(tracked.id, tracked.record, { ...outcome, rows: tracked.rows, durationMs: tracked.endedAt - tracked.startedAt });
     } catch (e) {
@@ -318,7 +330,9 @@ export class GatewayServer {
  * Trino's errors speak of the statement it ran. The analyst is shown positions in their own text, and
  * told why a column the policy removed "cannot be resolved". Only error pages are re-encoded.
  */
-function annotateError(body: Record<string, unknown>, tracked: TrackedQuery): Buffer | undefined {
+function annotateError(raw: Buffer, tracked: TrackedQuery): Buffer | undefined {
+  const body = parseJson(raw);
+  if (!body?.error) return undefined;
   const error = body.error as { message?: string; errorLocation?: { lineNumber: number; columnNumber: number } };
   let changed = false;
   const location = error.errorLocation;

@@ -2,7 +2,7 @@
 // each table resolves (policy-catalog.ts). The rules:
 // - Parsed with Trino 476's own grammar (sql/trino-parser.ts); what Trino would reject is answered
 //   with Trino's syntax error, never forwarded.
-// - Allowed: queries (SELECT / WITH / VALUES / TABLE), EXPLAIN [ANALYZE] of a query, USE, SHOW CATALOGS /
+// - Allowed: queries (SELECT / WITH / VALUES / TABLE), EXPLAIN of a query (not ANALYZE), USE, SHOW CATALOGS /
 //   SCHEMAS / TABLES / FUNCTIONS / SESSION, SHOW COLUMNS and DESCRIBE (answered from the policy form),
 //   DESCRIBE INPUT / OUTPUT, PREPARE of a query, EXECUTE, EXECUTE IMMEDIATE of a query, DEALLOCATE,
 //   SET / RESET SESSION of allow-listed properties, SET TIME ZONE, START TRANSACTION / COMMIT / ROLLBACK.
@@ -85,7 +85,13 @@ const RULE = {
   string: ruleIndex('string'),
   identifier: ruleIndex('identifier'),
 };
-const TOKEN = { QUOTED_IDENTIFIER: tokenType('QUOTED_IDENTIFIER'), STRING: tokenType('STRING'), UNICODE_STRING: tokenType('UNICODE_STRING') };
+const TOKEN = {
+  QUOTED_IDENTIFIER: tokenType('QUOTED_IDENTIFIER'),
+  STRING: tokenType('STRING'),
+  UNICODE_STRING: tokenType('UNICODE_STRING'),
+  CASE: tokenType('CASE'),
+  END: tokenType('END'),
+};
 
 /** Statements nested this deep (EXECUTE IMMEDIATE inside EXECUTE IMMEDIATE ...) are not worth a second look. */
 const MAX_NESTING = 4;
@@ -113,6 +119,12 @@ export function rewriteStatement(sql: string, options: RewriteOptions): Rewrite 
   } catch (e) {
     if (e instanceof Refused) return { ok: false, refusal: e.refusal };
     if (e instanceof SqlSyntaxError) return { ok: false, refusal: { message: e.message, errorName: 'SYNTAX_ERROR', line: e.line, column: e.column } };
+    // A tree too deep for the checks' recursion (thousands of chained UNION, NOT, .field, [i]): refused, not a 502.
+    if (e instanceof RangeError && /call stack/i.test(e.message))
+      return {
+        ok: false,
+        refusal: { message: 'statement is nested too deeply for the mesh gateway to check; split it with WITH queries', errorName: 'NOT_SUPPORTED' },
+      };
     throw e;
   }
 }
@@ -185,6 +197,10 @@ function classify(statement: ParserRuleContext, options: RewriteOptions, topLeve
     if (!topLevel) refuse(`${lead} cannot be nested in another statement`);
     return kind;
   };
+  // EXPLAIN ANALYZE runs the policy form and prints its runtime statistics: dynamic filter ranges hold raw
+  // Patient ids, and row counts before the opt-out and label filters count the people they exclude.
+  if (words[0] === 'EXPLAIN' && words[1] === 'ANALYZE')
+    refuse('EXPLAIN ANALYZE is not allowed through the mesh gateway: its runtime statistics show values the policy hides; use EXPLAIN');
   if (words[0] === 'EXPLAIN' || words[0] === 'PREPARE') {
     inner();
     return only(words[0] === 'EXPLAIN' ? 'explain' : 'prepare');
@@ -291,11 +307,12 @@ function refuseOversized(sql: string): void {
   let count = 0;
   for (let token = lexer.nextToken(); token.type !== Token.EOF; token = lexer.nextToken()) {
     if (++count > MAX_TOKENS) refuse(`statement has more than ${MAX_TOKENS} tokens; the mesh gateway accepts at most ${MAX_TOKENS}`, 'NOT_SUPPORTED');
-    if (token.text === '(' || token.text === '[') deepest = Math.max(deepest, ++depth);
-    else if (token.text === ')' || token.text === ']') depth--;
+    // CASE ... END nests without brackets and costs the parser as much (5,000 levels: 25 s).
+    if (token.text === '(' || token.text === '[' || token.type === TOKEN.CASE) deepest = Math.max(deepest, ++depth);
+    else if (token.text === ')' || token.text === ']' || token.type === TOKEN.END) depth = Math.max(0, depth - 1);
     if (deepest > MAX_BRACKET_DEPTH) {
       refuse(
-        `statement nests brackets more than ${MAX_BRACKET_DEPTH} deep; the mesh gateway accepts at most ${MAX_BRACKET_DEPTH} (use WITH queries)`,
+        `statement nests brackets more than ${MAX_BRACKET_DEPTH} deep (CASE ... END counts as brackets); the mesh gateway accepts at most ${MAX_BRACKET_DEPTH} (use WITH queries)`,
         'NOT_SUPPORTED',
       );
     }

@@ -8,7 +8,7 @@ import { AccessDenied, GatewayAccess, parseExtraCredentials } from '../src/gatew
 import { defaultGatewayPolicy, type GatewayConfig } from '../src/gateway/gateway-config';
 import { columnTreatment, viewColumns } from '../src/gateway/policy/column-treatments';
 import type { MeshTable } from '../src/gateway/policy/mesh-tables';
-import { type PolicyContext, type PolicySources, policyForm } from '../src/gateway/policy/policy-form';
+import { type PolicyContext, type PolicySources, policyForm, referenceTables } from '../src/gateway/policy/policy-form';
 import { QueryPolicy } from '../src/gateway/policy/query-policy';
 import { MAX_BRACKET_DEPTH, MAX_TOKENS, originalPosition, type Rewrite, rewriteStatement } from '../src/gateway/rewrite/statement-rewriter';
 import { failedQueryResults, forwardedRequestHeaders, parseEncodedPairs, protocolError } from '../src/gateway/trino-protocol';
@@ -139,6 +139,26 @@ describe('gateway: policy form of a table', () => {
     if (!patientForm.ok) throw new Error(patientForm.reason);
     expect(patientForm.removed).to.deep.equal([]);
     expect(patientForm.sql).to.include('"mesh$r"."nhs_number" AS "nhs_number"');
+  });
+
+  it('keeps a reference to a clinical resource only where that resource is visible, NULL elsewhere', () => {
+    const condition = TABLES.get('condition')!;
+    const withTargets = { ...SOURCES, referenceTables: referenceTables(TABLES.values()) };
+    expect(withTargets.referenceTables.get('Encounter')).to.deep.equal({ table: 'encounter', idColumn: 'id' });
+    // observation_component repeats resources (forEach): never a reference table.
+    expect([...withTargets.referenceTables.values()].map((t) => t.table)).not.to.include('observation_component');
+    const form = policyForm(condition, withTargets, RESEARCH);
+    if (!form.ok) throw new Error(form.reason);
+    expect(form.sql).to.include('CASE WHEN "mesh$ref0".id IS NOT NULL THEN "mesh$r"."encounter_id" END AS "encounter_id"');
+    expect(form.sql).to.include(
+      `LEFT JOIN (SELECT "id" AS id, "domain" AS domain FROM "fhir"."default"."encounter" WHERE NOT contains(security_labels, 'V') AND NOT contains(security_labels, 'PSY')`,
+    );
+    // Without a table to check against, the reference is removed rather than shown unchecked.
+    const unchecked = policyForm(condition, { ...SOURCES, referenceTables: new Map() }, RESEARCH);
+    expect(unchecked.ok && unchecked.removed.find((r) => r.name === 'encounter_id')?.reason).to.match(/a reference to Encounter/);
+    // Organisations are not labelled and belong to no patient: kept as they are.
+    const encounter = policyForm(TABLES.get('encounter')!, withTargets, RESEARCH);
+    expect(encounter.ok && encounter.sql).to.include('"mesh$r"."service_provider_id" AS "service_provider_id"');
   });
 
   it('refuses tables it cannot make safe, saying why', () => {

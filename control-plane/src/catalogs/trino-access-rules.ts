@@ -109,7 +109,8 @@ function directTableRule(table: TableDefinition, input: TrinoAccessRulesInput): 
   const columns: Record<string, unknown>[] = [];
   for (const c of form.columns) {
     const column = quoteIdentifier(c.name);
-    if (c.treatment.kind === 'remove') columns.push({ name: c.name, allow: false });
+    // A reference to a clinical resource is hidden here: a mask cannot check the target's labels.
+    if (c.treatment.kind === 'remove' || c.treatment.kind === 'reference') columns.push({ name: c.name, allow: false });
     else if (c.treatment.kind === 'pseudonym') columns.push({ name: c.name, mask: 'NULL' });
     else if (c.treatment.kind === 'birth-year') columns.push({ name: c.name, mask: birthYear(column) });
     else if (c.treatment.kind === 'postcode-district') columns.push({ name: c.name, mask: postcodeDistrict(column) });

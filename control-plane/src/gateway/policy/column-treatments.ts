@@ -7,8 +7,11 @@
 // 3. A `direct-identifier` column is generalised when the platform knows a safe coarser form (birthDate
 //    -> 1 January of the birth year; a UK postcode -> its outward code, the postcode district), and removed
 //    otherwise (names, telecoms, other identifiers).
-// 4. `quasi-identifier`, `sensitive` and `none` columns are kept (disclosure control governs aggregates).
-// 5. An untagged column is removed: a column nobody classified is not known to be safe.
+// 4. A reference to a clinical resource (an Encounter, a Condition...) is kept only where the consumer may
+//    see the resource it points at, NULL elsewhere: the id of a hidden, restricted resource would say
+//    that this patient has one.
+// 5. `quasi-identifier`, `sensitive` and `none` columns are kept (disclosure control governs aggregates).
+// 6. An untagged column is removed: a column nobody classified is not known to be safe.
 // Break-glass keeps rules 1-3's columns as stored (the caller decides whether a grant is active).
 import type { PrivacyTag } from '../../registry/data-product.entity';
 
@@ -17,7 +20,30 @@ export type ColumnTreatment =
   | { kind: 'remove'; reason: string }
   | { kind: 'pseudonym'; of: 'patient' | 'patient-reference' }
   | { kind: 'birth-year' }
-  | { kind: 'postcode-district' };
+  | { kind: 'postcode-district' }
+  | { kind: 'reference'; resource: string };
+
+/** Resources outside the patient compartment: never labelled, no patient to opt out. */
+export const NON_PATIENT_RESOURCES = new Set([
+  'Organization',
+  'Location',
+  'Practitioner',
+  'PractitionerRole',
+  'HealthcareService',
+  'Endpoint',
+  'Medication',
+  'Substance',
+  'ValueSet',
+  'CodeSystem',
+  'ConceptMap',
+  'StructureDefinition',
+  'SearchParameter',
+  'Questionnaire',
+  'PlanDefinition',
+  'ActivityDefinition',
+  'Library',
+  'Measure',
+]);
 
 export interface ViewColumn {
   name: string;
@@ -72,5 +98,14 @@ export function columnTreatment(resource: string, column: ViewColumn, tag: Priva
     return { kind: 'remove', reason: 'a direct identifier' };
   }
   if (tag === undefined) return { kind: 'remove', reason: 'not classified by a privacy tag' };
+  const target = referencedResource(column);
+  if (target && !NON_PATIENT_RESOURCES.has(target)) return { kind: 'reference', resource: target };
   return { kind: 'keep' };
+}
+
+/** `X` when every path of the column ends in `getReferenceKey(X)`. */
+export function referencedResource(column: ViewColumn): string | undefined {
+  const targets = new Set(column.paths.map((p) => /getReferenceKey\(([A-Za-z]+)\)$/.exec(compact(p))?.[1]));
+  const [only] = [...targets];
+  return targets.size === 1 && only ? only : undefined;
 }

@@ -8,7 +8,7 @@
 // -> `_security:not=V`), so restricted resources are excluded at the source server.
 // The pseudonym key is not here: mesh_pseudonym reads it from the session's extra credentials.
 import type { PrivacyTag } from '../../registry/data-product.entity';
-import { ColumnTreatment, columnTreatment, viewColumns } from './column-treatments';
+import { ColumnTreatment, columnTreatment, NON_PATIENT_RESOURCES, viewColumns } from './column-treatments';
 
 /** The registry's patient table, through which every patient-linked row reaches its NHS number. */
 export interface PatientIndex {
@@ -25,11 +25,19 @@ export interface OptOutSource {
   policyUri: string;
 }
 
+/** A table listing every resource of one type once (its key column and labels), to check references against. */
+export interface ReferenceTable {
+  table: string;
+  idColumn: string;
+}
+
 export interface PolicySources {
   catalog: string;
   schema: string;
   patientIndex: PatientIndex;
   optOut: OptOutSource;
+  /** Resource type -> the table to check references to it against; a reference with none is removed. */
+  referenceTables?: ReadonlyMap<string, ReferenceTable>;
 }
 
 export interface TableDefinition {
@@ -53,28 +61,6 @@ export interface PolicyColumn {
 }
 
 export type PolicyForm = { ok: true; sql: string; columns: PolicyColumn[]; removed: { name: string; reason: string }[] } | { ok: false; reason: string };
-
-/** Resources outside the patient compartment: no patient to opt out, so no Patient key is required. */
-const NON_PATIENT_RESOURCES = new Set([
-  'Organization',
-  'Location',
-  'Practitioner',
-  'PractitionerRole',
-  'HealthcareService',
-  'Endpoint',
-  'Medication',
-  'Substance',
-  'ValueSet',
-  'CodeSystem',
-  'ConceptMap',
-  'StructureDefinition',
-  'SearchParameter',
-  'Questionnaire',
-  'PlanDefinition',
-  'ActivityDefinition',
-  'Library',
-  'Measure',
-]);
 
 /** The connector's own column (the ODS code of the domain a row came from): not personal data. */
 const DOMAIN_COLUMN = 'domain';
@@ -115,7 +101,28 @@ export function policyForm(def: TableDefinition, sources: PolicySources, context
 
   const select = [`${R}.${quoteIdentifier(DOMAIN_COLUMN)}`];
   const removed: { name: string; reason: string }[] = [];
+  const referenceJoins: string[] = [];
   for (const c of columns) {
+    if (c.treatment.kind === 'reference') {
+      const target = sources.referenceTables?.get(c.treatment.resource);
+      if (!target) {
+        removed.push({
+          name: c.name,
+          reason: `a reference to ${c.treatment.resource}, and no published table lists those resources to check which this consumer may see`,
+        });
+        continue;
+      }
+      // NULL where the referenced resource is hidden (restricted label): its id would reveal that it exists.
+      const alias = quoteIdentifier(`mesh$ref${referenceJoins.length}`);
+      const visible = context.excludedLabels.map((label) => `NOT contains(${SECURITY_LABELS}, ${quoteString(label)})`);
+      referenceJoins.push(
+        ` LEFT JOIN (SELECT ${quoteIdentifier(target.idColumn)} AS id, ${quoteIdentifier(DOMAIN_COLUMN)} AS domain FROM ${tableName(target.table)}` +
+          `${visible.length ? ` WHERE ${visible.join(' AND ')}` : ''}) AS ${alias}` +
+          ` ON ${alias}.id = ${R}.${quoteIdentifier(c.name)} AND ${alias}.domain = ${R}.${quoteIdentifier(DOMAIN_COLUMN)}`,
+      );
+      select.push(`CASE WHEN ${alias}.id IS NOT NULL THEN ${R}.${quoteIdentifier(c.name)} END AS ${quoteIdentifier(c.name)}`);
+      continue;
+    }
     const expression = columnExpression(c, context.breakGlass, `${patient}.${quoteIdentifier(index.nhsNumberColumn)}`);
     if (expression === undefined) removed.push({ name: c.name, reason: (c.treatment as { reason: string }).reason });
     else select.push(`${expression} AS ${quoteIdentifier(c.name)}`);
@@ -134,6 +141,7 @@ export function policyForm(def: TableDefinition, sources: PolicySources, context
     }
     if (context.applyOptOut) where.push(...optOutPredicates(`${patient}.${quoteIdentifier(index.nhsNumberColumn)}`, sources, tableName));
   }
+  from += referenceJoins.join('');
   const sql = `SELECT ${select.join(', ')} FROM ${from}${where.length ? ` WHERE ${where.join(' AND ')}` : ''}`;
   return { ok: true, sql, columns, removed };
 }
@@ -150,8 +158,33 @@ function columnExpression(c: PolicyColumn, breakGlass: boolean, nhsNumber: strin
     case 'postcode-district':
       return postcodeDistrict(raw);
     case 'remove':
+    case 'reference': // needs a join: policyForm writes it
       return undefined;
   }
+}
+
+/**
+ * For each resource type, a table that lists every resource of that type exactly once (no forEach,
+ * unionAll or where), with its key and labels: references to that type are checked against it.
+ */
+export function referenceTables(tables: Iterable<TableDefinition>): Map<string, ReferenceTable> {
+  const found = new Map<string, ReferenceTable>();
+  for (const t of [...tables].sort((a, b) => a.table.localeCompare(b.table))) {
+    const resource = typeof t.view.resource === 'string' ? t.view.resource : undefined;
+    if (!resource || found.has(resource) || t.view.where !== undefined || !onePerResource(t.view.select)) continue;
+    const columns = viewColumns(t.view);
+    const id = columns.find((c) => c.paths.length === 1 && c.paths[0]!.replace(/\s+/g, '') === 'getResourceKey()');
+    if (id && columns.some((c) => c.name === SECURITY_LABELS)) found.set(resource, { table: t.table, idColumn: id.name });
+  }
+  return found;
+}
+
+function onePerResource(selects: unknown): boolean {
+  if (!Array.isArray(selects)) return true;
+  return selects.every((s) => {
+    const select = s as Record<string, unknown>;
+    return select.forEach === undefined && select.forEachOrNull === undefined && select.unionAll === undefined && onePerResource(select.select);
+  });
 }
 
 /** A birth date generalised to 1 January of its year (also Trino's column mask, trino-access-rules.ts). */

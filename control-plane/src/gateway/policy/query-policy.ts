@@ -3,7 +3,7 @@
 // as they are or with removed columns filtered out, and everything else refused with the reason.
 import type { Resolution, TableResolver } from '../rewrite/statement-rewriter';
 import type { MeshTable } from './mesh-tables';
-import { type PolicyContext, type PolicySources, policyForm, quoteIdentifier, quoteString } from './policy-form';
+import { type PolicyContext, type PolicySources, policyForm, quoteIdentifier, quoteString, referenceTables } from './policy-form';
 
 type Name = { catalog: string; schema: string; table: string };
 
@@ -41,11 +41,15 @@ const SYSTEM_METADATA = new Set([
 export class QueryPolicy implements TableResolver {
   private removedColumns?: { table: string; column: string }[];
 
+  private readonly sources: PolicySources;
+
   constructor(
     private readonly tables: Map<string, MeshTable>,
-    private readonly sources: PolicySources,
+    sources: PolicySources,
     private readonly context: PolicyContext,
-  ) {}
+  ) {
+    this.sources = { ...sources, referenceTables: sources.referenceTables ?? referenceTables(tables.values()) };
+  }
 
   resolve(name: Name): Resolution {
     const written = `${name.catalog}.${name.schema}.${name.table}`;

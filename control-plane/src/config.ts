@@ -2,7 +2,7 @@
 // environment (e2e/runtime/control-plane.ts); the defaults below mirror the local mesh, so the control
 // plane started by hand beside `npm run mesh` works with no settings.
 import * as path from 'node:path';
-import { defaultGatewayPolicy, GatewayConfig } from './gateway/gateway-config';
+import { defaultGatewayPolicy, GatewayConfig, NDOP_POLICY_URI } from './gateway/gateway-config';
 
 /** The checkout the control plane runs from: connector-spec/ and the default mesh folder are beneath it. */
 const REPO_ROOT = path.resolve(__dirname, '..', '..');
@@ -28,6 +28,9 @@ export const DEFAULT_CATALOG_SETTINGS = {
   // Small enough that the larger demo tables are read in several _lastUpdated slices.
   'fhir.split.resources-per-split': '2000',
   'fhir.max-concurrent-requests-per-endpoint': '4',
+  // The connector drops opted-out patients' rows itself, matching Consents on the gateway's policy.
+  'fhir.opt-out.policy-uri': NDOP_POLICY_URI,
+  'fhir.patient-exclusion.cache-ttl': '10s',
 } as const;
 
 export interface ControlPlaneConfig {
@@ -145,6 +148,8 @@ export function loadConfig(): ControlPlaneConfig {
       'fhir.page-size': env('MESH_FHIR_PAGE_SIZE') ?? DEFAULT_CATALOG_SETTINGS['fhir.page-size'],
       'fhir.split.resources-per-split': env('MESH_FHIR_RESOURCES_PER_SPLIT') ?? DEFAULT_CATALOG_SETTINGS['fhir.split.resources-per-split'],
       'fhir.max-concurrent-requests-per-endpoint': env('MESH_FHIR_MAX_CONCURRENT') ?? DEFAULT_CATALOG_SETTINGS['fhir.max-concurrent-requests-per-endpoint'],
+      'fhir.opt-out.policy-uri': DEFAULT_CATALOG_SETTINGS['fhir.opt-out.policy-uri'],
+      'fhir.patient-exclusion.cache-ttl': env('MESH_FHIR_PATIENT_EXCLUSION_TTL') ?? DEFAULT_CATALOG_SETTINGS['fhir.patient-exclusion.cache-ttl'],
     },
     opsTokenFile: env('MESH_OPS_TOKEN_FILE') ?? path.join(home, 'run', 'ops-token'),
     dryRunRows: Number(env('MESH_DRY_RUN_ROWS') ?? 20),

@@ -5,7 +5,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { expect } from 'chai';
-import { exactly, type TrinoAccessRulesInput, trinoAccessRules } from '../src/catalogs/trino-access-rules';
+import { exactly, PATIENT_EXCLUSION_SESSION_PROPERTIES, type TrinoAccessRulesInput, trinoAccessRules } from '../src/catalogs/trino-access-rules';
 import { defaultGatewayPolicy } from '../src/gateway/gateway-config';
 import { birthYear, type PolicySources, policyForm, postcodeDistrict, type TableDefinition } from '../src/gateway/policy/policy-form';
 import { findRelations } from '../src/gateway/sql/relations';
@@ -80,7 +80,7 @@ describe('Trino access rules rendered from the registry', () => {
       postcode: { mask: postcodeDistrict('"postcode"') },
     });
     // The same generalisations as the gateway's policy form, only on the bare column.
-    const form = policyForm(DEMO.find((t) => t.table === 'patient')!, SOURCES, { excludedLabels: LABELS, applyOptOut: true, breakGlass: false });
+    const form = policyForm(DEMO.find((t) => t.table === 'patient')!, SOURCES, { excludedLabels: LABELS, breakGlass: false });
     if (!form.ok) throw new Error(form.reason);
     expect(form.sql).to.include(`${birthYear('"mesh$r"."birth_date"')} AS "birth_date"`);
     expect(form.sql).to.include(`${postcodeDistrict('"mesh$r"."postcode"')} AS "postcode"`);
@@ -167,9 +167,33 @@ describe('Trino access rules rendered from the registry', () => {
     expect(staticPart).to.deep.equal(staticFull);
     expect(initial.catalog_session_properties).to.deep.equal([
       { user: 'mesh-control-plane|mesh-ops', allow: true },
+      { user: 'mesh-gateway', catalog: 'fhir', property: 'apply_opt_outs|excluded_patient_labels|exclude_patients_without_nhs_number', allow: true },
+      { catalog: 'fhir', property: 'apply_opt_outs|excluded_patient_labels|exclude_patients_without_nhs_number', allow: false },
       { catalog: 'fhir', property: 'pushdown_enabled', allow: true },
       { allow: false },
     ]);
+  });
+
+  it("lets only the admins and the gateway change the connector's patient exclusion, whatever the allow-list says", () => {
+    type PropertyRule = { user?: string; catalog?: string; property?: string; allow: boolean };
+    const matches = (pattern: string | undefined, value: string) => pattern === undefined || new RegExp(`^(?:${pattern})$`).test(value);
+    // Even a misconfigured allow-list naming them does not open them to analysts.
+    const rendered = trinoAccessRules(input(DEMO, { catalogSessionProperties: ['pushdown_enabled', ...PATIENT_EXCLUSION_SESSION_PROPERTIES] }));
+    const allowed = (user: string, property: string, catalog = 'fhir') =>
+      (rendered.catalog_session_properties as PropertyRule[]).find(
+        (r) => matches(r.user, user) && matches(r.catalog, catalog) && matches(r.property, property),
+      )!.allow;
+    for (const property of PATIENT_EXCLUSION_SESSION_PROPERTIES) {
+      expect(allowed('mesh-ops', property), `mesh-ops ${property}`).to.equal(true);
+      expect(allowed('mesh-gateway', property), `mesh-gateway ${property}`).to.equal(true);
+      expect(allowed(ANALYST, property), `${ANALYST} ${property}`).to.equal(false);
+    }
+    expect(allowed(ANALYST, 'pushdown_enabled')).to.equal(true);
+    expect(allowed('mesh-gateway', 'pushdown_enabled')).to.equal(true);
+    // The gateway's own allow-list (what analysts may set through it) does not carry them either.
+    for (const property of PATIENT_EXCLUSION_SESSION_PROPERTIES) {
+      expect(GATEWAY.sessionProperties.filter((p) => p.endsWith(property))).to.deep.equal([]);
+    }
   });
 
   it('renders the same file whatever order the registry lists its tables in', () => {

@@ -42,7 +42,7 @@ const SESSION = { catalog: 'fhir', schema: 'default' };
 const GATEWAY = defaultGatewayPolicy(SESSION.catalog);
 const SOURCES: PolicySources = { catalog: SESSION.catalog, schema: SESSION.schema, patientIndex: GATEWAY.patientIndex, optOut: GATEWAY.optOut };
 /** What the gateway gives purpose `research`: every sensitivity label excluded, opt-outs applied, no break-glass. */
-const RESEARCH: PolicyContext = { excludedLabels: [...GATEWAY.alwaysExcludedLabels, ...GATEWAY.sensitivityLabels], applyOptOut: true, breakGlass: false };
+const RESEARCH: PolicyContext = { excludedLabels: [...GATEWAY.alwaysExcludedLabels, ...GATEWAY.sensitivityLabels], breakGlass: false };
 
 // ---- (a) parse + rewrite, in-process ----
 

@@ -61,7 +61,7 @@ export function trinoAccessRules(fhirCatalog: string): Record<string, unknown> {
     principals: { admins: [TRINO_USERS.controlPlane, ...TRINO_OPERATORS], gateway: TRINO_USERS.gateway },
     sources: { catalog: fhirCatalog, schema: 'default', patientIndex: policy.patientIndex, optOut: policy.optOut },
     excludedLabels: [...policy.alwaysExcludedLabels, ...policy.sensitivityLabels],
-    catalogSessionProperties: ['pushdown_enabled'],
+    catalogSessionProperties: policy.sessionProperties.filter((p) => p.startsWith(`${fhirCatalog}.`)).map((p) => p.split('.')[1]!),
     tables: [],
   });
 }

@@ -11,6 +11,7 @@ import { DOMAINS, paths, ROOT } from '../runtime/topology';
 import { SERVER_LOG } from '../runtime/trino';
 import { trinoClient, trinoRest } from '../runtime/trino-clients';
 import { TRINO_USERS } from '../runtime/trino-security';
+import { AS_STORED_SESSION } from './connector/engines';
 import { nhsNumberOf, readResources } from './ground-truth';
 
 const KEY_CREDENTIAL = 'mesh.pseudonym-key';
@@ -46,7 +47,9 @@ class QueryFailed extends Error {
  * identity columns is the gateway's and the access rules' business, not this function's.
  */
 async function query(sql: string, extraCredential: Record<string, string>, user: string = TRINO_USERS.ops): Promise<{ rows: unknown[][]; queryId: string }> {
-  const iterator = await trinoClient('fhir-mesh-pseudonym-e2e', user).query({ query: sql, extraCredential });
+  // The operator reads every patient, as stored, to compare with the NDJSON.
+  const session = user === TRINO_USERS.ops ? { ...AS_STORED_SESSION } : {};
+  const iterator = await trinoClient('fhir-mesh-pseudonym-e2e', user).query({ query: sql, extraCredential, session });
   const rows: unknown[][] = [];
   let queryId: string | undefined;
   for await (const result of iterator) {

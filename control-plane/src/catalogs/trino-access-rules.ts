@@ -42,6 +42,13 @@ export interface TrinoAccessRulesInput {
 /** The connector's column of each resource's meta.security codes (policy-form.ts requires it on every table). */
 const SECURITY_LABELS = 'security_labels';
 
+/**
+ * The connector's patient exclusion switches (connector/.../FhirSessionProperties.java): on by default, so that
+ * opted-out and restricted patients' rows never leave the connector. Only the admins and the gateway, which sets
+ * them per purpose of use (direct care is not subject to the opt-out), may change them.
+ */
+export const PATIENT_EXCLUSION_SESSION_PROPERTIES = ['apply_opt_outs', 'excluded_patient_labels', 'exclude_patients_without_nhs_number'] as const;
+
 /** Trino matches user, catalog, schema and table patterns as whole-string Java regular expressions. */
 export function exactly(name: string): string {
   return name.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&');
@@ -57,6 +64,7 @@ export function trinoAccessRules(input: TrinoAccessRulesInput): Record<string, u
   const admins = anyOf(input.principals.admins);
   const gateway = exactly(input.principals.gateway);
   const catalog = exactly(input.sources.catalog);
+  const exclusionProperties = PATIENT_EXCLUSION_SESSION_PROPERTIES.map(exactly).join('|');
   return {
     catalogs: [
       // 'owner' (not 'all') is what CREATE/DROP CATALOG require in 476.
@@ -88,6 +96,9 @@ export function trinoAccessRules(input: TrinoAccessRulesInput): Record<string, u
     system_session_properties: [{ user: admins, allow: true }, { allow: false }],
     catalog_session_properties: [
       { user: admins, allow: true },
+      { user: gateway, catalog, property: exclusionProperties, allow: true },
+      // Before the allow-list, so that no configuration can let anyone else lift the exclusion.
+      { catalog, property: exclusionProperties, allow: false },
       ...input.catalogSessionProperties.map((property) => ({ catalog, property: exactly(property), allow: true })),
       { allow: false },
     ],
@@ -99,7 +110,7 @@ export function trinoAccessRules(input: TrinoAccessRulesInput): Record<string, u
 function directTableRule(table: TableDefinition, input: TrinoAccessRulesInput): Record<string, unknown> {
   const { sources } = input;
   const target = { catalog: exactly(sources.catalog), schema: exactly(sources.schema), table: exactly(table.table) };
-  const form = policyForm(table, sources, { excludedLabels: input.excludedLabels, applyOptOut: true, breakGlass: false });
+  const form = policyForm(table, sources, { excludedLabels: input.excludedLabels, breakGlass: false });
   const served = new Set(input.tables.map((t) => t.table));
   const missing = [sources.patientIndex.table, sources.optOut.table].filter((t) => !served.has(t));
   const key = form.ok ? form.columns.find((c) => c.treatment.kind === 'pseudonym') : undefined;

@@ -36,10 +36,11 @@ export class TrinoAdmin {
     return Trino.create({ server: this.url, source: 'fhir-mesh-control-plane', auth: new BasicAuth(this.settings.trinoUser, password), ssl: { ca } });
   }
 
-  async query(sql: string): Promise<unknown[][]> {
+  /** @param session session properties of this statement (`catalog.property` -> value) */
+  async query(sql: string, session: Record<string, string> = {}): Promise<unknown[][]> {
     let iterator: Awaited<ReturnType<Trino['query']>>;
     try {
-      iterator = await this.client().query(sql);
+      iterator = await this.client().query({ query: sql, session });
     } catch (e) {
       throw new TrinoUnavailableError(`Trino at ${this.url} is not reachable: ${(e as Error).message}`);
     }

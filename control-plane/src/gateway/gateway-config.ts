@@ -53,8 +53,24 @@ export function defaultGatewayPolicy(
       planning: { sensitivities: [], optOut: true },
       'mental-health-research': { sensitivities: ['PSY'], optOut: true },
     },
-    sessionProperties: [`${catalogName}.pushdown_enabled`],
+    // None: even `pushdown_enabled = false` would move the label filters from the FHIR servers into Trino,
+    // where an analyst's own expressions could see the restricted rows first (an error oracle).
+    sessionProperties: [],
     maxStatementBytes: 256 * 1024,
     queryRetentionMs: 15 * 60_000,
   };
+}
+
+/**
+ * The connector's patient exclusion for one purpose (its session properties, fhir.* of the catalog): opted-out
+ * patients, patients without an NHS number (their opt-out cannot be checked) and Patient resources with an
+ * excluded label never leave the connector. Direct care is outside the national data opt-out. Only the
+ * gateway and admins may set these (Trino's access rules); analysts never can.
+ */
+export function patientExclusionSession(catalogName: string, rules: PurposeRules, excludedLabels: readonly string[]): [string, string][] {
+  return [
+    [`${catalogName}.apply_opt_outs`, String(rules.optOut)],
+    [`${catalogName}.excluded_patient_labels`, excludedLabels.join(',')],
+    [`${catalogName}.exclude_patients_without_nhs_number`, String(rules.optOut)],
+  ];
 }

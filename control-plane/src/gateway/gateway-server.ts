@@ -14,7 +14,7 @@ import { AuditService } from '../audit/audit.service';
 import type { ControlPlaneConfig } from '../config';
 import { activeBreakGlass } from '../registry/break-glass.service';
 import { AccessDenied, type Analyst, GatewayAccess, parseExtraCredentials, type QueryPurpose } from './access';
-import type { GatewayConfig } from './gateway-config';
+import { type GatewayConfig, patientExclusionSession } from './gateway-config';
 import { type PageSummary, summarizePage } from './page-scan';
 import { MeshTables } from './policy/mesh-tables';
 import { QueryPolicy } from './policy/query-policy';
@@ -124,11 +124,8 @@ export class GatewayServer {
       // Expiry and revocation of break-glass are checked here, on every statement: a grant never outlives its time.
       const [tables, grant] = await Promise.all([this.tables.get(), activeBreakGlass(this.db, analyst.id, purpose.purpose)]);
       if (grant) record.breakGlass = { grant: grant.id, reason: grant.reason, expiresAt: grant.expiresAt.toISOString() };
-      const policy = new QueryPolicy(tables, this.sources(), {
-        excludedLabels: [...this.gateway.alwaysExcludedLabels, ...this.gateway.sensitivityLabels.filter((l) => !purpose.rules.sensitivities.includes(l))],
-        applyOptOut: purpose.rules.optOut,
-        breakGlass: grant !== null,
-      });
+      const excludedLabels = [...this.gateway.alwaysExcludedLabels, ...this.gateway.sensitivityLabels.filter((l) => !purpose.rules.sensitivities.includes(l))];
+      const policy = new QueryPolicy(tables, this.sources(), { excludedLabels, breakGlass: grant !== null });
       const options: RewriteOptions = {
         session: { catalog: single(req.headers['x-trino-catalog']), schema: single(req.headers['x-trino-schema']) },
         resolver: policy,
@@ -145,6 +142,9 @@ export class GatewayServer {
       if (Object.keys(prepared).length) record.prepared = prepared;
 
       headers['x-trino-extra-credential'] = `${PSEUDONYM_KEY_CREDENTIAL}=${this.keys.forProject(purpose.project)}`;
+      // The connector's exclusion of patients at the source, for this purpose (after the analyst's own settings, so it wins).
+      const exclusion = patientExclusionSession(this.config.catalogName, purpose.rules, excludedLabels).map(([k, v]) => `${k}=${encodeFormValue(v)}`);
+      headers['x-trino-session'] = [headers['x-trino-session'], ...exclusion].filter(Boolean).join(',');
       Object.assign(headers, this.forwarding(req));
       const response = await this.relay.request('POST', '/v1/statement', headers, rewrite.sql);
       const page = summarizePage(response.body);

@@ -52,7 +52,13 @@ export async function dryRun(
     for (const view of views) {
       const name = String(view.name);
       try {
-        const read = await trino.query(`SELECT * FROM ${catalog}.default."${name}" LIMIT ${rows}`);
+        // Only the row count leaves the dry run, so rows are read as stored: the connector's patient exclusion
+        // (opt-outs, patients without an NHS number, restricted patients) would otherwise hide rows to check.
+        const read = await trino.query(`SELECT * FROM ${catalog}.default."${name}" LIMIT ${rows}`, {
+          [`${catalog}.apply_opt_outs`]: 'false',
+          [`${catalog}.excluded_patient_labels`]: '',
+          [`${catalog}.exclude_patients_without_nhs_number`]: 'false',
+        });
         results.push({ view: name, rows: read.length });
       } catch (e) {
         if (e instanceof TrinoUnavailableError) throw new ServiceUnavailableException(`dry run needs Trino: ${e.message}`);

@@ -37,17 +37,39 @@ export function toPostgres(sql: string): string {
   );
 }
 
+/**
+ * The `fhir` catalog as stored: the connector's patient exclusion (opt-outs, patients without an NHS number,
+ * restricted patients; on by default) switched off, so connector tests compare every row with the ground
+ * truth. Only admins may set these (Trino's access rules); patient-exclusion.e2e.ts tests the exclusion itself.
+ */
+export const AS_STORED_SESSION: Readonly<Record<string, string>> = {
+  'fhir.apply_opt_outs': 'false',
+  'fhir.excluded_patient_labels': '',
+  'fhir.exclude_patients_without_nhs_number': 'false',
+};
+
 export class TrinoEngine {
   private readonly client;
 
-  /** As the operator by default (catalog set-up needs it); pass TRINO_USERS.analyst to act as an analyst. */
-  constructor(readonly user: string = TRINO_USERS.ops) {
+  /**
+   * As the operator by default (catalog set-up needs it), reading the catalog as stored; pass TRINO_USERS.analyst
+   * to act as an analyst (with the connector's defaults), or `asStored: false` to keep the defaults as the operator.
+   */
+  constructor(
+    readonly user: string = TRINO_USERS.ops,
+    private readonly options: { asStored?: boolean } = {},
+  ) {
     this.client = trinoClient('fhir-mesh-connector-e2e', user);
   }
 
-  async query(sql: string, options: { pushdown?: boolean } = {}): Promise<ResultSet> {
+  async query(sql: string, options: { pushdown?: boolean; session?: Record<string, string> } = {}): Promise<ResultSet> {
     const started = Date.now();
-    const session: Record<string, string> = options.pushdown === false ? { 'fhir.pushdown_enabled': 'false' } : {};
+    const asStored = this.options.asStored ?? this.user === TRINO_USERS.ops;
+    const session: Record<string, string> = {
+      ...(asStored ? AS_STORED_SESSION : {}),
+      ...(options.pushdown === false ? { 'fhir.pushdown_enabled': 'false' } : {}),
+      ...options.session,
+    };
     const iterator = await this.client.query({ query: sql, session });
     let columns: Column[] | undefined;
     const rows: unknown[][] = [];

@@ -555,7 +555,15 @@ export function hostileCorpus(facts: CorpusFacts): HostileStatement[] {
   add('session-header', 'SELECT 1', denied('may not be set'), {
     headers: { 'x-trino-session': 'fhir.pushdown_enabled=false,join_distribution_type=BROADCAST' },
   });
-  add('session-header', `SELECT count(*) FROM ${P}`, answered(), { headers: { 'x-trino-session': 'fhir.pushdown_enabled=false' } });
+  // Pushdown off would move the label filters into Trino, within reach of the analyst's expressions.
+  add('session-header', `SELECT count(*) FROM ${P}`, denied('session property fhir.pushdown_enabled may not be set'), {
+    headers: { 'x-trino-session': 'fhir.pushdown_enabled=false' },
+  });
+  // The connector's exclusion of opted-out patients is the gateway's to set, never the analyst's.
+  for (const property of ['fhir.apply_opt_outs=false', 'fhir.excluded_patient_labels=', 'fhir.exclude_patients_without_nhs_number=false']) {
+    add('session-header', `SELECT count(*) FROM ${P}`, denied('may not be set'), { headers: { 'x-trino-session': property } });
+  }
+  add('session-header', 'SET SESSION fhir.apply_opt_outs = false', denied('session property fhir.apply_opt_outs may not be set'));
   add(
     'session-header',
     'SELECT 1',

@@ -49,8 +49,6 @@ export interface TableDefinition {
 export interface PolicyContext {
   /** Security labels whose resources are excluded (V always; sensitivities the purpose does not allow). */
   excludedLabels: readonly string[];
-  /** Whether the national data opt-out applies to this purpose (it does not to direct care). */
-  applyOptOut: boolean;
   /** An active break-glass grant: identifiers are returned as stored. */
   breakGlass: boolean;
 }
@@ -95,7 +93,11 @@ export function policyForm(def: TableDefinition, sources: PolicySources, context
     };
   }
   const selfIndexed = key?.treatment.kind === 'pseudonym' && key.treatment.of === 'patient' && def.table === sources.patientIndex.table;
-  const needsPatient = key !== undefined && (context.applyOptOut || !context.breakGlass);
+  // The patient's NHS number is needed for the pseudonym only: excluding opted-out patients, patients
+  // without an NHS number and restricted Patient resources is the connector's job, at the source, so
+  // those rows never reach Trino where an analyst's expression could probe them (session properties
+  // fhir.apply_opt_outs / excluded_patient_labels, set by the gateway per purpose).
+  const needsPatient = key !== undefined && !context.breakGlass;
   const patient = selfIndexed ? R : P;
   const index = sources.patientIndex;
 
@@ -136,10 +138,7 @@ export function policyForm(def: TableDefinition, sources: PolicySources, context
       from +=
         ` JOIN ${tableName(index.table)} AS ${P} ON ${P}.${quoteIdentifier(index.idColumn)} = ${R}.${quoteIdentifier(key.name)}` +
         ` AND ${P}.${quoteIdentifier(DOMAIN_COLUMN)} = ${R}.${quoteIdentifier(DOMAIN_COLUMN)}`;
-      // A restricted Patient resource restricts everything recorded about that patient.
-      where.push(...context.excludedLabels.map((label) => `NOT contains(${P}.${quoteIdentifier(index.securityLabelsColumn)}, ${quoteString(label)})`));
     }
-    if (context.applyOptOut) where.push(...optOutPredicates(`${patient}.${quoteIdentifier(index.nhsNumberColumn)}`, sources, tableName));
   }
   from += referenceJoins.join('');
   const sql = `SELECT ${select.join(', ')} FROM ${from}${where.length ? ` WHERE ${where.join(' AND ')}` : ''}`;

@@ -5,16 +5,19 @@ import io.trino.spi.connector.SchemaTableName;
 import io.trino.spi.connector.TableNotFoundException;
 import uk.nhs.fhirmesh.client.BearerToken;
 import uk.nhs.fhirmesh.client.FhirEndpoint;
+import uk.nhs.fhirmesh.exclusion.PatientKeys;
 import uk.nhs.fhirmesh.mapping.MappingException;
 import uk.nhs.fhirmesh.mapping.MappingRepository;
 import uk.nhs.fhirmesh.mapping.TableMapping;
 import uk.nhs.fhirmesh.search.SearchUrlLimit;
 
 import java.nio.file.Path;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 /** What one fhir catalog serves: its settings, its domains' endpoints and its tables (one schema). */
 final class FhirCatalog
@@ -89,6 +92,22 @@ final class FhirCatalog
             }
         }
         return domains().stream().filter(mapping.domains().get()::contains).toList();
+    }
+
+    /**
+     * The domains, in catalog order, that serve a table with a Patient key ({@link PatientKeys}): whose patients and
+     * opt-outs decide which rows may leave the connector. A domain serving none (registered, nothing published yet)
+     * holds no row to exclude, so it is not asked; the opt-out is matched across all the others.
+     */
+    List<String> patientDomains()
+    {
+        Set<String> serving = new HashSet<>();
+        for (TableMapping mapping : mappings.tables().values()) {
+            if (!PatientKeys.columns(mapping.view()).isEmpty()) {
+                serving.addAll(mapping.domains().orElse(domains()));
+            }
+        }
+        return domains().stream().filter(serving::contains).toList();
     }
 
     FhirEndpoint endpoint(String domain)

@@ -33,7 +33,9 @@ public record FhirConfig(
         long resourcesPerSplit,
         int maxSplitsPerDomain,
         boolean pushdownEnabled,
-        int maxSearchUrlLength)
+        int maxSearchUrlLength,
+        String optOutPolicyUri,
+        Duration patientExclusionCacheTtl)
 {
     /** One endpoint. A token is referenced by environment variable or file name, never held as a value. */
     public record DomainConfig(String code, URI baseUrl, String bearerTokenEnv, Path bearerTokenFile) {}
@@ -42,7 +44,9 @@ public record FhirConfig(
             "connector.name", "fhir.domains", "fhir.mappings.dir", "fhir.page-size", "fhir.http.connect-timeout",
             "fhir.http.request-timeout", "fhir.http.max-response-size", "fhir.retry.max-attempts", "fhir.retry.max-time",
             "fhir.max-concurrent-requests-per-endpoint", "fhir.split.resources-per-split", "fhir.split.max-per-domain",
-            "fhir.pushdown.enabled", "fhir.search.max-url-length");
+            "fhir.pushdown.enabled", "fhir.search.max-url-length", "fhir.opt-out.policy-uri", "fhir.patient-exclusion.cache-ttl");
+    /** The national data opt-out's policy, as trusts record it in Consent.policy[].uri. */
+    public static final String NDOP_POLICY_URI = "https://digital.nhs.uk/services/national-data-opt-out/operational-policy-guidance-document";
     public static final List<String> DOMAIN_KEYS = List.of("base-url", "auth.bearer-token-env", "auth.bearer-token-file");
 
     private static final Pattern DOMAIN_KEY = Pattern.compile("fhir\\.domain\\.([A-Za-z0-9]+)\\.(.+)");
@@ -96,7 +100,9 @@ public record FhirConfig(
                 integer(remaining, "fhir.split.resources-per-split", 5000, 1, Integer.MAX_VALUE),
                 integer(remaining, "fhir.split.max-per-domain", 8, 1, 1024),
                 bool(remaining, "fhir.pushdown.enabled", true),
-                integer(remaining, "fhir.search.max-url-length", 6000, 512, 1_048_576));
+                integer(remaining, "fhir.search.max-url-length", 6000, 512, 1_048_576),
+                policyUri(remaining, "fhir.opt-out.policy-uri", NDOP_POLICY_URI),
+                duration(remaining, "fhir.patient-exclusion.cache-ttl", "10s"));
         if (!remaining.isEmpty()) {
             throw new IllegalArgumentException("fhir catalog: unknown properties " + new TreeSet<>(remaining.keySet()) + " (see connector-spec/catalog-properties.schema.json)");
         }
@@ -132,6 +138,26 @@ public record FhirConfig(
             throw invalid(prefix + "auth.bearer-token-env", "must name an environment variable " + BearerToken.ENVIRONMENT_PREFIX + "<name> (letters, digits, _): other variables of Trino's environment are not for catalogs");
         }
         return new DomainConfig(code, uri, env, file == null ? null : Path.of(file));
+    }
+
+    private static String policyUri(Map<String, String> properties, String key, String defaultValue)
+    {
+        String value = properties.remove(key);
+        if (value == null) {
+            return defaultValue;
+        }
+        URI uri;
+        try {
+            uri = URI.create(value.trim());
+        }
+        catch (IllegalArgumentException e) {
+            uri = null;
+        }
+        // Consent.policy[].uri is compared as text, so a typo here would silently match no opt-out.
+        if (uri == null || !uri.isAbsolute()) {
+            throw invalid(key, "'" + value + "' is not an absolute URI");
+        }
+        return value.trim();
     }
 
     private static String required(Map<String, String> properties, String key)

@@ -9,7 +9,10 @@ import io.trino.spi.connector.ConnectorTransactionHandle;
 import io.trino.spi.session.PropertyMetadata;
 import io.trino.spi.transaction.IsolationLevel;
 import uk.nhs.fhirmesh.client.FhirSearchClient;
+import uk.nhs.fhirmesh.exclusion.PatientExclusionCache;
+import uk.nhs.fhirmesh.exclusion.PatientRegisterReader;
 
+import java.time.Clock;
 import java.util.List;
 
 /** A read-only fhir catalog: metadata from mapping files, splits per domain, records from FHIR search. */
@@ -28,7 +31,12 @@ final class FhirConnector
         this.client = client;
         this.metadata = new FhirMetadata(catalog);
         this.splitManager = new FhirSplitManager(catalog, client);
-        this.recordSetProvider = new FhirRecordSetProvider(catalog, client);
+        // One per catalog: a query's splits, and concurrent queries, share one read of the patients.
+        PatientExclusionCache exclusions = new PatientExclusionCache(
+                new PatientRegisterReader((domain, search) -> client.search(catalog.endpoint(domain), search, catalog.config().pageSize()),
+                        catalog.config().optOutPolicyUri(), Clock.systemUTC()),
+                catalog.config().patientExclusionCacheTtl());
+        this.recordSetProvider = new FhirRecordSetProvider(catalog, client, exclusions);
     }
 
     @Override

@@ -10,7 +10,19 @@ final class FhirErrors
 
     static TrinoException toTrino(FhirRequestException e)
     {
-        FhirErrorCode code = switch (e.kind()) {
+        return new TrinoException(code(e), e.getMessage(), e);
+    }
+
+    /** A failure reading a domain's patients for exclusion: no rows are given without it (fail closed). */
+    static TrinoException exclusionFailed(FhirRequestException e)
+    {
+        return new TrinoException(code(e), "patients to exclude (national data opt-outs, restricted patients) could not be read from every domain of the catalog, so no patient rows are returned: "
+                + e.getMessage(), e);
+    }
+
+    private static FhirErrorCode code(FhirRequestException e)
+    {
+        return switch (e.kind()) {
             case UNREACHABLE -> FhirErrorCode.FHIR_ENDPOINT_UNAVAILABLE;
             case TIMEOUT -> FhirErrorCode.FHIR_ENDPOINT_TIMEOUT;
             case HTTP_STATUS, OPERATION_OUTCOME -> FhirErrorCode.FHIR_HTTP_ERROR;
@@ -19,6 +31,5 @@ final class FhirErrors
             case AUTH_CONFIGURATION -> FhirErrorCode.FHIR_AUTH_CONFIGURATION;
             case SPOOL -> FhirErrorCode.FHIR_SPOOL_FAILED;
         };
-        return new TrinoException(code, e.getMessage(), e);
     }
 }

@@ -22,6 +22,7 @@ import io.trino.spi.expression.Variable;
 import io.trino.spi.predicate.Domain;
 import io.trino.spi.predicate.TupleDomain;
 import io.trino.spi.type.Type;
+import uk.nhs.fhirmesh.exclusion.PatientKeys;
 import uk.nhs.fhirmesh.mapping.TableMapping;
 import uk.nhs.fhirmesh.search.FhirSearch;
 import uk.nhs.fhirmesh.search.SearchTranslator;
@@ -41,6 +42,7 @@ import java.util.function.UnaryOperator;
 
 import static io.trino.spi.StandardErrorCode.NOT_SUPPORTED;
 import static io.trino.spi.type.VarcharType.VARCHAR;
+import static uk.nhs.fhirmesh.trino.FhirSessionProperties.exclusionRules;
 import static uk.nhs.fhirmesh.trino.FhirSessionProperties.pushdownEnabled;
 
 /**
@@ -197,6 +199,10 @@ final class FhirMetadata
         // Columns the pushed search filters on must be fetched too, or Trino could not re-check them.
         handle.constraint().getDomains().ifPresent(domains -> domains.keySet().forEach(column -> columns.add(((FhirColumnHandle) column).name())));
         handle.elementConditions().forEach(condition -> columns.add(condition.column()));
+        // Patient keys decide whether a row may leave the connector at all, whether or not the query reads them.
+        if (!exclusionRules(session).excludesNobody()) {
+            columns.addAll(PatientKeys.columns(mapping.view()));
+        }
         columns.remove(TableMapping.DOMAIN_COLUMN);
         // No element at all (count(*) over a plain view) still needs a valid _elements: id is always there.
         Optional<List<String>> elements = mapping.view().topLevelElements(columns)

@@ -10,12 +10,14 @@ import io.trino.spi.type.ArrayType;
 import io.trino.spi.type.Type;
 import uk.nhs.fhirmesh.client.FhirRequestException;
 import uk.nhs.fhirmesh.client.ResourceStream;
+import uk.nhs.fhirmesh.exclusion.PatientRowFilter;
 import uk.nhs.fhirmesh.view.ViewDefinition;
 import uk.nhs.fhirmesh.view.ViewEvaluationException;
 
 import java.math.BigDecimal;
 import java.util.ArrayDeque;
 import java.util.List;
+import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.OptionalLong;
 import java.util.function.Supplier;
@@ -50,6 +52,7 @@ final class FhirRecordCursor
     private final OptionalLong rowLimit;
     private final OptionalInt limitKey;
     private final boolean subsetted;
+    private final Optional<PatientRowFilter> patientFilter;
     private final ArrayDeque<Object[]> pending = new ArrayDeque<>();
 
     private ResourceStream resources;
@@ -63,9 +66,11 @@ final class FhirRecordCursor
      * @param rowLimit rows after which the split stops
      * @param limitKey the view slot of a top-N's sort column: only rows with a value there count towards
      * {@code rowLimit}, since rows without one sort after every row that has one
+     * @param patientFilter drops every row of a resource that carries an excluded patient's key (evaluated from
+     * the whole view row, whichever columns Trino asked for); dropped rows do not count towards {@code rowLimit}
      */
     FhirRecordCursor(String table, String domain, ViewDefinition view, List<String> names, List<Type> types, int[] viewIndexes, Supplier<ResourceStream> opener,
-            OptionalLong rowLimit, OptionalInt limitKey, boolean subsetted)
+            OptionalLong rowLimit, OptionalInt limitKey, boolean subsetted, Optional<PatientRowFilter> patientFilter)
     {
         this.table = table;
         this.domain = domain;
@@ -78,6 +83,7 @@ final class FhirRecordCursor
         this.rowLimit = rowLimit;
         this.limitKey = limitKey;
         this.subsetted = subsetted;
+        this.patientFilter = patientFilter;
     }
 
     @Override
@@ -103,6 +109,9 @@ final class FhirRecordCursor
                     SubsettedTag.remove(resource);
                 }
                 view.evaluate(resource, pending::add);
+                if (patientFilter.isPresent() && patientFilter.get().excludes(pending)) {
+                    pending.clear();
+                }
             }
         }
         catch (FhirRequestException e) {

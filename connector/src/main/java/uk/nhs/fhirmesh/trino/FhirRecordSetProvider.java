@@ -10,24 +10,40 @@ import io.trino.spi.connector.ConnectorTransactionHandle;
 import io.trino.spi.connector.RecordCursor;
 import io.trino.spi.connector.RecordSet;
 import io.trino.spi.type.Type;
+import uk.nhs.fhirmesh.client.FhirRequestException;
 import uk.nhs.fhirmesh.client.FhirSearchClient;
+import uk.nhs.fhirmesh.exclusion.ExclusionRules;
+import uk.nhs.fhirmesh.exclusion.PatientExclusionCache;
+import uk.nhs.fhirmesh.exclusion.PatientKeys;
+import uk.nhs.fhirmesh.exclusion.PatientRowFilter;
 import uk.nhs.fhirmesh.mapping.TableMapping;
+import uk.nhs.fhirmesh.search.FhirSearch;
 import uk.nhs.fhirmesh.view.ViewColumn;
 
+import java.util.Arrays;
 import java.util.List;
+import java.util.Optional;
 import java.util.OptionalInt;
+import java.util.Set;
+import java.util.TreeSet;
 
-/** Opens a cursor over one split: a streamed FHIR search flattened by the table's ViewDefinition. */
+/**
+ * Opens a cursor over one split: a streamed FHIR search flattened by the table's ViewDefinition. Rows of excluded
+ * patients ({@link ExclusionRules}, from the session) are dropped here, before Trino sees them, so no predicate
+ * Trino evaluates, however it fails, can tell whether such a patient exists.
+ */
 final class FhirRecordSetProvider
         implements ConnectorRecordSetProvider
 {
     private final FhirCatalog catalog;
     private final FhirSearchClient client;
+    private final PatientExclusionCache exclusions;
 
-    FhirRecordSetProvider(FhirCatalog catalog, FhirSearchClient client)
+    FhirRecordSetProvider(FhirCatalog catalog, FhirSearchClient client, PatientExclusionCache exclusions)
     {
         this.catalog = catalog;
         this.client = client;
+        this.exclusions = exclusions;
     }
 
     @Override
@@ -55,6 +71,8 @@ final class FhirRecordSetProvider
         List<Type> types = fhirColumns.stream().map(FhirColumnHandle::type).toList();
         OptionalInt limitKey = handle.sort().map(sort -> OptionalInt.of(indexOf(viewColumns, sort.column()))).orElse(OptionalInt.empty());
         int pageSize = (int) Math.min(catalog.config().pageSize(), fhirSplit.rowLimit().orElse(Long.MAX_VALUE));
+        Optional<PatientRowFilter> patientFilter = patientFilter(FhirSessionProperties.exclusionRules(session), mapping, fhirSplit.domain());
+        FhirSearch search = patientFilter.isPresent() ? withKeyElements(fhirSplit.search(), mapping) : fhirSplit.search();
         return new RecordSet()
         {
             @Override
@@ -67,10 +85,47 @@ final class FhirRecordSetProvider
             public RecordCursor cursor()
             {
                 return new FhirRecordCursor(handle.tableName().getTableName(), fhirSplit.domain(), mapping.view(), names, types, viewIndexes,
-                        () -> client.search(catalog.endpoint(fhirSplit.domain()), fhirSplit.search(), Math.max(pageSize, 1)), fhirSplit.rowLimit(), limitKey,
-                        fhirSplit.search().parameters().stream().anyMatch(parameter -> parameter.name().equals("_elements")));
+                        () -> client.search(catalog.endpoint(fhirSplit.domain()), search, Math.max(pageSize, 1)), fhirSplit.rowLimit(), limitKey,
+                        search.parameters().stream().anyMatch(parameter -> parameter.name().equals("_elements")), patientFilter);
             }
         };
+    }
+
+    /** The filter of excluded patients' rows, or empty when the table has no Patient key or the rules exclude nobody. */
+    private Optional<PatientRowFilter> patientFilter(ExclusionRules rules, TableMapping mapping, String domain)
+    {
+        int[] keySlots = PatientKeys.slots(mapping.view());
+        if (keySlots.length == 0 || rules.excludesNobody()) {
+            return Optional.empty();
+        }
+        try {
+            return Optional.of(new PatientRowFilter(keySlots, exclusions.current(catalog.patientDomains()).excludedIds(domain, rules)));
+        }
+        catch (FhirRequestException e) {
+            throw FhirErrors.exclusionFailed(e);
+        }
+    }
+
+    /**
+     * The search with the elements the Patient keys are read from added to its {@code _elements} (FhirMetadata's
+     * projection adds them already; this makes sure a key is never evaluated over an element that was not fetched).
+     */
+    private static FhirSearch withKeyElements(FhirSearch search, TableMapping mapping)
+    {
+        Optional<String> elements = search.parameters().stream().filter(parameter -> parameter.name().equals("_elements")).map(FhirSearch.Parameter::value).findFirst();
+        if (elements.isEmpty()) {
+            return search;
+        }
+        Optional<Set<String>> keyElements = mapping.view().topLevelElements(PatientKeys.columns(mapping.view()));
+        if (keyElements.isEmpty()) {
+            return search.without("_elements");
+        }
+        Set<String> union = new TreeSet<>(Arrays.asList(elements.get().split(",")));
+        if (union.containsAll(keyElements.get())) {
+            return search;
+        }
+        union.addAll(keyElements.get());
+        return search.without("_elements").with("_elements", String.join(",", union));
     }
 
     private static int indexOf(List<ViewColumn> columns, String name)

@@ -6,6 +6,7 @@ import uk.nhs.fhirmesh.view.fhirpath.FhirPathEvaluationException;
 import uk.nhs.fhirmesh.view.fhirpath.FhirValues;
 import uk.nhs.fhirmesh.view.fhirpath.Scope;
 
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Optional;
@@ -131,6 +132,25 @@ public final class ViewDefinition
             }
         }
         return select.selects().stream().anyMatch(nested -> readsFromResource(nested, name, path));
+    }
+
+    /** Every FHIRPath column {@code name} is read with, as written (trimmed): one, or one per unionAll branch. */
+    public List<String> columnPaths(String name)
+    {
+        List<String> paths = new ArrayList<>();
+        collectPaths(root, name, paths);
+        return List.copyOf(paths);
+    }
+
+    private static void collectPaths(Select select, String name, List<String> paths)
+    {
+        for (Select.CompiledColumn column : select.columns()) {
+            if (column.name().equals(name)) {
+                paths.add(column.pathText());
+            }
+        }
+        select.selects().forEach(nested -> collectPaths(nested, name, paths));
+        select.unionAll().forEach(branch -> collectPaths(branch, name, paths));
     }
 
     /**

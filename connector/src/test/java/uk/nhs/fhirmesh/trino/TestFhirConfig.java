@@ -58,6 +58,19 @@ class TestFhirConfig
         assertEquals(Integer.parseInt(properties.get("fhir.split.max-per-domain").get("default").asText()), config.maxSplitsPerDomain());
         assertTrue(config.pushdownEnabled());
         assertEquals(Integer.parseInt(properties.get("fhir.search.max-url-length").get("default").asText()), config.maxSearchUrlLength());
+        assertEquals(properties.get("fhir.opt-out.policy-uri").get("default").asText(), config.optOutPolicyUri());
+        assertEquals(FhirConfig.duration(new HashMap<>(), "x", properties.get("fhir.patient-exclusion.cache-ttl").get("default").asText()), config.patientExclusionCacheTtl());
+    }
+
+    @Test
+    void refusesAnOptOutPolicyThatIsNotAnAbsoluteUri()
+    {
+        Map<String, String> properties = minimal();
+        properties.put("fhir.opt-out.policy-uri", "national-data-opt-out");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> FhirConfig.parse(properties));
+        assertTrue(e.getMessage().contains("fhir.opt-out.policy-uri"), e.getMessage());
+        properties.put("fhir.opt-out.policy-uri", "urn:oid:2.16.840.1.113883.3.1937");
+        assertEquals("urn:oid:2.16.840.1.113883.3.1937", FhirConfig.parse(properties).optOutPolicyUri());
     }
 
     @Test

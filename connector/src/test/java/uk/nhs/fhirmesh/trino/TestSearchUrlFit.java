@@ -22,6 +22,7 @@ import org.junit.jupiter.api.io.TempDir;
 import uk.nhs.fhirmesh.client.FhirSearchClient;
 import uk.nhs.fhirmesh.client.HttpSettings;
 import uk.nhs.fhirmesh.client.ResourceStream;
+import uk.nhs.fhirmesh.exclusion.ExclusionRules;
 
 import java.io.IOException;
 import java.io.OutputStream;
@@ -51,11 +52,15 @@ class TestSearchUrlFit
 {
     private static final int MAX_URL_LENGTH = 1024;
     private static final SchemaTableName CONDITION = new SchemaTableName(FhirCatalog.SCHEMA, "condition");
-    /** Only pushdown_enabled is read from the session by the hooks under test. */
+    /** Only the session properties (at their defaults) are read from the session by the hooks under test. */
     private static final ConnectorSession SESSION = (ConnectorSession) Proxy.newProxyInstance(TestSearchUrlFit.class.getClassLoader(), new Class<?>[] {ConnectorSession.class},
             (proxy, method, args) -> {
-                if (method.getName().equals("getProperty") && FhirSessionProperties.PUSHDOWN_ENABLED.equals(args[0])) {
-                    return true;
+                if (method.getName().equals("getProperty")) {
+                    return switch ((String) args[0]) {
+                        case FhirSessionProperties.PUSHDOWN_ENABLED, FhirSessionProperties.APPLY_OPT_OUTS, FhirSessionProperties.EXCLUDE_PATIENTS_WITHOUT_NHS_NUMBER -> true;
+                        case FhirSessionProperties.EXCLUDED_PATIENT_LABELS -> ExclusionRules.DEFAULT_LABELS;
+                        default -> throw new UnsupportedOperationException("session property " + args[0]);
+                    };
                 }
                 throw new UnsupportedOperationException(method.getName());
             });

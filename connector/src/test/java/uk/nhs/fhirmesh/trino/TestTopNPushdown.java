@@ -233,7 +233,7 @@ class TestTopNPushdown
     private static List<String> readIds(TableMapping mapping, List<JsonNode> resources, int idSlot, OptionalInt limitKey)
     {
         FhirRecordCursor cursor = new FhirRecordCursor("condition", "RX1", mapping.view(), List.of("id"), List.of(VARCHAR), new int[] {idSlot},
-                () -> new ListStream(resources), OptionalLong.of(2), limitKey, false);
+                () -> new ListStream(resources), OptionalLong.of(2), limitKey, false, Optional.empty());
         List<String> ids = new ArrayList<>();
         while (cursor.advanceNextPosition()) {
             ids.add(cursor.getSlice(0).toStringUtf8());

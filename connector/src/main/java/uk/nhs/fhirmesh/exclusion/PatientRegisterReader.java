@@ -1,0 +1,98 @@
+package uk.nhs.fhirmesh.exclusion;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import uk.nhs.fhirmesh.client.ResourceStream;
+import uk.nhs.fhirmesh.search.FhirSearch;
+
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.function.Function;
+
+/**
+ * Reads what {@link PatientExclusions} is worked out from, from the given domains at once (one virtual
+ * thread per search; the client's per-endpoint request slots still apply): {@code Patient?_elements=identifier,meta}
+ * and {@code Consent?status=active}, each paged to its end. That costs, per domain, ceil(patients / page size) +
+ * ceil(active Consents / page size) requests, and holds about 200 bytes per patient. A domain that cannot be
+ * read fails the whole read with the client's error, which names the domain: exclusion never goes ahead on part
+ * of the mesh.
+ */
+public final class PatientRegisterReader
+        implements Function<List<String>, PatientExclusions>
+{
+    /** Opens one search against one domain, streaming its resources across pages. */
+    @FunctionalInterface
+    public interface DomainSearch
+    {
+        ResourceStream open(String domain, FhirSearch search);
+    }
+
+    static final FhirSearch PATIENTS = FhirSearch.of("Patient").with("_elements", "identifier,meta");
+    /** Status is re-checked on every Consent: a server ignoring the parameter sends all of them. */
+    static final FhirSearch ACTIVE_CONSENTS = FhirSearch.of("Consent").with("status", "active").with("_elements", "status,patient,policy,provision");
+
+    private final DomainSearch search;
+    private final String policyUri;
+    private final Clock clock;
+
+    public PatientRegisterReader(DomainSearch search, String policyUri, Clock clock)
+    {
+        this.search = search;
+        this.policyUri = policyUri;
+        this.clock = clock;
+    }
+
+    /** @throws uk.nhs.fhirmesh.client.FhirRequestException for the first domain (in the given order) that failed */
+    @Override
+    public PatientExclusions apply(List<String> domains)
+    {
+        Instant started = clock.instant();
+        List<Future<List<PatientRecord>>> patients = new ArrayList<>();
+        List<Future<List<OptOutConsent>>> optOuts = new ArrayList<>();
+        try (ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor()) {
+            for (String domain : domains) {
+                patients.add(executor.submit(() -> read(domain, PATIENTS, PatientRecord::of)));
+                optOuts.add(executor.submit(() -> read(domain, ACTIVE_CONSENTS, resource -> OptOutConsent.of(resource, policyUri, started))));
+            }
+        }
+        List<DomainRecords> records = new ArrayList<>();
+        for (int i = 0; i < domains.size(); i++) {
+            records.add(new DomainRecords(domains.get(i), result(patients.get(i)), result(optOuts.get(i))));
+        }
+        return new PatientExclusions(records, started);
+    }
+
+    private <T> List<T> read(String domain, FhirSearch query, Function<JsonNode, Optional<T>> reader)
+    {
+        List<T> found = new ArrayList<>();
+        try (ResourceStream resources = search.open(domain, query)) {
+            while (resources.hasNext()) {
+                reader.apply(resources.next()).ifPresent(found::add);
+            }
+        }
+        return found;
+    }
+
+    private static <T> T result(Future<T> future)
+    {
+        try {
+            return future.get();
+        }
+        catch (ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException runtime) {
+                throw runtime;
+            }
+            throw new IllegalStateException(e.getCause());
+        }
+        catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while patients were read for exclusion", e);
+        }
+    }
+}

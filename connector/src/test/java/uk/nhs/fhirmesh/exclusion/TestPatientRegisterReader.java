@@ -1,0 +1,119 @@
+package uk.nhs.fhirmesh.exclusion;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.junit.jupiter.api.Test;
+import uk.nhs.fhirmesh.client.FhirRequestException;
+import uk.nhs.fhirmesh.client.ResourceStream;
+
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalInt;
+import java.util.Set;
+import java.util.concurrent.ConcurrentLinkedQueue;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+class TestPatientRegisterReader
+{
+    private static final String NDOP = "https://digital.nhs.uk/services/national-data-opt-out/operational-policy-guidance-document";
+    private static final Clock CLOCK = Clock.fixed(Instant.parse("2026-06-01T12:00:00Z"), ZoneOffset.UTC);
+
+    private static JsonNode json(String text)
+    {
+        try {
+            return new ObjectMapper().readTree(text.replace('\'', '"'));
+        }
+        catch (Exception e) {
+            throw new IllegalArgumentException(e);
+        }
+    }
+
+    private static JsonNode patient(String id, String nhsNumber)
+    {
+        return json("{'resourceType':'Patient','id':'%s','identifier':[{'system':'https://fhir.nhs.uk/Id/nhs-number','value':'%s'}]}".formatted(id, nhsNumber));
+    }
+
+    private static JsonNode optOut(String patientId, String status)
+    {
+        return json("{'resourceType':'Consent','status':'%s','patient':{'reference':'Patient/%s'},'policy':[{'uri':'%s'}],'provision':{'type':'deny'}}".formatted(status, patientId, NDOP));
+    }
+
+    private static ResourceStream stream(List<JsonNode> resources)
+    {
+        Iterator<JsonNode> iterator = resources.iterator();
+        return new ResourceStream()
+        {
+            @Override
+            public boolean hasNext()
+            {
+                return iterator.hasNext();
+            }
+
+            @Override
+            public JsonNode next()
+            {
+                return iterator.next();
+            }
+
+            @Override
+            public long resourcesRead()
+            {
+                return 0;
+            }
+
+            @Override
+            public long pagesRead()
+            {
+                return 0;
+            }
+
+            @Override
+            public void close() {}
+        };
+    }
+
+    @Test
+    void readsEveryDomainsPatientsAndActiveConsentsAndMatchesAcrossThem()
+    {
+        Map<String, List<JsonNode>> patients = Map.of(
+                "RX1", List.of(patient("a1", "9991000003"), patient("a2", "9991000011")),
+                "RTH", List.of(patient("b1", "9991000011"), patient("b2", "9991000003")));
+        Map<String, List<JsonNode>> consents = Map.of(
+                // A server ignoring status=active still has its inactive Consents re-checked.
+                "RX1", List.of(optOut("a1", "active"), optOut("a2", "inactive")),
+                "RTH", List.of());
+        ConcurrentLinkedQueue<String> requests = new ConcurrentLinkedQueue<>();
+        PatientExclusions exclusions = new PatientRegisterReader((domain, search) -> {
+            requests.add(domain + " " + search.relativeUrl());
+            return stream((search.resourceType().equals("Patient") ? patients : consents).get(domain));
+        }, NDOP, CLOCK).apply(List.of("RX1", "RTH"));
+        assertEquals(Set.of("a1"), exclusions.excludedIds("RX1", ExclusionRules.strictest()));
+        assertEquals(Set.of("b2"), exclusions.excludedIds("RTH", ExclusionRules.strictest()));
+        assertEquals(CLOCK.instant(), exclusions.readAt());
+        assertEquals(Set.of(
+                "RX1 Patient?_elements=identifier,meta", "RX1 Consent?status=active&_elements=status,patient,policy,provision",
+                "RTH Patient?_elements=identifier,meta", "RTH Consent?status=active&_elements=status,patient,policy,provision"), Set.copyOf(requests));
+        assertEquals(4, requests.size());
+    }
+
+    @Test
+    void aDomainThatCannotBeReadFailsTheWholeReadNamingIt()
+    {
+        FhirRequestException down = new FhirRequestException(FhirRequestException.Kind.UNREACHABLE, "RTH", "Consent", OptionalInt.empty(),
+                "FHIR domain RTH: Consent search failed: connection refused", null);
+        PatientRegisterReader reader = new PatientRegisterReader((domain, search) -> {
+            if (domain.equals("RTH") && search.resourceType().equals("Consent")) {
+                throw down;
+            }
+            return stream(List.of());
+        }, NDOP, CLOCK);
+        assertSame(down, assertThrows(FhirRequestException.class, () -> reader.apply(List.of("RX1", "RTH"))));
+    }
+}

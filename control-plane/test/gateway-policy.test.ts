@@ -60,6 +60,33 @@ describe('gateway: column treatments', () => {
     expect(columnTreatment('Encounter', column('id', 'getResourceKey()'), 'quasi-identifier')).to.deep.equal({ kind: 'keep' });
   });
 
+  // sql-mappings/medication_request.json reads reason_condition_id as `reasonReference.getReferenceKey(Condition).first()`:
+  // kept as it was, the id of a hidden PSY Condition reached research analysts.
+  it('sees a reference (to a Patient or a clinical resource) through .first() / .last() / .single()', () => {
+    expect(
+      columnTreatment('MedicationRequest', column('reason_condition_id', 'reasonReference.getReferenceKey(Condition).first()'), 'quasi-identifier'),
+    ).to.deep.equal({
+      kind: 'reference',
+      resource: 'Condition',
+    });
+    expect(columnTreatment('Observation', column('encounter_id', 'encounter.getReferenceKey(Encounter).single()'), 'quasi-identifier')).to.deep.equal({
+      kind: 'reference',
+      resource: 'Encounter',
+    });
+    expect(columnTreatment('Observation', column('patient_id', 'subject.getReferenceKey(Patient).first()'), 'quasi-identifier')).to.deep.equal({
+      kind: 'pseudonym',
+      of: 'patient-reference',
+    });
+    expect(columnTreatment('MedicationRequest', column('requester_id', 'requester.getReferenceKey(Practitioner).last()'), 'quasi-identifier')).to.deep.equal({
+      kind: 'keep',
+    });
+  });
+
+  it('removes a column that is a Patient key in some rows only (unionAll), whatever its tag', () => {
+    const mixed = column('who', 'subject.getReferenceKey(Patient)', 'performer.reference');
+    expect(columnTreatment('Observation', mixed, 'none')).to.deep.equal({ kind: 'remove', reason: 'a Patient key in some rows and another value in others' });
+  });
+
   it('removes a path reading the NHS number system whatever its tag', () => {
     const nhs = column('x', "identifier.where(system='https://fhir.nhs.uk/Id/nhs-number').value.first()");
     expect(columnTreatment('Patient', nhs, 'none').kind).to.equal('remove');

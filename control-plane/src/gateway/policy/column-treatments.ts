@@ -80,17 +80,26 @@ function compact(path: string): string {
   return path.replace(/\s+/g, '');
 }
 
+/** The path without trailing calls that pick one item (`.first()`, `.last()`, `.single()`): the key read is the same. */
+function keyPath(path: string): string {
+  return compact(path).replace(/(\.(first|last|single)\(\))+$/, '');
+}
+
 /** Whether every path of the column is a key of a Patient resource (own key or a reference to one). */
 export function patientKey(resource: string, column: ViewColumn): 'patient' | 'patient-reference' | undefined {
   if (column.paths.length === 0) return undefined;
   if (resource === 'Patient' && column.paths.every((p) => compact(p) === 'getResourceKey()')) return 'patient';
-  if (column.paths.every((p) => compact(p).endsWith('getReferenceKey(Patient)'))) return 'patient-reference';
+  if (column.paths.every((p) => keyPath(p).endsWith('getReferenceKey(Patient)'))) return 'patient-reference';
   return undefined;
 }
 
 export function columnTreatment(resource: string, column: ViewColumn, tag: PrivacyTag | undefined): ColumnTreatment {
   const key = patientKey(resource, column);
   if (key) return { kind: 'pseudonym', of: key };
+  // Some paths a Patient key, others not (unionAll): neither a pseudonym nor safe to show as it is.
+  if (column.paths.some((p) => patientKey(resource, { name: column.name, paths: [p] }))) {
+    return { kind: 'remove', reason: 'a Patient key in some rows and another value in others' };
+  }
   if (column.paths.some((p) => p.includes(NHS_NUMBER_SYSTEM))) return { kind: 'remove', reason: 'an NHS number (direct identifier)' };
   if (tag === 'direct-identifier') {
     if (column.paths.every((p) => /(^|\.)birthDate$/.test(compact(p)))) return { kind: 'birth-year' };
@@ -103,9 +112,9 @@ export function columnTreatment(resource: string, column: ViewColumn, tag: Priva
   return { kind: 'keep' };
 }
 
-/** `X` when every path of the column ends in `getReferenceKey(X)`. */
+/** `X` when every path of the column ends in `getReferenceKey(X)` (then perhaps `.first()`). */
 export function referencedResource(column: ViewColumn): string | undefined {
-  const targets = new Set(column.paths.map((p) => /getReferenceKey\(([A-Za-z]+)\)$/.exec(compact(p))?.[1]));
+  const targets = new Set(column.paths.map((p) => /getReferenceKey\(([A-Za-z]+)\)$/.exec(keyPath(p))?.[1]));
   const [only] = [...targets];
   return targets.size === 1 && only ? only : undefined;
 }

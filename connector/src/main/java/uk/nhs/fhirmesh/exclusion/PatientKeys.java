@@ -9,8 +9,10 @@ import java.util.List;
 /**
  * The columns of a view that hold a Patient key, found the way the gateway finds them
  * (control-plane/src/gateway/policy/column-treatments.ts {@code patientKey}): a Patient view's column read
- * with {@code getResourceKey()}, or any column whose every path ends in {@code getReferenceKey(Patient)}.
- * Whitespace inside a path does not count.
+ * with {@code getResourceKey()}, or any column whose every path ends in {@code getReferenceKey(Patient)},
+ * perhaps followed by calls that pick one item ({@code .first()}, {@code .last()}, {@code .single()}): the key
+ * read is the same. Whitespace inside a path does not count. The two sides must agree: a key the gateway
+ * pseudonymises but the connector did not see would let an excluded patient's rows reach Trino.
  */
 public final class PatientKeys
 {
@@ -21,7 +23,9 @@ public final class PatientKeys
     {
         List<String> keys = new ArrayList<>();
         for (ViewColumn column : view.columns()) {
-            List<String> paths = view.columnPaths(column.name()).stream().map(path -> path.replaceAll("\\s+", "")).toList();
+            List<String> paths = view.columnPaths(column.name()).stream()
+                    .map(path -> path.replaceAll("\\s+", "").replaceAll("(\\.(first|last|single)\\(\\))+$", ""))
+                    .toList();
             if (paths.isEmpty()) {
                 continue;
             }

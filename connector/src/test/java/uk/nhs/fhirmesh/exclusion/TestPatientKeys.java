@@ -57,11 +57,12 @@ class TestPatientKeys
         ViewDefinition observation = view("""
                 {'resourceType':'ViewDefinition','name':'o','resource':'Observation','status':'active','select':[
                   {'column':[{'name':'id','path':'getResourceKey()'},{'name':'performer_id','path':'performer.getReferenceKey(Practitioner)'},
-                             {'name':'subject_id','path':'subject . getReferenceKey( Patient )'}]},
+                             {'name':'subject_id','path':'subject . getReferenceKey( Patient )'},
+                             {'name':'first_subject','path':'subject.getReferenceKey(Patient).first()'}]},
                   {'unionAll':[{'column':[{'name':'who','path':'subject.getReferenceKey(Patient)'}]},{'column':[{'name':'who','path':'performer.getReferenceKey(Patient)'}]}]},
                   {'unionAll':[{'column':[{'name':'mixed','path':'subject.getReferenceKey(Patient)'}]},{'column':[{'name':'mixed','path':'subject.reference'}]}]}]}
                 """);
-        assertEquals(List.of("subject_id", "who"), PatientKeys.columns(observation));
+        assertEquals(List.of("subject_id", "first_subject", "who"), PatientKeys.columns(observation));
         // getResourceKey() is a Patient key only in a Patient view.
         ViewDefinition patient = view("{'resourceType':'ViewDefinition','name':'p','resource':'Patient','status':'active','select':[{'column':[{'name':'pid','path':'getResourceKey()'},{'name':'link','path':'link.other.getReferenceKey(Patient)'}]}]}");
         assertEquals(List.of("pid", "link"), PatientKeys.columns(patient));

@@ -263,6 +263,7 @@ describe('gateway: statement rewriting', () => {
       'SHOW CATALOGS',
       'SHOW FUNCTIONS',
       "SET TIME ZONE 'Europe/London'",
+      "SET SESSION query_max_run_time = '10m'",
       'START TRANSACTION READ ONLY',
       'COMMIT',
       'DESCRIBE OUTPUT q',

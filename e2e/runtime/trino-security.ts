@@ -62,6 +62,7 @@ export function trinoAccessRules(fhirCatalog: string): Record<string, unknown> {
     sources: { catalog: fhirCatalog, schema: 'default', patientIndex: policy.patientIndex, optOut: policy.optOut },
     excludedLabels: [...policy.alwaysExcludedLabels, ...policy.sensitivityLabels],
     catalogSessionProperties: policy.sessionProperties.filter((p) => p.startsWith(`${fhirCatalog}.`)).map((p) => p.split('.')[1]!),
+    systemSessionProperties: policy.sessionProperties.filter((p) => !p.includes('.')),
     tables: [],
   });
 }

@@ -87,6 +87,7 @@ export class CatalogService {
       sources: { catalog: this.config.catalogName, schema: 'default', patientIndex: gateway.patientIndex, optOut: gateway.optOut },
       excludedLabels: [...gateway.alwaysExcludedLabels, ...gateway.sensitivityLabels],
       catalogSessionProperties: gateway.sessionProperties.filter((p) => p.startsWith(`${this.config.catalogName}.`)).map((p) => p.split('.')[1]!),
+      systemSessionProperties: gateway.sessionProperties.filter((p) => !p.includes('.')),
       tables: [...meshTablesOf(products, versions).values()],
     });
     return `${JSON.stringify(rules, null, 2)}\n`;

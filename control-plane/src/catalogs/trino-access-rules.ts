@@ -33,8 +33,10 @@ export interface TrinoAccessRulesInput {
   sources: PolicySources;
   /** Labels whose resources nobody reaching Trino directly sees: V and every sensitivity label. */
   excludedLabels: readonly string[];
-  /** Properties of the catalog anyone may set in a session (e.g. `pushdown_enabled`). */
+  /** Properties of the catalog anyone may set in a session (none today: see gateway-config.ts). */
   catalogSessionProperties: readonly string[];
+  /** System session properties the gateway may pass on for analysts (its allow-list, e.g. query_max_run_time). */
+  systemSessionProperties?: readonly string[];
   /** The registry's serving tables with their privacy tags; none before the control plane has run. */
   tables: readonly TableDefinition[];
 }
@@ -93,7 +95,11 @@ export function trinoAccessRules(input: TrinoAccessRulesInput): Record<string, u
       { allow: ['execute'] },
     ],
     system_information: [{ user: admins, allow: ['read', 'write'] }],
-    system_session_properties: [{ user: admins, allow: true }, { allow: false }],
+    system_session_properties: [
+      { user: admins, allow: true },
+      ...(input.systemSessionProperties?.length ? [{ user: gateway, property: input.systemSessionProperties.map(exactly).join('|'), allow: true }] : []),
+      { allow: false },
+    ],
     catalog_session_properties: [
       { user: admins, allow: true },
       { user: gateway, catalog, property: exclusionProperties, allow: true },

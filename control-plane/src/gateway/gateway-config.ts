@@ -55,7 +55,8 @@ export function defaultGatewayPolicy(
     },
     // None: even `pushdown_enabled = false` would move the label filters from the FHIR servers into Trino,
     // where an analyst's own expressions could see the restricted rows first (an error oracle).
-    sessionProperties: [],
+    // Query limits only: they change how long Trino works, never what it returns.
+    sessionProperties: ['query_max_run_time', 'query_max_execution_time'],
     maxStatementBytes: 256 * 1024,
     queryRetentionMs: 15 * 60_000,
   };

@@ -486,10 +486,10 @@ export function hostileCorpus(facts: CorpusFacts): HostileStatement[] {
     ['DROP FUNCTION f()', 'DROP FUNCTION is not allowed'],
   ];
   for (const [sql, fragment] of ddl) add('ddl-dml', sql, denied(fragment));
-  for (const property of ['query_max_run_time', 'fhir.pseudonym_key', 'join_distribution_type', 'fhir.security_labels_enabled', 'mesh.pseudonym-key']) {
+  for (const property of ['query_max_memory', 'fhir.pseudonym_key', 'join_distribution_type', 'fhir.security_labels_enabled', 'mesh.pseudonym-key']) {
     add('ddl-dml', `SET SESSION ${property.includes('-') ? `"${property}"` : property} = 'x'`, denied('may not be set through the mesh gateway'));
   }
-  add('ddl-dml', 'RESET SESSION query_max_run_time', denied('may not be set through the mesh gateway'));
+  add('ddl-dml', 'RESET SESSION query_max_memory', denied('may not be set through the mesh gateway'));
   add('ddl-dml', "WITH SESSION query_max_run_time = '1h' SELECT * FROM fhir.default.patient", denied('WITH SESSION is not allowed'));
   add('ddl-dml', 'WITH FUNCTION leak(x varchar) RETURNS varchar RETURN x SELECT leak(id) FROM fhir.default.patient', denied('inline SQL functions'));
   add('ddl-dml', 'WITH FUNCTION f() RETURNS int RETURN 1, patient AS (SELECT 1) SELECT * FROM patient', syntax("mismatched input 'patient'"));
@@ -551,7 +551,7 @@ export function hostileCorpus(facts: CorpusFacts): HostileStatement[] {
   add('session-header', `SELECT * FROM ${P} LIMIT 3`, answered(), { headers: { 'x-trino-role': 'system=ROLE{admin}' } });
   add('session-header', `SELECT * FROM ${P} LIMIT 3`, answered(), { headers: { 'x-trino-path': 'fhir.system' } });
   add('session-header', "SELECT mesh_pseudonym('1')", denied(PSEUDONYM_REFUSED), { headers: { 'x-trino-path': 'system.builtin' } });
-  add('session-header', 'SELECT 1', denied('session property query_max_run_time may not be set'), { headers: { 'x-trino-session': 'query_max_run_time=1h' } });
+  add('session-header', 'SELECT 1', denied('session property query_max_memory may not be set'), { headers: { 'x-trino-session': 'query_max_memory=100GB' } });
   add('session-header', 'SELECT 1', denied('may not be set'), {
     headers: { 'x-trino-session': 'fhir.pushdown_enabled=false,join_distribution_type=BROADCAST' },
   });

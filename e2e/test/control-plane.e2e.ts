@@ -167,6 +167,12 @@ describe('control plane: registry, publishing and generation over the real mesh'
     await loadOnboardingServer();
   });
 
+  // The test domains' endpoints include a closed port: left registered, every later patient query would
+  // fail closed (the connector must read each domain's opted-out patients).
+  after(async () => {
+    await removeEarlierRuns();
+  });
+
   it('serves its OpenAPI document and refuses calls without a valid token or role', async () => {
     const doc = (await (await fetch(`${controlPlaneUrl()}/api/openapi.json`)).json()) as {
       openapi: string;

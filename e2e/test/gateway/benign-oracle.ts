@@ -8,7 +8,9 @@
 // - resources labelled V are never seen; PSY/HIV/SDV only where the purpose allows them; a restricted
 //   Patient resource restricts everything about that patient;
 // - where the national data opt-out applies, a patient whose NHS number has an opt-out at any trust is
-//   excluded everywhere, and so is a row whose patient has no NHS number (it cannot be checked).
+//   excluded everywhere, and so is a row whose patient has no NHS number (it cannot be checked);
+// - a reference to a clinical resource (encounter_id, reason_condition_id) is NULL unless the resource it
+//   points at, at the same trust, is one the purpose may see: a hidden record's id would reveal it.
 import { Client } from 'pg';
 import { PseudonymKeys, pseudonym } from '../../../control-plane/src/gateway/pseudonym-keys';
 import { DEMO_ANALYST } from '../../runtime/demo-registry';
@@ -32,6 +34,14 @@ export const DIRECT_CARE_RULES: PurposeRules = { schema: 'policy_direct_care', e
 
 /** Columns no purpose sees (break-glass aside): direct identifiers without a safe coarser form. */
 export const REMOVED_COLUMNS: Record<string, readonly string[]> = { patient: ['nhs_number', 'family_name', 'given_name'] };
+
+/** Reference columns to clinical resources, and the table listing what they point at (same trust). */
+export const CLINICAL_REFERENCES: Record<string, Record<string, string>> = {
+  condition: { encounter_id: 'encounter' },
+  medication_request: { encounter_id: 'encounter', reason_condition_id: 'condition' },
+  observation: { encounter_id: 'encounter' },
+  procedure: { encounter_id: 'encounter' },
+};
 
 /** A table's policy form, column by column, in Trino's order. */
 export function policyColumns(table: string): TableSchema['columns'] {
@@ -77,6 +87,10 @@ export function policyTables(rules: PurposeRules, key: string, truth: TruthTable
     return p;
   };
   const pseudonymOf = (p: Row): string | null => (p.nhs_number === null ? null : pseudonym(key, p.nhs_number as string));
+  const visibleIds = new Map<string, Set<string>>();
+  for (const table of new Set(Object.values(CLINICAL_REFERENCES).flatMap((refs) => Object.values(refs)))) {
+    visibleIds.set(table, new Set((truth[table] ?? []).filter((r) => !restricted(r)).map((r) => `${r.domain}/${r.id}`)));
+  }
 
   const out: TruthTables = {};
   for (const schema of TABLES) {
@@ -93,6 +107,9 @@ export function policyTables(rules: PurposeRules, key: string, truth: TruthTable
         form.postcode = postcodeDistrict(row.postcode as string | null);
       } else {
         form.patient_id = pseudonymOf(p);
+        for (const [column, target] of Object.entries(CLINICAL_REFERENCES[schema.name] ?? {})) {
+          if (!visibleIds.get(target)?.has(`${row.domain}/${row[column]}`)) form[column] = null;
+        }
       }
       rows.push(Object.fromEntries(names.map((n) => [n, form[n] ?? null])));
     }

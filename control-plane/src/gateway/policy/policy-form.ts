@@ -2,10 +2,11 @@
 // where the analyst named the table. Pure. It keeps the table's column names and types, so metadata,
 // joins and client tooling see the same shape, while values follow column-treatments.ts:
 //   (SELECT "mesh$r".domain, mesh_pseudonym("mesh$p".nhs_number) AS patient_id, ...
-//      FROM fhir.default.encounter AS "mesh$r" JOIN fhir.default.patient AS "mesh$p" ON "mesh$p".id = "mesh$r".patient_id
-//     WHERE NOT contains("mesh$r".security_labels, 'V') AND ... AND <not opted out>)
+//      FROM fhir.default.encounter AS "mesh$r" JOIN fhir.default.patient AS "mesh$p" ON "mesh$p".id = "mesh$r".patient_id AND ...
+//     WHERE NOT contains("mesh$r".security_labels, 'V') AND ...)
 // Row filters are written the way the connector pushes them into FHIR search (`NOT contains(labels, 'V')`
-// -> `_security:not=V`), so restricted resources are excluded at the source server.
+// -> `_security:not=V`), so restricted resources are excluded at the source server. Opted-out patients are
+// not filtered here at all: the connector drops them before Trino sees a row (see policyForm).
 // The pseudonym key is not here: mesh_pseudonym reads it from the session's extra credentials.
 import type { PrivacyTag } from '../../registry/data-product.entity';
 import { ColumnTreatment, columnTreatment, NON_PATIENT_RESOURCES, viewColumns } from './column-treatments';
@@ -200,7 +201,9 @@ export function postcodeDistrict(column: string): string {
 
 /**
  * The national data opt-out is held against the NHS number, so a Consent at any trust excludes the person
- * everywhere. A row whose patient has no NHS number cannot be checked and is excluded too.
+ * everywhere. A row whose patient has no NHS number cannot be checked and is excluded too. Used by Trino's
+ * direct-access rules as a second line behind the connector's exclusion; the gateway's forms rely on the
+ * connector alone (a filter inside Trino can be probed by an analyst's expressions).
  */
 export function optOutPredicates(nhsNumber: string, sources: PolicySources, tableName: (name: string) => string): string[] {
   const { optOut, patientIndex: index } = sources;

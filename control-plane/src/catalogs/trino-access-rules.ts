@@ -9,16 +9,8 @@
 // - a row filter drops V and every sensitivity label (the connector pushes `NOT contains(labels, 'X')` into
 //   FHIR search) and, through the patient index, restricted patients and national opt-outs.
 // A table the policy form cannot make safe, and any table the registry does not serve, is refused.
-import {
-  birthYear,
-  optOutPredicates,
-  type PolicySources,
-  policyForm,
-  postcodeDistrict,
-  quoteIdentifier,
-  quoteString,
-  type TableDefinition,
-} from '../gateway/policy/policy-form';
+import { birthYear, optOutPredicates, type PolicySources, policyForm, postcodeDistrict, type TableDefinition } from '../gateway/policy/policy-form';
+import { quoteIdentifier, quoteString } from '../gateway/sql/sql-text';
 
 export interface TrinoPrincipals {
   /** May manage catalogs, see and kill every query, and impersonate: the control plane and the operator. */

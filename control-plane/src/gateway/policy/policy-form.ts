@@ -9,6 +9,7 @@
 // not filtered here at all: the connector drops them before Trino sees a row (see policyForm).
 // The pseudonym key is not here: mesh_pseudonym reads it from the session's extra credentials.
 import type { PrivacyTag } from '../../registry/data-product.entity';
+import { quoteIdentifier, quoteString } from '../sql/sql-text';
 import { ColumnTreatment, columnTreatment, NON_PATIENT_RESOURCES, viewColumns } from './column-treatments';
 
 /** The registry's patient table, through which every patient-linked row reaches its NHS number. */
@@ -66,14 +67,6 @@ const DOMAIN_COLUMN = 'domain';
 const SECURITY_LABELS = 'security_labels';
 const R = '"mesh$r"';
 const P = '"mesh$p"';
-
-export function quoteIdentifier(name: string): string {
-  return `"${name.replace(/"/g, '""')}"`;
-}
-
-export function quoteString(value: string): string {
-  return `'${value.replace(/'/g, "''")}'`;
-}
 
 export function policyForm(def: TableDefinition, sources: PolicySources, context: PolicyContext): PolicyForm {
   const resource = typeof def.view.resource === 'string' ? def.view.resource : '';

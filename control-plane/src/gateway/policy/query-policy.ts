@@ -2,8 +2,9 @@
 // their policy forms, the metadata tables clients need (information_schema, system.jdbc, system.metadata)
 // as they are or with removed columns filtered out, and everything else refused with the reason.
 import type { Resolution, TableResolver } from '../rewrite/statement-rewriter';
+import { quoteIdentifier, quoteString } from '../sql/sql-text';
 import type { MeshTable } from './mesh-tables';
-import { type PolicyContext, type PolicySources, policyForm, quoteIdentifier, quoteString, referenceTables } from './policy-form';
+import { type PolicyContext, type PolicySources, policyForm, referenceTables } from './policy-form';
 
 type Name = { catalog: string; schema: string; table: string };
 

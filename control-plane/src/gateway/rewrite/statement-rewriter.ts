@@ -13,7 +13,8 @@
 // - Identifiers the policy forms use internally (mesh_pseudonym, "mesh$...") are refused in analyst SQL.
 // Replacements splice the original text by token offsets, so comments and spacing elsewhere stay as sent.
 import { CharStream, ParserRuleContext, TerminalNode, Token } from 'antlr4ng';
-import { findRelations, type TableReference } from '../sql/relations';
+import { findRelations, identifierText, nameParts, ruleChildren, type TableReference } from '../sql/relations';
+import { quoteIdentifier, quoteString } from '../sql/sql-text';
 import { createLexer, ruleIndex, tokenType } from '../sql/trino-grammar';
 import { type ParsedStatement, parseStatement, SqlSyntaxError } from '../sql/trino-parser';
 
@@ -405,30 +406,9 @@ function leadingWords(node: ParserRuleContext): string[] {
   return words;
 }
 
-function ruleChildren(node: ParserRuleContext, rule?: number): ParserRuleContext[] {
-  return node.children.filter((c): c is ParserRuleContext => c instanceof ParserRuleContext && (rule === undefined || c.ruleIndex === rule));
-}
-
-function nameParts(qualifiedName: ParserRuleContext): string[] {
-  return ruleChildren(qualifiedName, RULE.identifier).map((i) => identifierText(i).toLowerCase());
-}
-
-function identifierText(identifier: ParserRuleContext): string {
-  const text = identifier.getText();
-  return identifier.start?.type === TOKEN.QUOTED_IDENTIFIER ? text.slice(1, -1).split('""').join('"') : text;
-}
-
 /** A plain '...' literal's value; U&'...' literals are refused where the gateway must read the value. */
 function stringValue(node: ParserRuleContext): string {
   const literal = (node.getChild(0) as TerminalNode).symbol;
   if (literal.type !== TOKEN.STRING) refuse("use a plain string literal here (not U&'...')", 'NOT_SUPPORTED');
   return literal.text!.slice(1, -1).split("''").join("'");
-}
-
-export function quoteString(value: string): string {
-  return `'${value.replace(/'/g, "''")}'`;
-}
-
-export function quoteIdentifier(name: string): string {
-  return `"${name.replace(/"/g, '""')}"`;
 }

@@ -234,7 +234,8 @@ function addTableFromIdentifiers(ids: ParserRuleContext[], position: RelationPos
   out.tables.push({ parts, qualified: parts.length > 1, position, name: span, replace: span });
 }
 
-function nameParts(qualifiedName: ParserRuleContext): string[] {
+/** A qualifiedName's parts as Trino resolves them (see identifierValue). */
+export function nameParts(qualifiedName: ParserRuleContext): string[] {
   return ruleChildren(qualifiedName, RULE.identifier).map(identifierValue);
 }
 
@@ -244,7 +245,7 @@ function identifierValue(identifier: ParserRuleContext): string {
 }
 
 /** Trino's Identifier value: quotes removed and `""` unescaped, case as written. */
-function identifierText(identifier: ParserRuleContext): string {
+export function identifierText(identifier: ParserRuleContext): string {
   const text = identifier.getText();
   return identifier.start?.type === TOKEN.QUOTED_IDENTIFIER ? text.slice(1, -1).split('""').join('"') : text;
 }
@@ -277,7 +278,8 @@ function stringValue(node: ParserRuleContext): string {
   return value;
 }
 
-function ruleChildren(node: ParserRuleContext, rule?: number): ParserRuleContext[] {
+/** A node's rule children, of one rule when given (the interpreter's nodes are untyped). */
+export function ruleChildren(node: ParserRuleContext, rule?: number): ParserRuleContext[] {
   return node.children.filter((c): c is ParserRuleContext => c instanceof ParserRuleContext && (rule === undefined || c.ruleIndex === rule));
 }
 

@@ -18,6 +18,7 @@ import { CONFIG, ControlPlaneConfig } from './config';
 import { dataSourceOptions } from './database/data-source';
 import { migrateRegistry } from './database/migrate';
 import { GatewayModule } from './gateway/gateway.module';
+import { BudgetLedger } from './privacy/budget-ledger';
 import { PublishingController } from './publishing/publishing.controller';
 import { PublishingService } from './publishing/publishing.service';
 import { BreakGlassService } from './registry/break-glass.service';
@@ -49,7 +50,15 @@ class ConfigModule {
 class AuditModule {}
 
 @Module({
-  providers: [DomainsService, EndpointsService, ConsumersService, BreakGlassService, ProductsService, RegistryEvents],
+  providers: [
+    DomainsService,
+    EndpointsService,
+    ConsumersService,
+    BreakGlassService,
+    ProductsService,
+    RegistryEvents,
+    { provide: BudgetLedger, useFactory: (db: DataSource) => new BudgetLedger(db), inject: [DataSource] },
+  ],
   controllers: [DomainsController, ConsumersController],
   exports: [DomainsService, EndpointsService, ConsumersService, ProductsService, RegistryEvents],
 })

@@ -345,7 +345,7 @@ describe('gateway: statement rewriting', () => {
 describe('gateway: purpose of use and project', () => {
   const config = { ...GATEWAY } as unknown as GatewayConfig;
   const access = new GatewayAccess(undefined as never, config);
-  const alice = { id: 'a', name: 'alice', allowedPurposes: ['research', 'direct-care'], projects: ['p1', 'p2'] };
+  const alice = { id: 'a', name: 'alice', allowedPurposes: ['research', 'direct-care'], projects: ['p1', 'p2'], policies: {}, budget: null };
 
   it('reads extra credentials as the Trino clients send them (comma-separated, URL-encoded, repeated)', () => {
     const credentials = parseExtraCredentials(['purpose=research, project=stroke%2Caudit', 'mesh.pseudonym-key=abc']);

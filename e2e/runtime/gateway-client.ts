@@ -37,6 +37,8 @@ export interface GatewayResult {
   httpText?: string;
   /** Response headers of every page, in order (X-Trino-Set-*, Added-Prepare...). */
   responseHeaders: Record<string, string | string[] | undefined>[];
+  /** Warnings of the last page (the CLI prints them): disclosure control says what it did here. */
+  warnings: string[];
 }
 
 export function demoIdentity(overrides: Partial<GatewayIdentity> = {}): GatewayIdentity {
@@ -85,7 +87,7 @@ export function httpsRequest(
 /** Runs one statement through the gateway to the end and returns every row (or the error). */
 export async function gatewayQuery(sql: string, request: GatewayRequest = {}): Promise<GatewayResult> {
   const headers = gatewayHeaders(request);
-  const result: GatewayResult = { columns: [], rows: [], responseHeaders: [] };
+  const result: GatewayResult = { columns: [], rows: [], responseHeaders: [], warnings: [] };
   let response = await httpsRequest('POST', `${request.server ?? gatewayUrl()}/v1/statement`, headers, sql);
   for (;;) {
     result.responseHeaders.push(response.headers);
@@ -100,8 +102,10 @@ export async function gatewayQuery(sql: string, request: GatewayRequest = {}): P
       data?: unknown[][];
       nextUri?: string;
       error?: GatewayResult['error'];
+      warnings?: { message: string }[];
     };
     result.queryId ??= page.id;
+    if (page.warnings?.length) result.warnings = page.warnings.map((w) => w.message);
     if (page.columns) result.columns = page.columns.map((c) => ({ name: c.name, type: c.type }));
     if (page.data) result.rows.push(...page.data);
     if (page.error) {

@@ -50,6 +50,20 @@ export function rehomeId(id: string, from: DomainRecords, to: DomainRecords): st
   return `${to.domain.id}-${id.slice(prefix.length)}`;
 }
 
+/** The visiting record of a home patient at another trust: same person, the second trust's id, MRN and organisation. */
+export function addVisitingRecord(home: DomainRecords, target: DomainRecords, patient: Resource): Resource {
+  const copy = cloneJson(patient);
+  copy.id = rehomeId(patient.id, home, target);
+  copy.identifier = [
+    ...asArray(patient.identifier).filter((i) => !(isObject(i) && i.system === mrnSystem(home.domain))),
+    mrnIdentifier(target.domain, target.mrns.next(copy.id)),
+  ];
+  copy.managingOrganization = { reference: `Organization/${trustOrganizationId(target.domain)}` };
+  addResource(target, copy);
+  target.visitors.add(copy.id);
+  return copy;
+}
+
 function movePatientEncounters(
   home: DomainRecords,
   target: DomainRecords,
@@ -67,16 +81,7 @@ function movePatientEncounters(
     return r.resourceType !== 'Encounter' && encounter !== undefined && movedEncounterKeys.has(encounter);
   });
 
-  // the visiting record: same person, the second trust's MRN and organisation
-  const copy = cloneJson(patient);
-  copy.id = rehomeId(patient.id, home, target);
-  copy.identifier = [
-    ...asArray(patient.identifier).filter((i) => !(isObject(i) && i.system === mrnSystem(home.domain))),
-    mrnIdentifier(target.domain, target.mrns.next(copy.id)),
-  ];
-  copy.managingOrganization = { reference: `Organization/${trustOrganizationId(target.domain)}` };
-  addResource(target, copy);
-  target.visitors.add(copy.id);
+  const copy = addVisitingRecord(home, target, patient);
 
   const moving = [...movedEncounters, ...children];
   const renamed = new Map<string, string>([[refKey(patient), refKey(copy)]]);

@@ -17,6 +17,12 @@ export function hashFraction(...keys: readonly (string | number)[]): number {
   return hashInt(...keys) / 2 ** 48;
 }
 
+/** UUID-shaped id (8-4-4-4-12 hex) derived from the keys: made-up resources get ids shaped like Synthea's. */
+export function hashUuid(...keys: readonly (string | number)[]): string {
+  const h = sha256Hex(keys.join('\u001f'));
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
+}
+
 /** One element of a non-empty list, chosen by the keys. */
 export function pick<T>(list: readonly T[], ...keys: readonly (string | number)[]): T {
   if (list.length === 0) throw new Error('pick from an empty list');

@@ -59,7 +59,7 @@ export async function ensureSyntheticData(options: SyntheticDataOptions = {}): P
       .join(' ');
     log(
       `synthetic: ${d.id} ${d.totalResources} resources, ${d.homePatients}+${d.visitingPatients} patients, ` +
-        `${d.optedOutPatients} opted out, labels ${labels}`,
+        `${d.optedOutPatients} opted out, labels ${labels}, stroke ${d.strokePatients} (${d.thrombolysed} thrombolysed, ${d.strokeOptedOut} opted out)`,
     );
   }
   log(`synthetic: ${manifest.totalResources} resources, ${manifest.sharedPatients.length} shared patients ... ${seconds(started)}`);

@@ -39,6 +39,7 @@ export const SNOMED_TO_ICD10: ReadonlyMap<string, Icd10> = new Map<string, Icd10
   ['22298006', ['I21.9', 'Acute myocardial infarction, unspecified']],
   ['60573004', ['I35.0', 'Aortic (valve) stenosis']],
   ['230690007', ['I64', 'Stroke, not specified as haemorrhage or infarction']],
+  ['432504007', ['I63.9', 'Cerebral infarction, unspecified']], // the stroke cohort (stroke-cohort.ts), not Synthea
   ['274531002', ['R93.1', 'Abnormal findings on diagnostic imaging of heart and coronary circulation']],
   ['162864005', ['E66.9', 'Obesity, unspecified']], // BMI 30+
   ['15777000', ['R73.9', 'Hyperglycaemia, unspecified']], // Prediabetes

@@ -29,6 +29,12 @@ export interface ManifestDomain {
   visitingPatients: number;
   optedOutPatients: number;
   securityLabels: Record<SecurityLabel, number>;
+  /** Stroke cohort (stroke-cohort.ts) patient records here, home and visiting, each with one episode. */
+  strokePatients: number;
+  /** Of their episodes, those with a thrombolysis Procedure. */
+  thrombolysed: number;
+  /** Of those patients, how many have a national data opt-out. */
+  strokeOptedOut: number;
   files: ManifestFile[];
 }
 
@@ -41,8 +47,11 @@ export interface Manifest {
   loadOrder: string[];
   totalResources: number;
   domains: ManifestDomain[];
+  /** Everyone with a record at two trusts, the stroke cohort's two-trust people included. */
   sharedPatients: SharedPatient[];
   optOuts: OptOut[];
+  /** NHS numbers of the stroke cohort's people with a stroke episode at two trusts. */
+  strokeTwoTrustNhsNumbers: string[];
 }
 
 export function buildManifest(params: GenerationParams, result: PipelineResult): Manifest {
@@ -65,6 +74,9 @@ export function buildManifest(params: GenerationParams, result: PipelineResult):
       visitingPatients: d.visitingPatients,
       optedOutPatients: d.optedOutPatients,
       securityLabels: { ...d.securityLabels },
+      strokePatients: d.stroke.patients,
+      thrombolysed: d.stroke.thrombolysed,
+      strokeOptedOut: d.stroke.optedOut,
       files,
     };
   });
@@ -78,6 +90,7 @@ export function buildManifest(params: GenerationParams, result: PipelineResult):
     domains,
     sharedPatients: [...result.sharedPatients],
     optOuts: [...result.optOuts],
+    strokeTwoTrustNhsNumbers: result.strokeCohort.twoTrust.map((s) => s.nhsNumber),
   };
 }
 

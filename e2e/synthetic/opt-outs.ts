@@ -24,43 +24,60 @@ export interface OptOut {
   domains: string[];
 }
 
-export interface OptOutOptions {
-  /** Share of each domain's own patients who opted out (~0.08). */
+export interface OptOutDraw {
+  /** Share of each domain's own patients (of this draw's population) who opted out (~0.08). */
   readonly fraction: number;
   /** Of those, at least this many are patients shared with another trust (when there are any). */
   readonly sharedPerDomain: number;
-  /** Latest possible opt-out date (YYYY-MM-DD): the data's reference date. */
-  readonly referenceDate: string;
+  /**
+   * The population this draw decides for (default: everyone). Separate populations get separate draws,
+   * so adding one (the stroke cohort) leaves the others' opt-outs as they were.
+   */
+  readonly eligible?: (nhsNumber: string) => boolean;
+  /** Salt of the draw's stable shuffle; the default keeps the original draw. */
+  readonly salt?: string;
 }
 
-export function addOptOuts(all: readonly DomainRecords[], shared: readonly SharedPatient[], options: OptOutOptions): OptOut[] {
-  const chosen = new Set<string>();
+/** NHS numbers that opted out: per domain, a share of its own (home) patients, shared patients first. */
+export function chooseOptOuts(all: readonly DomainRecords[], shared: readonly SharedPatient[], draw: OptOutDraw): string[] {
+  const chosen: string[] = [];
+  const eligible = draw.eligible ?? (() => true);
   for (const records of all) {
-    const patients = homePatients(records);
-    if (patients.length === 0) continue;
-    const count = Math.max(1, Math.round(options.fraction * patients.length));
+    const numbers = homePatients(records)
+      .map(nhsNumberOf)
+      .filter((n) => eligible(n));
+    if (numbers.length === 0) continue;
+    const count = Math.max(1, Math.round(draw.fraction * numbers.length));
     const sharedHere = new Set(shared.filter((s) => s.home.domain === records.domain.id).map((s) => s.nhsNumber));
-    const numbers = patients.map(nhsNumberOf);
-    const salt = `ndop-${records.domain.id}`;
+    const salt = `${draw.salt ?? 'ndop'}-${records.domain.id}`;
     const sharedFirst = hashOrder(
       numbers.filter((n) => sharedHere.has(n)),
       (n) => n,
       salt,
-    ).slice(0, options.sharedPerDomain);
+    ).slice(0, draw.sharedPerDomain);
     const rest = hashOrder(
       numbers.filter((n) => !sharedFirst.includes(n)),
       (n) => n,
       salt,
     );
-    for (const n of [...sharedFirst, ...rest].slice(0, count)) chosen.add(n);
+    chosen.push(...[...sharedFirst, ...rest].slice(0, count));
   }
+  return chosen;
+}
 
+/**
+ * Records the chosen opt-outs: a Consent in EVERY domain holding a Patient with that NHS number (home or
+ * visiting record), all with the same date.
+ * @param referenceDate latest possible opt-out date (YYYY-MM-DD): the data's reference date.
+ */
+export function recordOptOuts(all: readonly DomainRecords[], chosenNhsNumbers: Iterable<string>, referenceDate: string): OptOut[] {
+  const chosen = new Set(chosenNhsNumbers);
   const optOuts = new Map<string, OptOut>();
   for (const records of all) {
     for (const patient of ofType(records, 'Patient')) {
       const nhsNumber = nhsNumberOf(patient);
       if (!chosen.has(nhsNumber)) continue;
-      const optOut = optOuts.get(nhsNumber) ?? { nhsNumber, dateTime: optOutDate(nhsNumber, options.referenceDate), domains: [] };
+      const optOut = optOuts.get(nhsNumber) ?? { nhsNumber, dateTime: optOutDate(nhsNumber, referenceDate), domains: [] };
       optOut.domains.push(records.domain.id);
       optOuts.set(nhsNumber, optOut);
       addResource(records, ndopConsent(patient, optOut.dateTime));

@@ -3,7 +3,7 @@
 import { DOMAINS, type DomainSpec, versions } from '../runtime/topology';
 
 /** Bump when the post-processing changes its output for the same inputs. */
-export const GENERATOR_VERSION = 1;
+export const GENERATOR_VERSION = 2; // 2: the emergency stroke cohort (stroke-cohort.ts)
 
 export type SizeName = 'small' | 'large';
 
@@ -24,6 +24,13 @@ export interface PostProcessParams {
   readonly optOutsAmongSharedPerDomain: number;
   readonly labelRandomFraction: number;
   readonly minimumPerLabel: number;
+  /** Made-up people per trust with one emergency stroke episode there (stroke-cohort.ts). */
+  readonly strokePatientsPerDomain: number;
+  /** Of them, people with a stroke episode at a second trust too (in all, not per trust). */
+  readonly strokeTwoTrustPatients: number;
+  readonly strokeThrombolysedFraction: number;
+  /** Stroke arrivals are spread over this many years before the reference date. */
+  readonly strokeYears: number;
 }
 
 export interface GenerationParams {
@@ -37,7 +44,7 @@ export interface GenerationParams {
 }
 
 /**
- * small: ~20k resources over 3 domains, ~2-3 min of Synthea on 2 cores, loads into HAPI in minutes.
+ * small: ~25k resources over 3 domains, ~2-3 min of Synthea on 2 cores, loads into HAPI in minutes.
  * large: 10x the patients (same per-patient caps), for volume tests.
  */
 const PATIENTS: Record<SizeName, number> = { small: 40, large: 400 };
@@ -64,6 +71,10 @@ export function generationParams(options: { size?: SizeName; patients?: number; 
       optOutsAmongSharedPerDomain: 1,
       labelRandomFraction: 0.01,
       minimumPerLabel: 8,
+      strokePatientsPerDomain: 60,
+      strokeTwoTrustPatients: 3,
+      strokeThrombolysedFraction: 0.8,
+      strokeYears: 3,
     },
     domains: DOMAINS.map(({ id, name, odsCode, region, seed }) => ({ id, name, odsCode, region, seed })),
   };

@@ -5,9 +5,10 @@ import { type SharedPatient, shareAcrossTrusts } from './cross-trust';
 import { compareStrings, sha256Hex } from './deterministic';
 import { assertReferentialIntegrity, type DomainRecords, homePatients, ofType, refreshDisplays } from './domain-records';
 import { parseRelative, type Resource, referencesOf, withLeadingKeys } from './fhir';
-import { addOptOuts, type OptOut } from './opt-outs';
+import { chooseOptOuts, type OptOut, recordOptOuts } from './opt-outs';
 import type { PostProcessParams } from './params';
 import { applySecurityLabels, type SecurityLabel } from './security-labels';
+import { addStrokeCohort, alwaysVisibleStrokePatients, type StrokeCohort, strokeOptOutDraw } from './stroke-cohort';
 import { importSyntheaDomain } from './synthea-import';
 
 /**
@@ -46,12 +47,16 @@ export interface DomainOutput {
   readonly visitingPatients: number;
   readonly optedOutPatients: number;
   readonly securityLabels: Readonly<Record<SecurityLabel, number>>;
+  /** Stroke cohort records here (home and visiting), how many were thrombolysed, how many opted out. */
+  readonly stroke: { readonly patients: number; readonly thrombolysed: number; readonly optedOut: number };
 }
 
 export interface PipelineResult {
   readonly domains: readonly DomainOutput[];
+  /** Everyone with a record at two trusts: Synthea's shared patients and the stroke cohort's two-trust people. */
   readonly sharedPatients: readonly SharedPatient[];
   readonly optOuts: readonly OptOut[];
+  readonly strokeCohort: StrokeCohort;
 }
 
 export function postProcess(
@@ -72,17 +77,39 @@ export function postProcess(
     fraction: params.sharedFraction,
     maxMovedEncounters: params.maxMovedEncounters,
   });
-  const optOuts = addOptOuts(records, sharedPatients, {
-    fraction: params.optOutFraction,
-    sharedPerDomain: params.optOutsAmongSharedPerDomain,
+  // The stroke cohort comes after cross-trust sharing, so Synthea's sharing draw is the same as without it
+  // (its two-trust people are made the same way, addVisitingRecord), and before opt-outs and labels, so
+  // both apply to it as to everyone. Each population gets its own opt-out draw: Synthea's stay as they were.
+  const strokeCohort = addStrokeCohort(records, {
+    patientsPerDomain: params.strokePatientsPerDomain,
+    twoTrustPatients: params.strokeTwoTrustPatients,
+    thrombolysedFraction: params.strokeThrombolysedFraction,
+    years: params.strokeYears,
     referenceDate: params.referenceDate,
   });
+  const strokeOptOuts = strokeOptOutDraw(strokeCohort, params.optOutFraction);
+  const optOuts = recordOptOuts(
+    records,
+    [
+      ...chooseOptOuts(records, sharedPatients, {
+        fraction: params.optOutFraction,
+        sharedPerDomain: params.optOutsAmongSharedPerDomain,
+        eligible: (n) => !strokeCohort.nhsNumbers.has(n),
+      }),
+      ...chooseOptOuts(records, strokeOptOuts.shared, strokeOptOuts.draw),
+    ],
+    params.referenceDate,
+  );
+  const optedOut = new Set(optOuts.map((o) => o.nhsNumber));
+  const clinicalLabelsOnly = alwaysVisibleStrokePatients(strokeCohort);
 
   const domains = records.map((r): DomainOutput => {
     const securityLabels = applySecurityLabels(r, {
       randomFraction: params.labelRandomFraction,
       minimumPerLabel: params.minimumPerLabel,
+      clinicalLabelsOnly,
     });
+    const strokeEpisodes = strokeCohort.episodes.filter((e) => e.domain === r.domain.id);
     refreshDisplays(r);
     assertReferentialIntegrity(r);
     assertLoadOrder(r);
@@ -96,9 +123,15 @@ export function postProcess(
       visitingPatients: r.visitors.size,
       optedOutPatients: ofType(r, 'Consent').length,
       securityLabels,
+      stroke: {
+        patients: strokeEpisodes.length, // one episode per patient record
+        thrombolysed: strokeEpisodes.filter((e) => e.needleMinutes !== undefined).length,
+        optedOut: strokeEpisodes.filter((e) => optedOut.has(e.nhsNumber)).length,
+      },
     };
   });
-  return { domains, sharedPatients, optOuts };
+  const allShared = [...sharedPatients, ...strokeCohort.twoTrust].sort((a, b) => compareStrings(a.nhsNumber, b.nhsNumber));
+  return { domains, sharedPatients: allShared, optOuts, strokeCohort };
 }
 
 /** One NDJSON text per resource type present, sorted by id; types in LOAD_ORDER first. */

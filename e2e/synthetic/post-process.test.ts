@@ -22,6 +22,10 @@ const PARAMS: PostProcessParams & { referenceDate: string } = {
   optOutsAmongSharedPerDomain: 1,
   labelRandomFraction: 0.01,
   minimumPerLabel: 3,
+  strokePatientsPerDomain: 12,
+  strokeTwoTrustPatients: 3,
+  strokeThrombolysedFraction: 0.8,
+  strokeYears: 3,
   referenceDate: '2025-06-30',
 };
 
@@ -226,7 +230,8 @@ describe('post-processing of Synthea bundles', () => {
   });
 
   it('shares ~10% of patients with another trust under the same NHS number, moving later encounters', () => {
-    expect(result.sharedPatients.length).to.equal(DOMAINS.length * Math.round(0.1 * PATIENTS));
+    // plus the stroke cohort's two-trust people, whose second episode is later too
+    expect(result.sharedPatients.length).to.equal(DOMAINS.length * Math.round(0.1 * PATIENTS) + PARAMS.strokeTwoTrustPatients);
     for (const s of result.sharedPatients) {
       expect(s.home.domain).not.to.equal(s.visited.domain);
       const home = (data.get(s.home.domain) ?? []).find((r) => r.id === s.home.patientId) as Res;

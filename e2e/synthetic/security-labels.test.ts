@@ -57,4 +57,20 @@ describe('security-labels', () => {
     const labelled = [...records.resources.values()].filter((r) => labelsOf(r).length > 0);
     expect(labelled.every((r) => labelsOf(r).filter((l) => l === 'R' || l === 'V').length === 1)).to.equal(true);
   });
+
+  it('gives the patients named in clinicalLabelsOnly clinical labels but no sprinkled or floor ones', () => {
+    const records = newDomainRecords(DOMAIN, 0);
+    for (const p of ['zz9-p', 'zz9-q']) addResource(records, { resourceType: 'Patient', id: p });
+    const ofQ = (r: Resource): Resource => ({ ...r, subject: { reference: 'Patient/zz9-q' } });
+    addResource(records, ofQ(condition('zz9-q-hiv', '86406008', 'HIV infection', 'B24')));
+    for (let i = 0; i < 20; i++) addResource(records, ofQ(observation(`zz9-q-o${i}`, 'Heart rate', 70)));
+    for (let i = 0; i < 20; i++) addResource(records, observation(`zz9-p-o${i}`, 'Heart rate', 70));
+
+    applySecurityLabels(records, { randomFraction: 0.5, minimumPerLabel: 10, clinicalLabelsOnly: new Set(['Patient/zz9-q']) });
+    const labels = (key: string): string[] => labelsOf(records.resources.get(key) as Resource);
+    expect(labels('Condition/zz9-q-hiv')).to.deep.equal(['V', 'HIV']);
+    for (let i = 0; i < 20; i++) expect(labels(`Observation/zz9-q-o${i}`), `zz9-q-o${i}`).to.deep.equal([]);
+    const others = Array.from({ length: 20 }, (_, i) => labels(`Observation/zz9-p-o${i}`));
+    expect(others.filter((l) => l.length > 0).length).to.be.greaterThan(10); // the sprinkle and floor still land elsewhere
+  });
 });

@@ -4,7 +4,7 @@
 // enough rows in every domain to test filters.
 import { hashFraction, hashOrder, pick } from './deterministic';
 import type { DomainRecords } from './domain-records';
-import { asArray, asObject, asString, type Coding, codeIn, conceptText, ICD10, isObject, type Resource, refKey } from './fhir';
+import { asArray, asObject, asString, type Coding, codeIn, conceptText, ICD10, isObject, patientRefOf, type Resource, refKey } from './fhir';
 
 export const CONFIDENTIALITY_SYSTEM = 'http://terminology.hl7.org/CodeSystem/v3-Confidentiality';
 export const ACT_CODE_SYSTEM = 'http://terminology.hl7.org/CodeSystem/v3-ActCode';
@@ -49,6 +49,11 @@ export interface LabelOptions {
   readonly randomFraction: number;
   /** Each label appears on at least this many resources per domain (when the domain has that many). */
   readonly minimumPerLabel: number;
+  /**
+   * Patients ("Patient/id") whose resources get clinical labels only, never a sprinkled or floor one: records
+   * tests need visible to every policy (the stroke cohort's two-trust people who never opt out).
+   */
+  readonly clinicalLabelsOnly?: ReadonlySet<string>;
 }
 
 interface LabelSet {
@@ -109,14 +114,15 @@ export function applySecurityLabels(records: DomainRecords, options: LabelOption
     }
   }
   // 2. a deterministic sprinkle
-  for (const r of labelled) {
+  const arbitrary = labelled.filter((r) => !options.clinicalLabelsOnly?.has(patientRefOf(r) ?? ''));
+  for (const r of arbitrary) {
     if (hashFraction('label', r.id) < options.randomFraction) add(r, pick(SECURITY_LABELS, 'which-label', r.id));
   }
   // 3. a floor per label, taken from resources that have no label yet
   for (const label of SECURITY_LABELS) {
     const missing = options.minimumPerLabel - labelled.filter((r) => has(labels.get(refKey(r)), label)).length;
     if (missing <= 0) continue;
-    const unlabelled = labelled.filter((r) => !labels.has(refKey(r)));
+    const unlabelled = arbitrary.filter((r) => !labels.has(refKey(r)));
     for (const r of hashOrder(unlabelled, (x) => x.id, `floor-${label}-${records.domain.id}`).slice(0, missing)) add(r, label);
   }
 

@@ -1,6 +1,6 @@
 // The admin API's OpenAPI 3.1 document, assembled from the route table below and the JSON Schemas in
 // connector-spec/api/ (the same ones requests are validated against).
-import { API_SCHEMAS, SchemaValidator } from './schema-validator';
+import { API_SCHEMAS, RESPONSE_SCHEMAS, SchemaValidator } from './schema-validator';
 
 interface Route {
   method: 'get' | 'post' | 'patch' | 'delete';
@@ -8,6 +8,8 @@ interface Route {
   summary: string;
   roles?: string;
   body?: string;
+  /** The response's schema (connector-spec/api/<name>.schema.json), where one is published. */
+  response?: string;
   public?: boolean;
 }
 
@@ -40,6 +42,13 @@ const ROUTES: Route[] = [
   },
   { method: 'get', path: '/api/v1/consumers/{name}/break-glass', summary: "The consumer's break-glass grants, newest first", roles: 'ops' },
   { method: 'delete', path: '/api/v1/consumers/{name}/break-glass/{id}', summary: 'Revoke a break-glass grant now', roles: 'ops' },
+  {
+    method: 'get',
+    path: '/api/v1/consumers/{name}/budget',
+    summary: "The consumer's privacy-budget accounts (?project=, ?entries=): totals, spent, reserved, remaining, latest ledger entries",
+    roles: 'ops',
+    response: 'budget',
+  },
   { method: 'get', path: '/api/v1/data-products', summary: 'List data products and their versions' },
   {
     method: 'post',
@@ -99,6 +108,7 @@ function componentSchemas(schemas: SchemaValidator): Record<string, unknown> {
   };
   return Object.fromEntries([
     ...API_SCHEMAS.map((name) => component(name, schemas.schema(name))),
+    ...RESPONSE_SCHEMAS.map((name) => component(name, schemas.responseSchema(name))),
     ...[...schemas.sharedSchemas()].map(([name, schema]) => component(name, schema)),
   ]);
 }
@@ -115,7 +125,10 @@ export function openApiDocument(schemas: SchemaValidator): Record<string, unknow
       ...(parameters.length ? { parameters } : {}),
       ...(r.body ? { requestBody: { required: true, content: { 'application/json': { schema: { $ref: `#/components/schemas/${r.body}` } } } } } : {}),
       responses: {
-        [r.method === 'post' ? '201' : r.method === 'delete' ? '204' : '200']: { description: 'OK' },
+        [r.method === 'post' ? '201' : r.method === 'delete' ? '204' : '200']: {
+          description: 'OK',
+          ...(r.response ? { content: { 'application/json': { schema: { $ref: `#/components/schemas/${r.response}` } } } } : {}),
+        },
         ...(r.body ? { 400: { $ref: '#/components/responses/Error' } } : {}),
         ...(r.public ? {} : { 401: { $ref: '#/components/responses/Error' }, 403: { $ref: '#/components/responses/Error' } }),
       },

@@ -9,6 +9,9 @@ import addFormats from 'ajv-formats';
 
 export const API_SCHEMAS = ['domain', 'endpoint', 'consumer', 'data-product', 'lifecycle-change', 'break-glass'] as const;
 export type ApiSchema = (typeof API_SCHEMAS)[number];
+/** Schemas of responses (no request body uses them): documented in OpenAPI, and checked by the e2e tests. */
+export const RESPONSE_SCHEMAS = ['budget'] as const;
+export type ResponseSchema = (typeof RESPONSE_SCHEMAS)[number];
 /** Schemas the API schemas refer to by $id, and the OpenAPI component each becomes. */
 export const SHARED_SCHEMAS = [{ file: 'view-definition.schema.json', component: 'view-definition' }] as const;
 
@@ -19,6 +22,7 @@ export interface Problem {
 
 export class SchemaValidator {
   private readonly schemas = new Map<string, Record<string, unknown>>();
+  private readonly responses = new Map<ResponseSchema, Record<string, unknown>>();
   private readonly shared = new Map<string, Record<string, unknown>>();
   private readonly full = new Map<ApiSchema, ValidateFunction>();
   private readonly partial = new Map<ApiSchema, ValidateFunction>();
@@ -45,6 +49,15 @@ export class SchemaValidator {
         partialAjv.compile({ ...rest, $id: String($id).replace(/\.schema\.json$/, '.partial.schema.json'), properties: withoutDefaults(rest.properties) }),
       );
     }
+    for (const name of RESPONSE_SCHEMAS) {
+      const schema = JSON.parse(fs.readFileSync(path.join(specDir, 'api', `${name}.schema.json`), 'utf8')) as Record<string, unknown>;
+      ajv.compile(schema); // a broken schema stops the start, not a reader of the OpenAPI document
+      this.responses.set(name, schema);
+    }
+  }
+
+  responseSchema(name: ResponseSchema): Record<string, unknown> {
+    return this.responses.get(name)!;
   }
 
   schema(name: ApiSchema): Record<string, unknown> {

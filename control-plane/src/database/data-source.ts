@@ -5,7 +5,7 @@ import { AuditEntry } from '../audit/audit-entry.entity';
 import { CatalogState } from '../catalogs/catalog-state.entity';
 import type { DbConnection } from '../config';
 import { BreakGlassGrant } from '../registry/break-glass.entity';
-import { BudgetPeriod, Consumer } from '../registry/consumer.entity';
+import { Consumer } from '../registry/consumer.entity';
 import { DataProduct, DataProductVersion, ProductTable } from '../registry/data-product.entity';
 import { Domain } from '../registry/domain.entity';
 import { Endpoint, EndpointHealthCheck } from '../registry/endpoint.entity';
@@ -14,6 +14,7 @@ import { Registry1763800000000 } from './migrations/1763800000000-registry';
 import { AuditRetentionRole1764950000000 } from './migrations/1764950000000-audit-retention-role';
 import { EndpointTokenReference1764950100000 } from './migrations/1764950100000-endpoint-token-reference';
 import { BreakGlass1765000000000 } from './migrations/1765000000000-break-glass';
+import { BudgetLedger1765100000000 } from './migrations/1765100000000-budget-ledger';
 
 export const ENTITIES = [
   Domain,
@@ -23,13 +24,18 @@ export const ENTITIES = [
   DataProductVersion,
   ProductTable,
   Consumer,
-  BudgetPeriod,
   BreakGlassGrant,
   AuditEntry,
   CatalogState,
 ];
 
-export const MIGRATIONS = [Registry1763800000000, AuditRetentionRole1764950000000, EndpointTokenReference1764950100000, BreakGlass1765000000000];
+export const MIGRATIONS = [
+  Registry1763800000000,
+  AuditRetentionRole1764950000000,
+  EndpointTokenReference1764950100000,
+  BreakGlass1765000000000,
+  BudgetLedger1765100000000,
+];
 
 /** Host, port, role and database from the URL; the password from its file, read at each new connection. */
 export function connectionOptions(connection: DbConnection): {

@@ -5,11 +5,16 @@ import { DataSource } from 'typeorm';
 import type { ControlPlaneConfig } from '../config';
 import { connectionOptions, dataSourceOptions } from './data-source';
 
-/** Tables the service may not write: the audit log is append-only, migrations belong to the owner. */
-const APPEND_ONLY = ['audit_log'];
+/** Tables the service may not write: the audit log and released answers are append-only, migrations belong to the owner. */
+const APPEND_ONLY = ['audit_log', 'released_answers'];
 const OWNER_ONLY = ['migrations'];
-/** Kept whole for the record: grants are revoked by an update, never removed. */
-const NEVER_DELETED = ['break_glass_grants'];
+/** Kept whole for the record: grants are revoked by an update, never removed; privacy budget spent stays spent. */
+const NEVER_DELETED = ['break_glass_grants', 'budget_accounts', 'budget_ledger_entries'];
+/** The only columns the service may update (triggers in the budget-ledger migration police the values too). */
+const UPDATABLE_COLUMNS: Record<string, string[]> = {
+  budget_accounts: ['epsilon_spent', 'epsilon_reserved', 'delta_spent', 'delta_reserved'],
+  budget_ledger_entries: ['state', 'reason', 'settled_at'],
+};
 /** What the retention job prunes. */
 const PRUNED = ['audit_log', 'endpoint_health'];
 
@@ -40,6 +45,10 @@ async function grantLeastPrivilege(db: DataSource, config: ControlPlaneConfig): 
     await db.query(`revoke update, delete, truncate on ${APPEND_ONLY.join(', ')} from ${id(app)}`);
     await db.query(`revoke insert, update, delete, truncate on ${OWNER_ONLY.join(', ')} from ${id(app)}`);
     await db.query(`revoke delete, truncate on ${NEVER_DELETED.join(', ')} from ${id(app)}`);
+    for (const [table, columns] of Object.entries(UPDATABLE_COLUMNS)) {
+      await db.query(`revoke update on ${table} from ${id(app)}`);
+      await db.query(`grant update (${columns.join(', ')}) on ${table} to ${id(app)}`);
+    }
   }
   if (retention !== owner) {
     await db.query(`grant usage on schema public to ${id(retention)}`);

@@ -5,7 +5,7 @@
 // checked against the consumer's allowedPurposes and policies.projects.
 import { DataSource } from 'typeorm';
 import { tokenHash } from '../auth/tokens';
-import { Consumer, Role } from '../registry/consumer.entity';
+import { type BudgetPeriodKind, Consumer, Role } from '../registry/consumer.entity';
 import type { GatewayConfig, PurposeRules } from './gateway-config';
 
 /** Roles that query data through the gateway. Ops and data product owners use the admin API. */
@@ -16,6 +16,10 @@ export interface Analyst {
   name: string;
   allowedPurposes: string[];
   projects: string[];
+  /** The consumer's policies as registered (disclosure control reads `disclosure`). */
+  policies: Record<string, unknown>;
+  /** Differential-privacy budget: total ε per project per period; null means no DP queries. */
+  budget: { epsilon: number; period: BudgetPeriodKind } | null;
 }
 
 export interface QueryPurpose {
@@ -64,7 +68,14 @@ export class GatewayAccess {
     const projects = Array.isArray(consumer.policies?.projects)
       ? (consumer.policies.projects as unknown[]).filter((p): p is string => typeof p === 'string')
       : [];
-    return { id: consumer.id, name: consumer.name, allowedPurposes: consumer.allowedPurposes, projects };
+    return {
+      id: consumer.id,
+      name: consumer.name,
+      allowedPurposes: consumer.allowedPurposes,
+      projects,
+      policies: consumer.policies ?? {},
+      budget: consumer.budgetEpsilon === null ? null : { epsilon: consumer.budgetEpsilon, period: consumer.budgetPeriod },
+    };
   }
 
   /** The purpose and project of one query; a refusal names what is missing and what is allowed. */

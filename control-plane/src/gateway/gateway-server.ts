@@ -12,20 +12,34 @@ import { Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
 import type { ControlPlaneConfig } from '../config';
+import { BudgetLedger } from '../privacy/budget-ledger';
+import {
+  aggregateOnly,
+  type DifferentialPrivacyPolicy,
+  type DisclosurePolicy,
+  disclosurePolicyOf,
+  InvalidDisclosurePolicy,
+  type SmallNumbersPolicy,
+} from '../privacy/disclosure-policy';
 import { activeBreakGlass } from '../registry/break-glass.service';
 import { AccessDenied, type Analyst, GatewayAccess, parseExtraCredentials, type QueryPurpose } from './access';
+import { type AggregateAnswer, AggregateAnswers, AggregateRefused } from './disclosure/aggregate-answers';
+import { protectExtract } from './disclosure/row-extract';
 import { type GatewayConfig, patientExclusionSession } from './gateway-config';
 import { type PageSummary, summarizePage } from './page-scan';
-import { MeshTables } from './policy/mesh-tables';
+import { type MeshTable, MeshTables } from './policy/mesh-tables';
 import { QueryPolicy } from './policy/query-policy';
 import { PSEUDONYM_KEY_CREDENTIAL, PseudonymKeys } from './pseudonym-keys';
 import { QueryAudit, type QueryRecord } from './query-audit';
 import { QueryTracker, type TrackedQuery } from './query-tracker';
 import { originalPosition, type Refusal, type RewriteOptions, rewriteStatement } from './rewrite/statement-rewriter';
 import { parseStatement } from './sql/trino-parser';
+import { type ResultSet, TrinoExecutor, TrinoQueryFailed } from './trino-executor';
 import {
+  ERROR_CODES,
   encodeFormValue,
   failedQueryResults,
+  finishedQueryResults,
   forwardedRequestHeaders,
   forwardedResponseHeaders,
   gatewayQueryId,
@@ -37,6 +51,8 @@ import {
 import { TrinoRelay } from './trino-relay';
 
 const STATEMENT_PATH = /^\/v1\/statement\/(queued|executing)\/([A-Za-z0-9_]+)\/[A-Za-z0-9_/.-]+$/;
+/** Largest row-level extract checked for k-anonymity in one answer (the gateway holds it whole). */
+const MAX_EXTRACT_ROWS = 200_000;
 const QUERY_PATH = /^\/v1\/query\/([A-Za-z0-9_]+)$/;
 
 class Refused extends Error {
@@ -55,6 +71,8 @@ export class GatewayServer {
   private readonly tracker: QueryTracker;
   private readonly queryAudit: QueryAudit;
   private readonly gateway: GatewayConfig;
+  private readonly aggregates: AggregateAnswers;
+  private readonly executor: TrinoExecutor;
 
   constructor(
     private readonly db: DataSource,
@@ -72,6 +90,8 @@ export class GatewayServer {
       caFile: config.trinoCaFile,
     });
     this.tracker = new QueryTracker(this.gateway.queryRetentionMs);
+    this.executor = new TrinoExecutor(this.relay);
+    this.aggregates = new AggregateAnswers(new BudgetLedger(db), this.executor);
     this.queryAudit = new QueryAudit(db, audit);
   }
 
@@ -125,7 +145,9 @@ export class GatewayServer {
       const [tables, grant] = await Promise.all([this.tables.get(), activeBreakGlass(this.db, analyst.id, purpose.purpose)]);
       if (grant) record.breakGlass = { grant: grant.id, reason: grant.reason, expiresAt: grant.expiresAt.toISOString() };
       const excludedLabels = [...this.gateway.alwaysExcludedLabels, ...this.gateway.sensitivityLabels.filter((l) => !purpose.rules.sensitivities.includes(l))];
-      const policy = new QueryPolicy(tables, this.sources(), { excludedLabels, breakGlass: grant !== null });
+      const disclosure = this.disclosurePolicy(analyst);
+      // Break-glass reveals identifiers row by row; aggregate-only consumers never see rows, so it does not apply.
+      const policy = new QueryPolicy(tables, this.sources(), { excludedLabels, breakGlass: grant !== null && !aggregateOnly(disclosure) });
       const options: RewriteOptions = {
         session: { catalog: single(req.headers['x-trino-catalog']), schema: single(req.headers['x-trino-schema']) },
         resolver: policy,
@@ -145,6 +167,24 @@ export class GatewayServer {
       // The connector's exclusion of patients at the source, for this purpose (after the analyst's own settings, so it wins).
       const exclusion = patientExclusionSession(this.config.catalogName, purpose.rules, excludedLabels).map(([k, v]) => `${k}=${encodeFormValue(v)}`);
       headers['x-trino-session'] = [headers['x-trino-session'], ...exclusion].filter(Boolean).join(',');
+      const checksAnswers = aggregateOnly(disclosure) || (disclosure.mode === 'row-level' && disclosure.kAnonymity !== undefined);
+      const readsPatients = record.tables.some((t) => t.startsWith(`${this.config.catalogName}.default.`) && tables.has(t.split('.').pop()!));
+      // Answers the gateway must check whole are computed from plain statements only: a prepared one would run unchecked.
+      if (checksAnswers && (Object.keys(prepared).length || ['prepare', 'execute', 'execute-immediate'].includes(rewrite.kind)))
+        throw new Refused(
+          protocolError(
+            `${analyst.name}'s answers are disclosure-controlled (${disclosure.mode}): prepared statements are not available; send the query as plain SQL (JDBC: a Statement, or explicitPrepare=false)`,
+            'PERMISSION_DENIED',
+          ),
+        );
+      if (disclosure.mode === 'row-level' && disclosure.kAnonymity && rewrite.kind === 'query' && readsPatients)
+        return await this.answerExtract(res, req, { id, record, started, sql: rewrite.sql, headers, tables, kAnonymity: disclosure.kAnonymity });
+      if (aggregateOnly(disclosure)) {
+        if (rewrite.kind === 'query' && readsPatients) {
+          const epsilon = parseExtraCredentials(headerValues(req.headers, 'x-trino-extra-credential')).get('epsilon');
+          return await this.answerAggregate(res, req, { id, record, started, sql, analyst, purpose, disclosure, policy, options, headers, tables, epsilon });
+        }
+      }
       Object.assign(headers, this.forwarding(req));
       const response = await this.relay.request('POST', '/v1/statement', headers, rewrite.sql);
       const page = summarizePage(response.body);
@@ -174,6 +214,123 @@ export class GatewayServer {
       if (!(e instanceof Refused)) throw e;
       await this.queryAudit.ended(id, record, { outcome: 'refused', error: e.error.message, durationMs: Date.now() - started });
       this.reply(res, 200, { 'content-type': 'application/json' }, JSON.stringify(failedQueryResults(id, this.infoUri(req, id), e.error)));
+    }
+  }
+
+  /**
+   * An aggregate-only consumer's query: answered whole by the gateway (disclosure/aggregate-answers.ts), with
+   * the protected numbers, their intervals and what was done as warnings the CLI prints.
+   */
+  private async answerAggregate(
+    res: http.ServerResponse,
+    req: http.IncomingMessage,
+    a: {
+      id: string;
+      record: QueryRecord;
+      started: number;
+      sql: string;
+      analyst: Analyst;
+      purpose: QueryPurpose;
+      disclosure: DifferentialPrivacyPolicy | SmallNumbersPolicy;
+      policy: QueryPolicy;
+      options: RewriteOptions;
+      headers: Record<string, string>;
+      tables: Map<string, MeshTable>;
+      epsilon: string | undefined;
+    },
+  ): Promise<void> {
+    const requestedEpsilon = a.epsilon === undefined ? undefined : Number(a.epsilon);
+    if (requestedEpsilon !== undefined && !Number.isFinite(requestedEpsilon))
+      throw new Refused(protocolError(`epsilon=${a.epsilon} is not a number`, 'PERMISSION_DENIED'));
+    let answer: AggregateAnswer;
+    try {
+      answer = await this.aggregates.answer({
+        sql: a.sql,
+        parsed: parseStatement(a.sql),
+        analyst: a.analyst,
+        purpose: a.purpose,
+        policy: a.disclosure,
+        resolver: a.policy,
+        options: a.options,
+        requestedEpsilon,
+        trinoHeaders: a.headers,
+        queryId: a.id,
+        domains: new Map([...a.tables.values()].map((t) => [t.table, t.domains])),
+      });
+    } catch (e) {
+      if (e instanceof AggregateRefused) throw new Refused(protocolError(e.message, e.errorName));
+      if (!(e instanceof TrinoQueryFailed)) throw e;
+      await this.queryAudit.ended(a.id, a.record, { outcome: 'failed', error: e.message, durationMs: Date.now() - a.started });
+      const error = protocolError(e.message, e.errorName in ERROR_CODES ? e.errorName : 'GENERIC_INTERNAL_ERROR');
+      return this.reply(res, 200, { 'content-type': 'application/json' }, JSON.stringify(failedQueryResults(a.id, this.infoUri(req, a.id), error)));
+    }
+    Object.assign(a.record, { rewrittenSql: answer.rewrittenSql, disclosure: answer.audit });
+    a.record.tables = [...new Set([...a.record.tables, ...answer.tables])].sort();
+    // Both records are written before any number leaves; if the audit fails, nothing is released.
+    await this.queryAudit.started(a.id, a.record);
+    await this.queryAudit.ended(a.id, a.record, {
+      outcome: 'finished',
+      rows: answer.rows.length,
+      durationMs: Date.now() - a.started,
+      disclosure: answer.audit,
+    });
+    const body = finishedQueryResults(a.id, this.infoUri(req, a.id), answer.columns, answer.rows, answer.notes);
+    this.reply(res, 200, { 'content-type': 'application/json' }, JSON.stringify(body));
+  }
+
+  /** A row-level extract under k-anonymity: run whole, rows of too-small groups withheld (disclosure/row-extract.ts). */
+  private async answerExtract(
+    res: http.ServerResponse,
+    req: http.IncomingMessage,
+    a: {
+      id: string;
+      record: QueryRecord;
+      started: number;
+      sql: string;
+      headers: Record<string, string>;
+      tables: Map<string, MeshTable>;
+      kAnonymity: { k: number; l: number };
+    },
+  ): Promise<void> {
+    let result: ResultSet;
+    try {
+      result = await this.executor.run(a.sql, a.headers, MAX_EXTRACT_ROWS);
+    } catch (e) {
+      if (!(e instanceof TrinoQueryFailed)) throw e;
+      await this.queryAudit.ended(a.id, a.record, { outcome: 'failed', error: e.message, durationMs: Date.now() - a.started });
+      const error = protocolError(e.message, e.errorName in ERROR_CODES ? e.errorName : 'GENERIC_INTERNAL_ERROR');
+      return this.reply(res, 200, { 'content-type': 'application/json' }, JSON.stringify(failedQueryResults(a.id, this.infoUri(req, a.id), error)));
+    }
+    const read = a.record.tables.map((t) => a.tables.get(t.split('.').pop()!)).filter((t): t is MeshTable => t !== undefined);
+    const extract = protectExtract(
+      result.columns.map((c) => c.name),
+      result.rows,
+      { tags: new Map(read.map((t) => [t.table, t.tags])) },
+      a.kAnonymity.k,
+      a.kAnonymity.l,
+    );
+    a.record.disclosure = extract.audit;
+    await this.queryAudit.started(a.id, a.record);
+    await this.queryAudit.ended(a.id, a.record, {
+      outcome: 'finished',
+      rows: extract.rows.length,
+      durationMs: Date.now() - a.started,
+      disclosure: extract.audit,
+    });
+    const body = finishedQueryResults(a.id, this.infoUri(req, a.id), result.columns, extract.rows, extract.notes);
+    this.reply(res, 200, { 'content-type': 'application/json' }, JSON.stringify(body));
+  }
+
+  /** The consumer's disclosure policy; a malformed one refuses every query (never falls back to rows). */
+  private disclosurePolicy(analyst: Analyst): DisclosurePolicy {
+    try {
+      return disclosurePolicyOf(analyst.policies);
+    } catch (e) {
+      if (e instanceof InvalidDisclosurePolicy)
+        throw new Refused(
+          protocolError(`the disclosure policy of ${analyst.name} is invalid (${e.message}); ask the mesh operators to correct it`, 'PERMISSION_DENIED'),
+        );
+      throw e;
     }
   }
 

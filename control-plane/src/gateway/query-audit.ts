@@ -15,6 +15,8 @@ export interface QueryRecord {
   tables: string[];
   domains: string[];
   breakGlass?: { grant: string; reason: string; expiresAt: string };
+  /** Disclosure control applied to an aggregate answer: mode, ε and δ spent, noise scales, suppression. */
+  disclosure?: Record<string, unknown>;
 }
 
 export interface QueryOutcome {
@@ -22,6 +24,7 @@ export interface QueryOutcome {
   rows?: number;
   error?: string;
   durationMs: number;
+  disclosure?: Record<string, unknown>;
 }
 
 export class QueryAudit {

@@ -149,3 +149,27 @@ export function failedQueryResults(id: string, infoUri: string, error: ProtocolE
     warnings: [],
   };
 }
+
+/** A column as Trino describes it; clients (JDBC) read typeSignature, so Trino's own is passed on where known. */
+export interface ProtocolColumn {
+  name: string;
+  type: string;
+  typeSignature?: unknown;
+}
+
+/**
+ * A finished QueryResults holding the whole answer, for results the gateway computes itself (disclosure
+ * control): no nextUri, so clients read the rows and stop. Warnings are printed by the Trino CLI.
+ */
+export function finishedQueryResults(id: string, infoUri: string, columns: ProtocolColumn[], data: unknown[][], warnings: string[]): Record<string, unknown> {
+  const failed = failedQueryResults(id, infoUri, protocolError('', 'GENERIC_INTERNAL_ERROR'));
+  return {
+    id,
+    infoUri,
+    columns: columns.map((c) => ({ name: c.name, type: c.type, typeSignature: c.typeSignature ?? { rawType: c.type, arguments: [] } })),
+    data,
+    stats: { ...(failed.stats as Record<string, unknown>), state: 'FINISHED', processedRows: data.length, completedSplits: 1, totalSplits: 1 },
+    // io.trino.spi.StandardWarningCode has no code for this; 0x0100_0000 is outside Trino's own ranges.
+    warnings: warnings.map((message) => ({ warningCode: { code: 16_777_216, name: 'MESH_DISCLOSURE_CONTROL' }, message })),
+  };
+}

@@ -1,4 +1,4 @@
-import { Column, CreateDateColumn, Entity, JoinColumn, ManyToOne, PrimaryColumn, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+import { Column, CreateDateColumn, Entity, JoinColumn, ManyToOne, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
 import { Domain } from './domain.entity';
 
 export const ROLES = ['analyst', 'researcher', 'data-product-owner', 'ops'] as const;
@@ -20,7 +20,7 @@ export class Consumer {
   @Column({ name: 'allowed_purposes', type: 'text', array: true }) allowedPurposes!: string[];
   /** Disclosure-control and access policies the gateway enforces (see the gateway issue). */
   @Column({ type: 'jsonb' }) policies!: Record<string, unknown>;
-  /** Differential-privacy budget (total ε) per period; null means no DP queries. */
+  /** Differential-privacy budget (total ε) per period; null means no DP queries. Spent in the budget ledger (privacy/budget-ledger.ts). */
   @Column({
     name: 'budget_epsilon',
     type: 'numeric',
@@ -33,14 +33,4 @@ export class Consumer {
   @Column({ name: 'token_hash', type: 'text', nullable: true, unique: true, select: false }) tokenHash!: string | null;
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt!: Date;
   @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' }) updatedAt!: Date;
-}
-
-/** A consumer's privacy budget for one period: opened by the scheduler, spent by the gateway. */
-@Entity({ name: 'budget_periods' })
-export class BudgetPeriod {
-  @PrimaryColumn({ name: 'consumer_id', type: 'uuid' }) consumerId!: string;
-  @PrimaryColumn({ name: 'period_start', type: 'timestamptz' }) periodStart!: Date;
-  @Column({ name: 'period_end', type: 'timestamptz' }) periodEnd!: Date;
-  @Column({ name: 'epsilon_total', type: 'numeric', transformer: { to: (v: number) => v, from: (v: string) => Number(v) } }) epsilonTotal!: number;
-  @Column({ name: 'epsilon_spent', type: 'numeric', transformer: { to: (v: number) => v, from: (v: string) => Number(v) } }) epsilonSpent!: number;
 }

@@ -3,6 +3,7 @@ import { DataSource, EntityManager } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
 import { Principal } from '../auth/principal';
 import { newToken, tokenHash } from '../auth/tokens';
+import { disclosurePolicyOf, InvalidDisclosurePolicy } from '../privacy/disclosure-policy';
 import { BudgetPeriodKind, Consumer, Role } from './consumer.entity';
 import { domainByCode } from './endpoints.service';
 
@@ -107,6 +108,12 @@ export class ConsumersService {
   private async resolve(tx: EntityManager, input: ConsumerInput): Promise<Partial<Consumer>> {
     if (input.roles.includes('data-product-owner') && !input.domain) {
       throw new BadRequestException(`consumer '${input.name}': the data-product-owner role needs the domain they publish for`);
+    }
+    try {
+      disclosurePolicyOf(input.policies);
+    } catch (e) {
+      if (e instanceof InvalidDisclosurePolicy) throw new BadRequestException(`consumer '${input.name}': ${e.message}`);
+      throw e;
     }
     let teamId: string | null = null;
     if (input.team) {

@@ -4,6 +4,7 @@ import { SchemaValidator } from '../api/schema-validator';
 import { CurrentPrincipal } from '../auth/auth.guard';
 import { Principal } from '../auth/principal';
 import { Roles } from '../auth/roles';
+import { BudgetLedger } from '../privacy/budget-ledger';
 import { BreakGlassInput, BreakGlassService } from './break-glass.service';
 import { ConsumerInput, ConsumersService } from './consumers.service';
 import { DomainInput, DomainsService } from './domains.service';
@@ -85,6 +86,7 @@ export class ConsumersController {
   constructor(
     @Inject(ConsumersService) private readonly consumers: ConsumersService,
     @Inject(BreakGlassService) private readonly breakGlass: BreakGlassService,
+    @Inject(BudgetLedger) private readonly budgets: BudgetLedger,
     @Inject(SchemaValidator) private readonly schemas: SchemaValidator,
   ) {}
 
@@ -139,5 +141,16 @@ export class ConsumersController {
   @Roles('ops')
   revokeBreakGlass(@Param('name') name: string, @Param('id', ParseUUIDPipe) id: string, @CurrentPrincipal() actor: Principal) {
     return this.breakGlass.revoke(name, id, actor);
+  }
+
+  /** The consumer's privacy-budget accounts (connector-spec/api/budget.schema.json). */
+  @Get('consumers/:name/budget')
+  @Roles('ops')
+  async budget(
+    @Param('name') name: string,
+    @QueryParams({ project: { kind: 'text' }, entries: { kind: 'integer', min: 0, max: 1000, default: 20 } }) query: { project?: string; entries: number },
+  ) {
+    const consumer = await this.consumers.get(name);
+    return { consumer: consumer.name, accounts: await this.budgets.accounts(consumer.id, query.project, query.entries) };
   }
 }

@@ -1,9 +1,8 @@
 // What the scheduled jobs do, as plain functions over the registry (the scheduler only times them).
 import * as fs from 'node:fs';
 import { DataSource } from 'typeorm';
-import { Consumer } from '../registry/consumer.entity';
+import { BudgetLedger } from '../privacy/budget-ledger';
 import { Endpoint, EndpointHealthCheck } from '../registry/endpoint.entity';
-import { periodContaining } from './periods';
 
 const HEALTH_TIMEOUT_MS = 10_000;
 
@@ -69,21 +68,15 @@ export async function checkEndpoints(db: DataSource): Promise<EndpointHealthChec
   return checks;
 }
 
-/** Opens the current budget period for every consumer with a DP budget (idempotent). */
-export async function openBudgetPeriods(db: DataSource, now = new Date()): Promise<number> {
-  const consumers = await db.getRepository(Consumer).find();
-  let opened = 0;
-  for (const c of consumers) {
-    if (c.budgetEpsilon === null) continue;
-    const { start, end } = periodContaining(c.budgetPeriod, now);
-    const result = await db.query(
-      `insert into budget_periods (consumer_id, period_start, period_end, epsilon_total, epsilon_spent)
-       values ($1, $2, $3, $4, 0) on conflict do nothing`,
-      [c.id, start, end, c.budgetEpsilon],
-    );
-    opened += (result as unknown[] & { rowCount?: number }).rowCount ?? 0;
-  }
-  return opened;
+/**
+ * A reservation this old belongs to a query no gateway will settle (it stopped mid-query): booked as spent.
+ * A day: far beyond any query the gateway relays, so a running query's reservation is never settled under it.
+ */
+export const STALE_RESERVATION_MS = 24 * 3600_000;
+
+/** Books stale privacy-budget reservations as spent (accounts open themselves on a consumer's first DP query). */
+export async function settleStaleReservations(db: DataSource, olderThanMs = STALE_RESERVATION_MS): Promise<number> {
+  return new BudgetLedger(db).settleStale(olderThanMs);
 }
 
 /**

@@ -4,7 +4,7 @@ import { DataSource, DataSourceOptions } from 'typeorm';
 import { CatalogService } from '../catalogs/catalog.service';
 import { CONFIG, ControlPlaneConfig } from '../config';
 import { dataSourceOptions } from '../database/data-source';
-import { applyRetention, checkEndpoints, openBudgetPeriods } from './jobs';
+import { applyRetention, checkEndpoints, settleStaleReservations } from './jobs';
 
 /** A short-lived connection as another role (the retention job's), closed whatever happens. */
 async function withDataSource<T>(options: DataSourceOptions, work: (db: DataSource) => Promise<T>): Promise<T> {
@@ -42,7 +42,8 @@ export class SchedulerService implements OnApplicationBootstrap, OnApplicationSh
       }
     });
     this.every('budgets', s.budgets, async () => {
-      await openBudgetPeriods(this.db);
+      const settled = await settleStaleReservations(this.db);
+      if (settled) this.log.warn(`budgets: ${settled} stale reservations booked as spent (a gateway stopped mid-query?)`);
     });
     this.every('retention', s.retention, async () => {
       const pruned = await withDataSource(dataSourceOptions(this.config.registry.auditRetention), (retention) =>

@@ -1,6 +1,8 @@
 // How each name in one analyst's statement resolves, given who they are and why they ask: mesh tables to
 // their policy forms, the metadata tables clients need (information_schema, system.jdbc, system.metadata)
 // as they are or with removed columns filtered out, and everything else refused with the reason.
+
+import type { TableInfo } from '../disclosure/aggregate-query';
 import type { Resolution, TableResolver } from '../rewrite/statement-rewriter';
 import { quoteIdentifier, quoteString } from '../sql/sql-text';
 import type { MeshTable } from './mesh-tables';
@@ -113,6 +115,24 @@ export class QueryPolicy implements TableResolver {
     return { kind: 'replace', sql, table: written };
   }
 
+  /**
+   * A mesh table named in an aggregate query (1 to 3 name parts, the session filling the rest), with its
+   * patient key and the columns its policy form keeps: what disclosure/aggregate-query.ts checks against.
+   */
+  aggregateTable(parts: string[], session: { catalog?: string; schema?: string }): { name: string; info: TableInfo } | undefined {
+    const [catalog, schema, table] = [session.catalog, session.schema, ...parts].slice(-3);
+    if (catalog !== this.sources.catalog || schema !== this.sources.schema || table === undefined) return undefined;
+    const def = this.tables.get(table);
+    const form = def && policyForm(def, this.sources, this.context);
+    const key = form?.ok ? form.columns.find((c) => c.treatment.kind === 'pseudonym') : undefined;
+    if (!def || !form?.ok || !key) return undefined;
+    const kept = new Set(['domain', ...form.columns.map((c) => c.name)]);
+    for (const r of form.removed) kept.delete(r.name);
+    const types = columnTypes(def.view);
+    const columns = new Map([...kept].map((c) => [c, types.get(c) ?? { type: c === 'domain' ? 'code' : 'string', collection: false }]));
+    return { name: def.table, info: { patientKey: key.name, columns } };
+  }
+
   /** Why each removed column of these tables (qualified names) is absent: to explain Trino's "cannot be resolved". */
   removalReasons(tables: string[]): Map<string, string> {
     const reasons = new Map<string, string>();
@@ -136,4 +156,21 @@ export class QueryPolicy implements TableResolver {
     }
     return this.removedColumns;
   }
+}
+
+/** Each ViewDefinition column's SQL-on-FHIR type and whether it is a collection. */
+function columnTypes(view: Record<string, unknown>): Map<string, { type: string; collection: boolean }> {
+  const out = new Map<string, { type: string; collection: boolean }>();
+  const visit = (selects: unknown): void => {
+    if (!Array.isArray(selects)) return;
+    for (const s of selects as Record<string, unknown>[]) {
+      for (const c of Array.isArray(s?.column) ? (s.column as Record<string, unknown>[]) : []) {
+        if (typeof c.name === 'string' && !out.has(c.name)) out.set(c.name, { type: String(c.type ?? 'string'), collection: c.collection === true });
+      }
+      visit(s?.select);
+      visit(s?.unionAll);
+    }
+  };
+  visit(view.select);
+  return out;
 }

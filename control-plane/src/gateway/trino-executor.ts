@@ -1,0 +1,55 @@
+// Runs one statement in Trino to completion inside the gateway, for answers the gateway must see whole
+// before releasing anything (disclosure control): follows nextUri itself and collects the rows. Limits
+// keep a runaway statement from holding the gateway's memory.
+import type { TrinoRelay } from './trino-relay';
+
+export interface ResultSet {
+  /** As Trino describes them (typeSignature included), to be passed on to clients unchanged. */
+  columns: { name: string; type: string; typeSignature?: unknown }[];
+  rows: unknown[][];
+}
+
+export class TrinoQueryFailed extends Error {
+  constructor(
+    message: string,
+    readonly errorName: string,
+  ) {
+    super(message);
+  }
+}
+
+export class TrinoExecutor {
+  constructor(private readonly relay: TrinoRelay) {}
+
+  async run(sql: string, headers: Record<string, string>, maxRows: number): Promise<ResultSet> {
+    let response = await this.relay.request('POST', '/v1/statement', headers, sql);
+    const out: ResultSet = { columns: [], rows: [] };
+    for (;;) {
+      if (response.status !== 200)
+        throw new TrinoQueryFailed(`Trino answered HTTP ${response.status}: ${response.body.toString('utf8').slice(0, 300)}`, 'GENERIC_INTERNAL_ERROR');
+      const page = JSON.parse(response.body.toString('utf8')) as {
+        id: string;
+        nextUri?: string;
+        columns?: { name: string; type: string; typeSignature?: unknown }[];
+        data?: unknown[][];
+        error?: { message: string; errorName: string };
+      };
+      if (page.error) throw new TrinoQueryFailed(page.error.message, page.error.errorName);
+      if (page.columns && !out.columns.length) out.columns = page.columns.map((c) => ({ name: c.name, type: c.type, typeSignature: c.typeSignature }));
+      for (const row of page.data ?? []) out.rows.push(row);
+      if (out.rows.length > maxRows) {
+        await this.relay.request('DELETE', `/v1/query/${page.id}`, {}).catch(() => undefined);
+        throw new TrinoQueryFailed(`the result has more than ${maxRows} rows, more than the gateway checks in one answer; narrow the query`, 'QUERY_REJECTED');
+      }
+      if (!page.nextUri) return out;
+      const next = new URL(page.nextUri);
+      response = await this.relay.request('GET', next.pathname + next.search, headersForPaging(headers));
+    }
+  }
+}
+
+function headersForPaging(headers: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(headers)) if (k === 'user-agent') out[k] = v;
+  return out;
+}

@@ -148,8 +148,12 @@ describe('privacy: halfWidth', () => {
       const within = (t: number): number => draws.filter((x) => Math.abs(x) <= t).length / DRAWS;
       const sd = Math.sqrt((0.95 * 0.05) / DRAWS);
       const pmf = pmfOf(n);
-      expect(within(n.halfWidth95)).to.be.closeTo(central(pmf, n.halfWidth95), 4 * sd).and.at.least(0.95 - 4 * sd);
-      expect(within(n.halfWidth95 - 1)).to.be.closeTo(central(pmf, n.halfWidth95 - 1), 4 * sd).and.below(0.95 + 4 * sd);
+      expect(within(n.halfWidth95))
+        .to.be.closeTo(central(pmf, n.halfWidth95), 4 * sd)
+        .and.at.least(0.95 - 4 * sd);
+      expect(within(n.halfWidth95 - 1))
+        .to.be.closeTo(central(pmf, n.halfWidth95 - 1), 4 * sd)
+        .and.below(0.95 + 4 * sd);
     });
   }
 

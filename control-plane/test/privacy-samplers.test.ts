@@ -1,14 +1,7 @@
 // The exact samplers against the distributions they claim (CKS 2020): chi-square goodness of fit with fixed
 // seeds, with a deliberately wrong distribution that must fail the same test, and the uniform source under them.
 import { expect } from 'chai';
-import {
-  type Rational,
-  rational,
-  sampleBernoulli,
-  sampleBernoulliExp,
-  sampleDiscreteGaussian,
-  sampleDiscreteLaplace,
-} from '../src/privacy/discrete-samplers';
+import { type Rational, rational, sampleBernoulli, sampleBernoulliExp, sampleDiscreteGaussian, sampleDiscreteLaplace } from '../src/privacy/discrete-samplers';
 import { bitLength, cryptoRandom, type RandomSource, seededRandom } from '../src/privacy/random-source';
 import { chiSquareFit, chiSquareQuantile, gaussianPmf, laplacePmf, pmfMoments, sampleMoments } from './privacy-statistics';
 
@@ -188,7 +181,9 @@ describe('privacy: discrete Gaussian sampler (CKS Algorithm 3)', () => {
 
       // The discrete Gaussian's variance is slightly below σ² (CKS Corollary 9), computed here from the pmf.
       const { variance, fourth } = pmfMoments(pmf);
-      expect(variance).to.be.at.most(sigmaSquared * (1 + 1e-12)).and.closeTo(sigmaSquared, 0.01 * sigmaSquared + 0.1);
+      expect(variance)
+        .to.be.at.most(sigmaSquared * (1 + 1e-12))
+        .and.closeTo(sigmaSquared, 0.01 * sigmaSquared + 0.1);
       const moments = sampleMoments(samples);
       expect(moments.mean).to.be.closeTo(0, 4 * Math.sqrt(variance / DRAWS));
       expect(moments.variance).to.be.closeTo(variance, 5 * Math.sqrt((fourth - variance ** 2) / DRAWS));

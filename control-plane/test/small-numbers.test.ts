@@ -126,7 +126,9 @@ describe('privacy: secondary suppression', () => {
     expect(primary.filter(Boolean).length).to.equal(1);
     expect(suppressedKeys(cells, suppressed)).to.deep.equal(['x/p', 'x/r', 'y/p', 'y/r']);
     expect(exposed).to.deep.equal([]);
-    cells.forEach((_, i) => suppressed[i] && expect(determinedByTotals(cells, suppressed, i), cells[i]!.keys.join('/')).to.equal(false));
+    for (const [i, cell] of cells.entries()) {
+      if (suppressed[i]) expect(determinedByTotals(cells, suppressed, i), cell.keys.join('/')).to.equal(false);
+    }
   });
 
   it('2-D: no row or column is left with exactly one suppressed cell', () => {
@@ -148,7 +150,9 @@ describe('privacy: secondary suppression', () => {
     // Primary suppression alone passes the "two per line" test but r2/c3 = (r1 + r2 totals) − (c1 + c2 totals).
     expect(determinedByTotals(cells, primary, bridge)).to.equal(true);
     expect(suppressed.filter(Boolean).length).to.be.above(primary.filter(Boolean).length);
-    cells.forEach((_, i) => suppressed[i] && expect(determinedByTotals(cells, suppressed, i), cells[i]!.keys.join('/')).to.equal(false));
+    for (const [i, cell] of cells.entries()) {
+      if (suppressed[i]) expect(determinedByTotals(cells, suppressed, i), cell.keys.join('/')).to.equal(false);
+    }
   });
 
   it('2-D: a small cell alone in its column is reported as exposed (its column total is the cell), nothing else is hidden for it', () => {
@@ -161,10 +165,7 @@ describe('privacy: secondary suppression', () => {
     expect(suppressed).to.deep.equal([false, true, false]);
     expect(exposed).to.deep.equal([1]);
     // A cell alone in its column is no use as a complement: row a's small cell takes a/y (9), not the smaller a/z (8).
-    const withLoneCandidate = suppressTable(
-      grid({ a: [3, 9, 40], b: [30, 20, 0] }, ['x', 'y', 'w']).concat([{ keys: ['a', 'z'], count: 8 }]),
-      NHS_SUPPRESSION,
-    );
+    const withLoneCandidate = suppressTable(grid({ a: [3, 9, 40], b: [30, 20, 0] }, ['x', 'y', 'w']).concat([{ keys: ['a', 'z'], count: 8 }]), NHS_SUPPRESSION);
     expect(withLoneCandidate.suppressed).to.deep.equal([true, true, false, true, true, false, false]);
     expect(withLoneCandidate.exposed).to.deep.equal([]);
   });

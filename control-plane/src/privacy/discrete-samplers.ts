@@ -88,7 +88,7 @@ function bernoulliExp(num: bigint, den: bigint, rng: RandomSource): boolean {
   if (num <= den) {
     let k = 1n;
     while (bernoulli(num, den * k, rng)) k++;
-    return (k & 1n) === 0n;
+    return (k & 1n) === 1n;
   }
   const whole = num / den;
   for (let i = 0n; i < whole; i++) if (!bernoulliExp(1n, 1n, rng)) return false;

@@ -43,7 +43,8 @@ export function calibrate(spec: NoiseSpec): Noise {
   if (!spec || typeof spec !== 'object') throw new TypeError('calibrate needs a NoiseSpec');
   const { mechanism, epsilon, delta, sensitivity } = spec;
   checkMechanism(mechanism);
-  if (typeof epsilon !== 'number' || !Number.isFinite(epsilon) || epsilon <= 0) throw new RangeError(`epsilon must be a finite number > 0, got ${String(epsilon)}`);
+  if (typeof epsilon !== 'number' || !Number.isFinite(epsilon) || epsilon <= 0)
+    throw new RangeError(`epsilon must be a finite number > 0, got ${String(epsilon)}`);
   if (typeof sensitivity !== 'number' || !Number.isSafeInteger(sensitivity) || sensitivity < 1)
     throw new RangeError(`sensitivity must be an integer ≥ 1 (in the query's integer units), got ${String(sensitivity)}`);
   let scale: number;
@@ -54,14 +55,17 @@ export function calibrate(spec: NoiseSpec): Noise {
     const e = rational(epsilon);
     if (b.num * e.num < BigInt(sensitivity) * b.den * e.den) scale = nextUp(scale);
   } else {
-    if (typeof delta !== 'number' || !(delta > 0 && delta < 1)) throw new RangeError(`delta must be in (0, 1) for the gaussian mechanism, got ${String(delta)}`);
+    if (typeof delta !== 'number' || !(delta > 0 && delta < 1))
+      throw new RangeError(`delta must be in (0, 1) for the gaussian mechanism, got ${String(delta)}`);
     const logInverseDelta = -Math.log(delta);
     const sqrtRho = epsilon / (Math.sqrt(logInverseDelta + epsilon) + Math.sqrt(logInverseDelta));
     scale = (sensitivity / (Math.SQRT2 * sqrtRho)) * (1 + 2 ** -40);
     usedDelta = delta;
   }
   if (!(scale <= MAX_SCALE))
-    throw new RangeError(`the noise scale ${scale.toPrecision(3)} (sensitivity ${sensitivity}, epsilon ${epsilon}) exceeds ${MAX_SCALE}: raise epsilon or lower the sensitivity`);
+    throw new RangeError(
+      `the noise scale ${scale.toPrecision(3)} (sensitivity ${sensitivity}, epsilon ${epsilon}) exceeds ${MAX_SCALE}: raise epsilon or lower the sensitivity`,
+    );
   const noise: Noise = { mechanism, scale, halfWidth95: 0, epsilon, delta: usedDelta };
   noise.halfWidth95 = halfWidth(noise, 0.95);
   return noise;

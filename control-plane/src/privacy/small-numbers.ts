@@ -73,7 +73,7 @@ export function suppressTable(cells: readonly Cell[], rule: SuppressionRule): Ta
   const dimensions = cells[0]?.keys.length ?? 1;
   if (dimensions !== 1 && dimensions !== 2) throw new RangeError(`a table has 1 or 2 dimensions, got cells with ${dimensions} keys`);
   cells.forEach((c, i) => {
-    if (!c || !Array.isArray(c.keys) || c.keys.length !== dimensions || c.keys.some((k) => typeof k !== 'string'))
+    if (!c || !Array.isArray(c.keys) || c.keys.length !== dimensions || c.keys.some((k: unknown) => typeof k !== 'string'))
       throw new RangeError(`cell ${i} must have ${dimensions} string key${dimensions > 1 ? 's' : ''}, like cell 0`);
     checkCount(c.count, `cell ${i}'s count`);
   });
@@ -259,12 +259,12 @@ export function checkKAnonymity(
   const classes = new Map<string, { rows: number[]; values: Set<string>[] }>();
   rows.forEach((row, i) => {
     const key = JSON.stringify(quasiIdentifiers.map((c) => valueKey(row[c])));
-    let group = classes.get(key);
-    if (!group) classes.set(key, (group = { rows: [], values: sensitive.map(() => new Set<string>()) }));
+    const group = classes.get(key) ?? { rows: [], values: sensitive.map(() => new Set<string>()) };
+    classes.set(key, group);
     group.rows.push(i);
     sensitive.forEach((c, s) => {
       const value = row[c];
-      if (value !== null && value !== undefined) group!.values[s]!.add(valueKey(value));
+      if (value !== null && value !== undefined) group.values[s]!.add(valueKey(value));
     });
   });
   const keep = rows.map(() => false);
@@ -292,11 +292,14 @@ function valueKey(value: unknown): string {
 }
 
 function checkRule(rule: SuppressionRule): void {
-  if (!rule || !Number.isSafeInteger(rule.threshold) || rule.threshold < 0) throw new RangeError(`rule.threshold must be an integer ≥ 0, got ${String(rule?.threshold)}`);
+  if (!rule || !Number.isSafeInteger(rule.threshold) || rule.threshold < 0)
+    throw new RangeError(`rule.threshold must be an integer ≥ 0, got ${String(rule?.threshold)}`);
   if (!Number.isSafeInteger(rule.roundTo) || rule.roundTo < 1) throw new RangeError(`rule.roundTo must be an integer ≥ 1, got ${String(rule.roundTo)}`);
   // The smallest published count, threshold + 1, must not round to 0 (a 0 would claim there are none).
   if (rule.roundTo > 2 * (rule.threshold + 1))
-    throw new RangeError(`rule.roundTo (${rule.roundTo}) must be at most 2 × (threshold + 1) = ${2 * (rule.threshold + 1)}, or counts above the threshold would round to 0`);
+    throw new RangeError(
+      `rule.roundTo (${rule.roundTo}) must be at most 2 × (threshold + 1) = ${2 * (rule.threshold + 1)}, or counts above the threshold would round to 0`,
+    );
 }
 
 function checkCount(count: number, name: string): void {

@@ -46,7 +46,8 @@ function rhoFor(epsilon: number, delta: number): number {
   return low;
 }
 
-describe('privacy: calibrate', () => {
+describe('privacy: calibrate', function () {
+  this.timeout(120_000); // statistical runs: seconds on a loaded machine
   it('laplace: b = Δ/ε, never below it', () => {
     expect(calibrate({ mechanism: 'laplace', epsilon: 1, delta: 0, sensitivity: 1 }).scale).to.equal(1);
     expect(calibrate({ mechanism: 'laplace', epsilon: 0.5, delta: 0, sensitivity: 180 }).scale).to.equal(360);
@@ -111,7 +112,8 @@ describe('privacy: calibrate', () => {
   });
 });
 
-describe('privacy: halfWidth', () => {
+describe('privacy: halfWidth', function () {
+  this.timeout(120_000); // statistical runs: seconds on a loaded machine
   const laplaceScales = [0.3, 1, 2, 2.5, 10, 360, 10_000];
   const gaussianSigmas = [0.3, 1, 4.9, 49.9, 50, 120, 1893.4, 20_000];
   const cases = [...laplaceScales.map((s) => noise('laplace', s)), ...gaussianSigmas.map((s) => noise('gaussian', s))];
@@ -165,7 +167,8 @@ describe('privacy: halfWidth', () => {
   });
 });
 
-describe('privacy: tail formulas', () => {
+describe('privacy: tail formulas', function () {
+  this.timeout(120_000); // statistical runs: seconds on a loaded machine
   it('erfc matches reference values (A&S tables, to 1e−13 relative)', () => {
     const reference: [number, number][] = [
       [0, 1],
@@ -199,7 +202,8 @@ describe('privacy: tail formulas', () => {
   });
 });
 
-describe('privacy: partitionThreshold', () => {
+describe('privacy: partitionThreshold', function () {
+  this.timeout(120_000); // statistical runs: seconds on a loaded machine
   it('is the smallest τ with P(1 + X ≥ τ) ≤ δ/m, checked by summing the pmf', () => {
     for (const n of [noise('laplace', 1), noise('laplace', 4), noise('laplace', 40), noise('gaussian', 4.9), noise('gaussian', 120)]) {
       for (const [delta, m] of [
@@ -249,7 +253,8 @@ describe('privacy: partitionThreshold', () => {
   });
 });
 
-describe('privacy: addNoise', () => {
+describe('privacy: addNoise', function () {
+  this.timeout(120_000); // statistical runs: seconds on a loaded machine
   it('adds discrete Gaussian noise with σ² the exact square of σ (chi-square against the pmf)', () => {
     const n = calibrate({ mechanism: 'gaussian', epsilon: 1, delta: 1e-5, sensitivity: 1 });
     const rng = seededRandom('addNoise gaussian');
@@ -271,7 +276,8 @@ describe('privacy: addNoise', () => {
   });
 });
 
-describe('privacy: meanEstimate and meanInterval', () => {
+describe('privacy: meanEstimate and meanInterval', function () {
+  this.timeout(120_000); // statistical runs: seconds on a loaded machine
   it('computes the estimate and the interval from the formulas, in original units', () => {
     // Values in [10, 190] shifted to [0, 180]: S' = 9000, C' = 100, a = 600, c = 5.
     expect(meanEstimate(9000, 100, 10, 190)).to.equal(100);

@@ -19,7 +19,8 @@ function uniformChiSquare(rng: RandomSource, n: number, draws: number): number {
   return counts.reduce((sum, c) => sum + (c - expected) ** 2 / expected, 0);
 }
 
-describe('privacy: the chi-square helper', () => {
+describe('privacy: the chi-square helper', function () {
+  this.timeout(120_000); // statistical runs: seconds on a loaded machine
   it('gives the tabulated 0.999 quantiles', () => {
     // Pearson & Hartley's table, also NIST/SEMATECH e-Handbook §1.3.6.7.4.
     const table: [number, number][] = [
@@ -34,7 +35,8 @@ describe('privacy: the chi-square helper', () => {
   });
 });
 
-describe('privacy: random sources', () => {
+describe('privacy: random sources', function () {
+  this.timeout(120_000); // statistical runs: seconds on a loaded machine
   it('seededRandom is reproducible and differs between seeds', () => {
     const a = draw(50, () => seededRandom('alpha').below(1n << 64n));
     const again = draw(50, () => seededRandom('alpha').below(1n << 64n));
@@ -88,7 +90,8 @@ describe('privacy: random sources', () => {
   });
 });
 
-describe('privacy: rational(x)', () => {
+describe('privacy: rational(x)', function () {
+  this.timeout(120_000); // statistical runs: seconds on a loaded machine
   it('converts doubles exactly', () => {
     expect(rational(2.5)).to.deep.equal({ num: 5n, den: 2n });
     expect(rational(360)).to.deep.equal({ num: 360n, den: 1n });
@@ -111,7 +114,8 @@ describe('privacy: rational(x)', () => {
   });
 });
 
-describe('privacy: Bernoulli samplers', () => {
+describe('privacy: Bernoulli samplers', function () {
+  this.timeout(120_000); // statistical runs: seconds on a loaded machine
   const rng = seededRandom('bernoulli');
 
   it('Bernoulli(exp(−γ)) has frequency exp(−γ) for γ = 0, 1/3, 1, 2.5, 7', () => {
@@ -141,7 +145,8 @@ describe('privacy: Bernoulli samplers', () => {
   });
 });
 
-describe('privacy: discrete Laplace sampler (CKS Algorithm 2)', () => {
+describe('privacy: discrete Laplace sampler (CKS Algorithm 2)', function () {
+  this.timeout(120_000); // statistical runs: seconds on a loaded machine
   for (const scale of [1, 2.5, 10]) {
     it(`scale ${scale}: fits the exact pmf, mean 0, variance 2q/(1 − q)²; scale × 1.3 fails the fit`, () => {
       const rng = seededRandom(`laplace ${scale}`);
@@ -169,7 +174,8 @@ describe('privacy: discrete Laplace sampler (CKS Algorithm 2)', () => {
   });
 });
 
-describe('privacy: discrete Gaussian sampler (CKS Algorithm 3)', () => {
+describe('privacy: discrete Gaussian sampler (CKS Algorithm 3)', function () {
+  this.timeout(120_000); // statistical runs: seconds on a loaded machine
   for (const sigmaSquared of [1, 10, 100]) {
     it(`σ² = ${sigmaSquared}: fits the exact pmf, mean 0, variance ≈ σ²; σ² × 1.3 fails the fit`, () => {
       const rng = seededRandom(`gaussian ${sigmaSquared}`);

@@ -5,7 +5,8 @@ import { expect } from 'chai';
 import { seededRandom } from '../src/privacy/random-source';
 import { type Cell, checkKAnonymity, NHS_SUPPRESSION, roundCount, suppressTable } from '../src/privacy/small-numbers';
 
-describe('privacy: NHS small-number rule', () => {
+describe('privacy: NHS small-number rule', function () {
+  this.timeout(120_000); // statistical runs: seconds on a loaded machine
   it('suppresses 1..7, keeps 0, rounds the rest to the nearest 5 (halves up)', () => {
     const expected: [number, number | null][] = [
       [0, 0],
@@ -82,7 +83,8 @@ function suppressedKeys(cells: readonly Cell[], suppressed: readonly boolean[]):
   return cells.flatMap((c, i) => (suppressed[i] ? [c.keys.join('/')] : [])).sort();
 }
 
-describe('privacy: secondary suppression', () => {
+describe('privacy: secondary suppression', function () {
+  this.timeout(120_000); // statistical runs: seconds on a loaded machine
   it('1-D: one small cell takes the smallest non-zero cell with it', () => {
     const cells: Cell[] = [
       { keys: ['A'], count: 3 },
@@ -234,7 +236,8 @@ describe('privacy: secondary suppression', () => {
   });
 });
 
-describe('privacy: k-anonymity and l-diversity', () => {
+describe('privacy: k-anonymity and l-diversity', function () {
+  this.timeout(120_000); // statistical runs: seconds on a loaded machine
   // [age band, sex, postcode district, diagnosis, ethnicity]
   const rows: unknown[][] = [
     ['40-49', 'F', 'LS1', 'I63', 'A'],

@@ -141,6 +141,8 @@ export interface SourceTable {
   alias: string;
   table: string;
   info: TableInfo;
+  /** On the right of a LEFT JOIN. */
+  optional?: boolean;
 }
 
 export interface GroupKey {
@@ -220,7 +222,8 @@ export function analyseAggregateQuery(sql: string, context: AnalysisContext, par
     if (having.length !== 1) refuse(having.length ? `column ${ref.column} is ambiguous; qualify it` : `no table of the FROM clause has a column ${ref.column}`);
     return having[0]!;
   };
-  checkJoins(clauses.relations[0]!, byAlias, text);
+  const joins: JoinGuard[] = [];
+  checkJoins(clauses.relations[0]!, byAlias, text, joins);
 
   if (clauses.where) checkExpression(clauses.where, 'WHERE');
 
@@ -297,8 +300,8 @@ export function analyseAggregateQuery(sql: string, context: AnalysisContext, par
   const first = sources[0]!;
   return {
     sources,
-    fromSql: text(clauses.relations[0]!),
-    whereSql: clauses.where ? text(clauses.where) : undefined,
+    fromSql: guardedFrom(clauses.relations[0]!, joins, sql),
+    whereSql: clauses.where ? total(text(clauses.where)) : undefined,
     patientSql: `${quoteName(first.alias)}.${quoteName(first.info.patientKey)}`,
     keys,
     aggregates,
@@ -352,9 +355,13 @@ function readRelation(node: ParserRuleContext, out: SourceTable[], context: Anal
     const words = terminals(node).map((t) => t.toUpperCase());
     if (words.includes('CROSS') || words.includes('NATURAL')) refuse('CROSS and NATURAL joins are not supported; join ON the patient keys');
     const type = ruleChildren(node, RULE.joinType)[0];
-    const typeText = type ? type.getText().toUpperCase() : '';
+    const typeText = type ? type.children.map((c) => c.getText().toUpperCase()).join(' ') : '';
     if (typeText !== '' && typeText !== 'INNER' && !typeText.startsWith('LEFT')) refuse(`${typeText} JOIN is not supported (use JOIN or LEFT JOIN)`);
-    for (const r of inner) readRelation(r, out, context, text);
+    readRelation(inner[0]!, out, context, text);
+    const before = out.length;
+    readRelation(inner[1]!, out, context, text);
+    // A LEFT JOIN's right side may be all NULL: its patient key does not identify the row's patient.
+    if (typeText.startsWith('LEFT')) for (const s of out.slice(before)) s.optional = true;
     return;
   }
   const sampled = ruleChildren(node, RULE.sampledRelation)[0];
@@ -375,8 +382,34 @@ function readRelation(node: ParserRuleContext, out: SourceTable[], context: Anal
   out.push({ alias, table: table.name, info: table.info });
 }
 
+/**
+ * A condition that cannot fail: Trino's try() turns a runtime error (division by zero, a bad cast) into NULL,
+ * read as false. Otherwise whether a query fails would tell, without noise, whether some patient's row
+ * makes an expression fail: a one-bit answer per query that no noise covers.
+ */
+export function total(condition: string): string {
+  return `coalesce(try(${condition}), false)`;
+}
+
+interface JoinGuard {
+  on: ParserRuleContext;
+  key: ParserRuleContext;
+}
+
+/** The FROM text with each ON condition made total; the patient-key equality stays outside try() so Trino plans an equi-join. */
+function guardedFrom(from: ParserRuleContext, joins: JoinGuard[], sql: string): string {
+  const base = from.start!.start;
+  let out = sql.slice(base, from.stop!.stop + 1);
+  for (const j of [...joins].sort((a, b) => b.on.start!.start - a.on.start!.start)) {
+    const [start, stop] = [j.on.start!.start - base, j.on.stop!.stop + 1 - base];
+    const key = sql.slice(j.key.start!.start, j.key.stop!.stop + 1);
+    out = `${out.slice(0, start)}${key} AND ${total(out.slice(start, stop))}${out.slice(stop)}`;
+  }
+  return out;
+}
+
 /** Every join's ON condition must equate the new table's patient key with one already joined (ANDed with anything). */
-function checkJoins(node: ParserRuleContext, byAlias: Map<string, SourceTable>, text: (n: ParserRuleContext) => string): string[] {
+function checkJoins(node: ParserRuleContext, byAlias: Map<string, SourceTable>, text: (n: ParserRuleContext) => string, guards: JoinGuard[]): string[] {
   const inner = ruleChildren(node, RULE.relation);
   if (!inner.length) {
     const aliased = descendFirst(node, [RULE.sampledRelation, RULE.patternRecognition, RULE.aliasedRelation]);
@@ -384,21 +417,22 @@ function checkJoins(node: ParserRuleContext, byAlias: Map<string, SourceTable>, 
     const name = nameParts(ruleChildren(ruleChildren(aliased!, RULE.relationPrimary)[0]!, RULE.qualifiedName)[0]!);
     return [alias ? identifierText(alias).toLowerCase() : name[name.length - 1]!];
   }
-  const left = checkJoins(inner[0]!, byAlias, text);
-  const right = checkJoins(inner[1]!, byAlias, text);
+  const left = checkJoins(inner[0]!, byAlias, text, guards);
+  const right = checkJoins(inner[1]!, byAlias, text, guards);
   const criteria = ruleChildren(node, RULE.joinCriteria)[0];
   const on = criteria && ruleChildren(criteria, RULE.booleanExpression)[0];
   if (!on) refuse('joins need ON <left>.<patient key> = <right>.<patient key> (USING is not supported)');
   checkExpression(on, 'ON');
   const keyOf = (alias: string): string => byAlias.get(alias)!.info.patientKey;
-  const linked = conjuncts(on).some((c) => {
+  const linked = conjuncts(on).find((c) => {
     const m = /^"?([^".=]+)"?\."?([^".=]+)"?="?([^".=]+)"?\."?([^".=]+)"?$/.exec(normalise(text(c)));
     if (!m) return false;
     const [a, ac, b, bc] = [m[1]!, m[2]!, m[3]!, m[4]!];
     const sides = (x: string, y: string): boolean => left.includes(x) && right.includes(y);
     return (sides(a, b) || sides(b, a)) && byAlias.has(a) && byAlias.has(b) && ac === keyOf(a) && bc === keyOf(b);
   });
-  if (!linked)
+  if (linked) guards.push({ on, key: linked });
+  else
     refuse(
       `the join ON ${text(on)} does not stay within one patient's data: add ${left[0]}.${keyOf(left[0]!)} = ${right[0]}.${keyOf(right[0]!)} to the condition`,
     );
@@ -406,9 +440,10 @@ function checkJoins(node: ParserRuleContext, byAlias: Map<string, SourceTable>, 
 }
 
 function conjuncts(node: ParserRuleContext): ParserRuleContext[] {
-  const parts = ruleChildren(node, RULE.booleanExpression);
-  const isAnd = node.ruleIndex === RULE.booleanExpression && parts.length === 2 && terminals(node).some((t) => t.toUpperCase() === 'AND');
-  return isAnd ? parts.flatMap(conjuncts) : [node];
+  const inner = core(node); // through parentheses: ON (a.k = b.k AND ...)
+  const parts = ruleChildren(inner, RULE.booleanExpression);
+  const isAnd = inner.ruleIndex === RULE.booleanExpression && parts.length === 2 && terminals(inner).some((t) => t.toUpperCase() === 'AND');
+  return isAnd ? parts.flatMap(conjuncts) : [inner];
 }
 
 /** Refuses subqueries, window functions, aggregates, lambdas and functions outside the allow-list. */
@@ -473,6 +508,11 @@ function aggregate(
     if (call.distinct) {
       const source = ref && resolve(ref);
       if (!ref || source!.info.patientKey !== ref.column) refuse('COUNT(DISTINCT ...) counts patients only: COUNT(DISTINCT <patient key>)');
+      // Measured over the row's patient; a LEFT JOINed table's key is NULL where nothing matched, which Trino would not count.
+      if (source!.optional)
+        refuse(
+          `COUNT(DISTINCT ${ref.qualifier ?? ''}${ref.qualifier ? '.' : ''}${ref.column}) counts a LEFT JOINed table's patients; count the patients of the first table`,
+        );
       return { kind: 'count-patients' };
     }
     if (ref) resolve(ref);

@@ -36,7 +36,8 @@ export function rowsQuery(q: AggregateQuery): string {
     select.push(`${k.columnSql} AS ${key(i)}`);
   });
   q.aggregates.forEach((a, i) => {
-    if (a.argument !== undefined) select.push(`${a.argument} AS ${value(i)}`);
+    // try(): a value that fails to compute is NULL (not counted), never an error that would reveal it.
+    if (a.argument !== undefined) select.push(`try(${a.argument}) AS ${value(i)}`);
   });
   return `SELECT ${select.join(', ')} FROM ${q.fromSql}${q.whereSql !== undefined ? ` WHERE ${q.whereSql}` : ''}`;
 }
@@ -62,7 +63,7 @@ export function measurementsQuery(q: AggregateQuery, rewrittenRows: string, opti
     let sum: string | undefined;
     if (a.kind === 'sum' || a.kind === 'avg') {
       sum = `dp_sum_${i}`;
-      const v = `CAST(${value(i)} AS double)`;
+      const v = `try_cast(${value(i)} AS double)`;
       if (!options.bounded) select.push(`sum(${v}) AS ${sum}`);
       else {
         const b = a.bounds!;
@@ -78,7 +79,9 @@ export function measurementsQuery(q: AggregateQuery, rewrittenRows: string, opti
   if (options.bounded) where.push(`dp_rank <= ${options.bounded.maxRowsPerPatient}`);
   // Rows outside a public key set would make groups nobody can vouch for: they are left out.
   options.domains.forEach((d, i) => {
-    if (d.kind === 'public') where.push(`(${keys[i]} IS NULL OR ${keys[i]} IN (${d.values.map(quoteString).join(', ')}))`);
+    if (d.kind !== 'public') return;
+    const listed = `${keys[i]} IN (${d.values.map(quoteString).join(', ')})`;
+    where.push(d.nullable ? `(${keys[i]} IS NULL OR ${listed})` : listed);
   });
   const ranked = options.bounded
     ? `SELECT dp_rows.*, row_number() OVER (PARTITION BY ${PATIENT} ORDER BY random()) AS dp_rank FROM dp_rows`

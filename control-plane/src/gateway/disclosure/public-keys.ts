@@ -53,15 +53,17 @@ const FHIR_VALUE_SETS: Record<string, readonly string[]> = {
   'procedure.status': ['preparation', 'in-progress', 'not-done', 'on-hold', 'stopped', 'completed', 'entered-in-error', 'unknown'],
 };
 
-export type KeyDomain = { kind: 'public'; values: readonly string[]; source: string } | { kind: 'private' };
+/** A public key set; `nullable` when the column can be NULL (then NULL is one more value, always listed). */
+export type KeyDomain = { kind: 'public'; values: readonly string[]; nullable: boolean; source: string } | { kind: 'private' };
 
 /**
  * The key set of a group key: the connector's `domain` column is the ODS code of a registered trust (the
  * registry lists them), ICD-10 chapters and HL7 value sets are published standards; the rest is private.
  */
 export function keyDomain(table: string, column: string, transform: 'icd10-chapter' | undefined, domains: readonly string[]): KeyDomain {
-  if (transform === 'icd10-chapter') return { kind: 'public', values: ICD10_CHAPTERS.map((c) => c.chapter), source: 'ICD-10 chapters' };
-  if (column === 'domain') return { kind: 'public', values: [...domains].sort(), source: 'ODS codes of the registered domains' };
+  if (transform === 'icd10-chapter') return { kind: 'public', values: ICD10_CHAPTERS.map((c) => c.chapter), nullable: true, source: 'ICD-10 chapters' };
+  // The connector sets `domain` on every row.
+  if (column === 'domain') return { kind: 'public', values: [...domains].sort(), nullable: false, source: 'ODS codes of the registered domains' };
   const set = FHIR_VALUE_SETS[`${table}.${column}`];
-  return set ? { kind: 'public', values: set, source: `the HL7 FHIR value set of ${table}.${column}` } : { kind: 'private' };
+  return set ? { kind: 'public', values: set, nullable: true, source: `the HL7 FHIR value set of ${table}.${column}` } : { kind: 'private' };
 }

@@ -93,11 +93,11 @@ export function releaseWithDifferentialPrivacy(
   const byKey = new Map(measured.rows.map((r) => [groupKey(r), r]));
   let groups: Record<string, unknown>[];
   if (q.keys.length && !threshold) {
+    // NULL is one more public value: listed always, so whether a NULL group appears never depends on a patient.
     let combos: unknown[][] = [[]];
-    for (const d of domains) combos = combos.flatMap((c) => (d as { values: readonly string[] }).values.map((v) => [...c, v]));
+    for (const d of domains) combos = combos.flatMap((c) => publicValues(d).map((v) => [...c, v]));
     if (combos.length > MAX_PUBLIC_GROUPS) throw new Error(`the public key sets make ${combos.length} groups; at most ${MAX_PUBLIC_GROUPS} can be released`);
-    const measuredNull = measured.rows.filter((r) => q.keys.some((_, i) => r[`dp_key_${i}`] === null || r[`dp_key_${i}`] === undefined));
-    groups = [...combos.map((c) => byKey.get(JSON.stringify(c)) ?? Object.fromEntries(c.map((v, i) => [`dp_key_${i}`, v]))), ...measuredNull];
+    groups = combos.map((c) => byKey.get(JSON.stringify(c)) ?? Object.fromEntries(c.map((v, i) => [`dp_key_${i}`, v])));
   } else groups = q.keys.length ? measured.rows : [measured.rows[0] ?? {}];
 
   let withheld = 0;
@@ -149,6 +149,11 @@ export function releaseWithDifferentialPrivacy(
   };
 }
 
+/** Every value of a public key set, NULL included where the column can be NULL. */
+function publicValues(d: KeyDomain): (string | null)[] {
+  return d.kind === 'public' ? [...d.values, ...(d.nullable ? [null] : [])] : [];
+}
+
 /** One aggregate's value and its 95% interval. */
 function aggregateCells(q: AggregateQuery, index: number, columns: MeasurementColumns, noisy: Map<string, bigint>, noises: Map<string, Noise>): unknown[] {
   const a = q.aggregates[index]!;
@@ -196,7 +201,7 @@ export function releaseWithSmallNumberSuppression(
     // Zeros are published as zeros (the NHS rule keeps them): every public combination is listed.
     const seen = new Set(groups.map((g) => JSON.stringify(q.keys.map((_, i) => g[`dp_key_${i}`] ?? null))));
     let combos: unknown[][] = [[]];
-    for (const d of domains) combos = combos.flatMap((c) => (d as { values: readonly string[] }).values.map((v) => [...c, v]));
+    for (const d of domains) combos = combos.flatMap((c) => publicValues(d).map((v) => [...c, v]));
     if (combos.length <= MAX_PUBLIC_GROUPS)
       groups = [...groups, ...combos.filter((c) => !seen.has(JSON.stringify(c))).map((c) => Object.fromEntries(c.map((v, i) => [`dp_key_${i}`, v])))];
   }

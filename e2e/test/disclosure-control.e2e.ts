@@ -78,13 +78,18 @@ function ask(sql: string, request: { identity: GatewayIdentity; headers?: Record
 
 const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
 
-async function consumer(name: string, disclosure: Record<string, unknown>, budget?: { epsilon: number; period: string }): Promise<GatewayIdentity> {
+async function consumer(
+  name: string,
+  disclosure: Record<string, unknown>,
+  budget?: { epsilon: number; period: string },
+  projects = ['stroke-audit'],
+): Promise<GatewayIdentity> {
   const created = await api('POST', '/consumers', {
     name,
     kind: 'user',
     roles: ['researcher'],
     allowedPurposes: ['research'],
-    policies: { projects: ['stroke-audit'], disclosure },
+    policies: { projects, disclosure },
     ...(budget ? { budget } : {}),
   });
   expect(created.status, JSON.stringify(created.body)).to.equal(201);
@@ -130,7 +135,7 @@ describe('disclosure control: differentially private aggregates, budgets, small-
   });
 
   after(async () => {
-    for (const name of ['dp-stroke', 'dp-small-budget', 'dp-parallel', 'dp-precise', 'sdc', 'kanon'])
+    for (const name of ['dp-stroke', 'dp-small-budget', 'dp-parallel', 'dp-precise', 'dp-two-projects', 'sdc', 'kanon'])
       await api('DELETE', `/consumers/${name}-${RUN}`).catch(() => undefined);
   });
 
@@ -250,6 +255,24 @@ describe('disclosure control: differentially private aggregates, budgets, small-
       );
       expect(account?.epsilon, JSON.stringify(budget.body)).to.deep.include({ spent: 2, remaining: 0.5 });
       console.log(`      ledger after the attack: ${JSON.stringify(budget.body).slice(0, 400)}`);
+    });
+
+    it('a second project does not add budget: the consumer is capped across projects (same patients, other pseudonyms)', async () => {
+      const two = await consumer(`dp-two-projects-${RUN}`, { mode: 'differential-privacy', epsilonPerQuery: 1 }, { epsilon: 1, period: 'month' }, [
+        'stroke-audit',
+        'stroke-other',
+      ]);
+      const sql = `SELECT count(DISTINCT e.patient_id) AS cases ${STROKE_FROM}`;
+      ok(await ask(sql, { identity: two }));
+      const other = await ask(sql, { identity: { ...two, project: 'stroke-other' } });
+      expect(other.error?.errorName, JSON.stringify(other)).to.equal('QUERY_REJECTED');
+      expect(other.error!.message).to.match(/all projects/);
+      const budget = await api('GET', `/consumers/dp-two-projects-${RUN}/budget`);
+      const spent = Object.fromEntries(
+        (budget.body as { accounts: { project: string; epsilon: { spent: number } }[] }).accounts.map((a) => [a.project, a.epsilon.spent]),
+      );
+      // stroke-other's reservation was handed back when the consumer-wide account refused it.
+      expect(spent).to.deep.equal({ 'stroke-audit': 1, 'stroke-other': 0, '(all projects)': 1 });
     });
 
     it('50 parallel queries against a budget that admits 10: exactly 10 answered, the ledger exact', async () => {

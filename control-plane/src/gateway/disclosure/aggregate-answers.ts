@@ -4,7 +4,7 @@
 // identical query in the same period gets the same answer again for free (repeating a query to average
 // the noise away gains nothing). Any failure before numbers leave releases the reservation.
 import { createHash } from 'node:crypto';
-import { BudgetExhausted, type BudgetLedger } from '../../privacy/budget-ledger';
+import { BudgetExhausted, type BudgetLedger, type Reservation } from '../../privacy/budget-ledger';
 import type { DifferentialPrivacyPolicy, SmallNumbersPolicy } from '../../privacy/disclosure-policy';
 import type { Analyst, QueryPurpose } from '../access';
 import type { QueryPolicy } from '../policy/query-policy';
@@ -51,6 +51,9 @@ export interface AggregateAnswer {
   tables: string[];
   audit: Record<string, unknown>;
 }
+
+/** The ledger account that caps a consumer across all their projects. */
+export const ALL_PROJECTS = '(all projects)';
 
 /** Most groups the gateway reads back from Trino for one aggregate answer. */
 const MAX_GROUPS = 50_000;
@@ -109,19 +112,30 @@ export class AggregateAnswers {
         audit: { ...answer.audit, repeatOf: previous.queryId, epsilonSpent: 0, deltaSpent: 0 },
       };
     }
-    let reservation: Awaited<ReturnType<BudgetLedger['reserve']>>;
-    try {
-      reservation = await this.ledger.reserve({
+    const reserve = (project: string) =>
+      this.ledger.reserve({
         consumerId: r.analyst.id,
         consumerName: r.analyst.name,
-        project: r.purpose.project,
+        project,
         period,
-        totals: { epsilon: r.analyst.budget.epsilon, delta: policy.deltaBudget },
+        totals: { epsilon: r.analyst.budget!.epsilon, delta: policy.deltaBudget },
         epsilon: cost.epsilon,
         delta: cost.delta,
         queryId: r.queryId,
         fingerprint,
       });
+    // Charged twice: to the project (what ops see per project) and to the consumer as a whole, so that the same
+    // person holding several projects (different pseudonyms, the same patients) never spends more than the budget.
+    let reservation: Reservation;
+    let overall: Reservation;
+    try {
+      reservation = await reserve(r.purpose.project);
+      try {
+        overall = await reserve(ALL_PROJECTS);
+      } catch (e) {
+        await this.ledger.release(reservation.id, 'the consumer-wide budget could not cover the query').catch(() => undefined);
+        throw e;
+      }
     } catch (e) {
       if (e instanceof BudgetExhausted) throw new AggregateRefused(e.message, 'QUERY_REJECTED');
       throw e;
@@ -130,18 +144,22 @@ export class AggregateAnswers {
     try {
       const measured = await this.measure(sql, r, q.keys.length);
       const released = releaseWithDifferentialPrivacy(q, policy, cost, domains, columns, measured.measured);
-      const remaining = `budget left for project ${r.purpose.project}: ε=${fmt(reservation.remainingEpsilon)}${cost.delta ? `, δ=${fmt(reservation.remainingDelta)}` : ''} until ${reservation.periodEnd.toISOString()}`;
+      const left = Math.min(reservation.remainingEpsilon, overall.remainingEpsilon);
+      const leftDelta = Math.min(reservation.remainingDelta, overall.remainingDelta);
+      const remaining = `budget left for project ${r.purpose.project}: ε=${fmt(left)}${cost.delta ? `, δ=${fmt(leftDelta)}` : ''} until ${reservation.periodEnd.toISOString()}`;
       answer = {
         ...base,
         ...this.shape({ ...released, notes: [...released.notes, remaining] }, measured.keyColumns, q),
         audit: { mode: policy.mode, epsilonSpent: cost.epsilon, deltaSpent: cost.delta, reservation: reservation.id, ...released.detail },
       };
     } catch (e) {
-      await this.ledger.release(reservation.id, (e as Error).message || 'the query failed before any number was released').catch(() => undefined);
+      const reason = (e as Error).message || 'the query failed before any number was released';
+      for (const id of [reservation.id, overall.id]) await this.ledger.release(id, reason).catch(() => undefined);
       throw e;
     }
-    // Committed before the answer leaves: if this fails nothing is released (and the reservation stays spent).
+    // Committed before the answer leaves: if this fails nothing is released (and the reservations stay spent).
     await this.ledger.commit(reservation.id, answer);
+    await this.ledger.commit(overall.id, undefined);
     return answer;
   }
 

@@ -135,7 +135,7 @@ describe('disclosure control: differentially private aggregates, budgets, small-
   });
 
   after(async () => {
-    for (const name of ['dp-stroke', 'dp-small-budget', 'dp-parallel', 'dp-precise', 'dp-two-projects', 'sdc', 'kanon'])
+    for (const name of ['dp-stroke', 'dp-small-budget', 'dp-parallel', 'dp-precise', 'dp-two-projects', 'dp-gaussian', 'sdc', 'kanon'])
       await api('DELETE', `/consumers/${name}-${RUN}`).catch(() => undefined);
   });
 
@@ -172,6 +172,36 @@ describe('disclosure control: differentially private aggregates, budgets, small-
         `      overall: ${Math.round(minutes)} min (±${Math.round((high - low) / 2)}, 95%), ${cases} cases; truth ${mean(all).toFixed(1)} min, ${truth.persons.size} cases`,
       );
       console.log(`      ${result.warnings.join('\n      ')}`);
+    });
+  });
+
+  describe('other mechanisms and public key sets', () => {
+    it('discrete Gaussian (ε, δ): the stroke overall figures within their intervals, δ charged', async () => {
+      const gaussian = await consumer(
+        `dp-gaussian-${RUN}`,
+        { mode: 'differential-privacy', mechanism: 'gaussian', deltaPerQuery: 1e-6 },
+        { epsilon: 10, period: 'month' },
+      );
+      const result = ok(await ask(`SELECT count(DISTINCT e.patient_id) AS cases, ${MINUTES} AS minutes ${STROKE_FROM}`, { identity: gaussian }));
+      within(result, result.rows[0]!, 'cases', truth.persons.size);
+      within(result, result.rows[0]!, 'minutes', mean([...truth.byTrust.values()].flatMap((t) => t.minutes)));
+      expect(result.warnings.join('\n')).to.match(/ε=1, δ=0\.000001 spent; discrete Gaussian noise/);
+      const budget = await api('GET', `/consumers/dp-gaussian-${RUN}/budget`);
+      const account = (budget.body as { accounts: { project: string; delta: { spent: number } }[] }).accounts.find((a) => a.project === 'stroke-audit');
+      expect(account?.delta.spent).to.equal(1e-6);
+    });
+
+    it('ICD-10 chapters are a public key set: all 22 listed with no threshold, circulatory (IX) holding the strokes', async () => {
+      const result = ok(
+        await ask('SELECT icd10_chapter(c.icd10_code) AS chapter, count(DISTINCT c.patient_id) AS patients FROM condition c GROUP BY 1 ORDER BY 1', {
+          identity: researcher,
+        }),
+      );
+      const chapters = result.rows.map((r) => r[0]);
+      expect(chapters.filter((c) => c !== null)).to.have.length(22);
+      expect(result.warnings.join('\n')).to.not.match(/groups with fewer than/);
+      const ix = result.rows.find((r) => r[0] === 'IX')!;
+      expect(Number(ix[1]), 'chapter IX patients (strokes alone are 165)').to.be.greaterThan(120);
     });
   });
 

@@ -357,8 +357,8 @@ describe('aggregate SQL: the rows query and the bounded measurements around it',
     expect(measured).to.contain(`WITH dp_rows AS (${rows}), `);
     expect(measured).to.contain('row_number() OVER (PARTITION BY dp_patient ORDER BY random()) AS dp_rank FROM dp_rows');
     expect(measured).to.match(/ WHERE dp_patient IS NOT NULL AND dp_rank <= 3 AND /);
-    // AVG: clamped to [0, 240], shifted by the lower bound, on a grid of 0.1; SUM: clamped to [-5, 5], grid 0.01.
-    expect(measured).to.contain('sum(CAST(round((least(greatest(try_cast(dp_value_2 AS double), 0), 240) - (0)) / 0.1) AS bigint)) AS dp_sum_2');
+    // AVG: clamped to [0, 240], centred on 120, on a grid of 0.1; SUM: clamped to [-5, 5], grid 0.01.
+    expect(measured).to.contain('sum(CAST(round((least(greatest(try_cast(dp_value_2 AS double), 0), 240) - (120)) / 0.1) AS bigint)) AS dp_sum_2');
     expect(measured).to.contain('sum(CAST(round(least(greatest(try_cast(dp_value_3 AS double), -5), 5) / 0.01) AS bigint)) AS dp_sum_3');
     expect(measured).to.contain('count(dp_value_2) AS dp_count_2');
     // Both keys are public (the HL7 class codes, the ICD-10 chapters): rows outside the sets are left out.

@@ -224,8 +224,8 @@ describe('DP release: stated 95% intervals contain the true (bounded) value', fu
       const minutes = Number(rng.below(400n)) - 60 + (Number(rng.below(100n)) < 5 ? 10_000 : 0);
       sum += Math.min(240, Math.max(0, minutes));
     }
-    // The measurement SQL sums round((clamped − lower) / 0.1): whole minutes are exact on that grid.
-    return { rows: [{ dp_rows: size, dp_patients: size, dp_count_0: size, dp_sum_0: sum * 10 }], clampedMean: sum / size };
+    // The measurement SQL sums round((clamped − middle) / 0.1), the middle of [0, 240] being 120: whole minutes are exact on that grid.
+    return { rows: [{ dp_rows: size, dp_patients: size, dp_count_0: size, dp_sum_0: (sum - 120 * size) * 10 }], clampedMean: sum / size };
   }
 
   const THROMBOLYSIS_MINUTES =

@@ -2,7 +2,7 @@
 import * as path from 'node:path';
 import { ensureSyntheticData } from '../synthetic/generate';
 import { OPS_TOKEN_FILE } from './control-plane';
-import { DEMO_ANALYST } from './demo-registry';
+import { DEMO_ANALYST, DEMO_DP_ANALYST } from './demo-registry';
 import { loadManifest, meshDown, meshStatus, meshUp, printReport, trinoCliJar } from './mesh';
 import { ComponentError, say } from './processes';
 import { MESH_CA_CERT, SECRETS } from './secrets';
@@ -36,6 +36,8 @@ async function up(detach: boolean): Promise<void> {
       `  Trino CLI:    TRINO_PASSWORD=$(cat ${path.relative(process.cwd(), SECRETS.gatewayToken(DEMO_ANALYST.name))}) java -jar ${cli} --server ${gatewayUrl()} ` +
         `--truststore-path ${path.relative(process.cwd(), MESH_CA_CERT)} --user ${DEMO_ANALYST.name} --password ` +
         `--extra-credential purpose=${DEMO_ANALYST.purposes[0]} --extra-credential project=${DEMO_ANALYST.project} --catalog fhir --schema default`,
+      `  Aggregates:   the same with --user ${DEMO_DP_ANALYST.name} (${path.relative(process.cwd(), SECRETS.gatewayToken(DEMO_DP_ANALYST.name))}), ` +
+        `--extra-credential project=${DEMO_DP_ANALYST.project}: differentially private answers only (README: disclosure control)`,
       ...DOMAINS.map((d) => `  FHIR ${d.odsCode}:     ${fhirBaseUrl(d)}   (${d.name})`),
       `  Admin API:    ${controlPlaneUrl()}/api/v1   (OpenAPI: /api/openapi.json; ops token in ${path.relative(process.cwd(), OPS_TOKEN_FILE)})`,
       '  Status:       npm run mesh:status        Logs: .mesh/logs/',

@@ -98,19 +98,36 @@ export function demoAnalystToken(): string {
   return readSecret(SECRETS.gatewayToken(DEMO_ANALYST.name));
 }
 
+/**
+ * The README's aggregate-only analyst (a stroke audit dashboard): differentially private answers only, ε ≤ 1 per
+ * query from a monthly budget of 10 (issue 13).
+ */
+export const DEMO_DP_ANALYST = { name: 'dana', purposes: ['research'], project: 'stroke-audit' } as const;
+
+/** A demo analyst's API token: their password at the gateway (the registry keeps only its hash). */
+export function demoToken(name: string): string {
+  return readSecret(SECRETS.gatewayToken(name));
+}
+
 async function ensureDemoAnalyst(): Promise<void> {
-  await ensure(`consumer ${DEMO_ANALYST.name}`, `/consumers/${DEMO_ANALYST.name}`, () =>
-    api('POST', '/consumers', {
-      name: DEMO_ANALYST.name,
-      kind: 'user',
-      roles: ['analyst'],
-      allowedPurposes: [...DEMO_ANALYST.purposes],
-      policies: { projects: [DEMO_ANALYST.project] },
-    }),
-  );
+  await ensureDemoConsumer(DEMO_ANALYST.name, {
+    roles: ['analyst'],
+    allowedPurposes: [...DEMO_ANALYST.purposes],
+    policies: { projects: [DEMO_ANALYST.project] },
+  });
+  await ensureDemoConsumer(DEMO_DP_ANALYST.name, {
+    roles: ['researcher'],
+    allowedPurposes: [...DEMO_DP_ANALYST.purposes],
+    policies: { projects: [DEMO_DP_ANALYST.project], disclosure: { mode: 'differential-privacy' } },
+    budget: { epsilon: 10, period: 'month' },
+  });
+}
+
+async function ensureDemoConsumer(name: string, body: Record<string, unknown>): Promise<void> {
+  await ensure(`consumer ${name}`, `/consumers/${name}`, () => api('POST', '/consumers', { name, kind: 'user', ...body }));
   // A token file left from an earlier registry (a rebuilt database) no longer works: issue a new one.
-  if (fs.existsSync(SECRETS.gatewayToken(DEMO_ANALYST.name)) && (await api('GET', '/me', undefined, demoAnalystToken())).status === 200) return;
-  const issued = await api('POST', `/consumers/${DEMO_ANALYST.name}/token`);
-  if (issued.status >= 300) throw new Error(`issuing ${DEMO_ANALYST.name}'s token: HTTP ${issued.status} ${JSON.stringify(issued.body)}`);
-  writeSecret(SECRETS.gatewayToken(DEMO_ANALYST.name), String(issued.body.token));
+  if (fs.existsSync(SECRETS.gatewayToken(name)) && (await api('GET', '/me', undefined, demoToken(name))).status === 200) return;
+  const issued = await api('POST', `/consumers/${name}/token`);
+  if (issued.status >= 300) throw new Error(`issuing ${name}'s token: HTTP ${issued.status} ${JSON.stringify(issued.body)}`);
+  writeSecret(SECRETS.gatewayToken(name), String(issued.body.token));
 }

@@ -109,14 +109,16 @@ describe('DP contribution bounding and clamping in Trino (one patient with thous
       expect(total(groups, 'heavy', 'rows')).to.equal(m);
       expect(heavy.length).to.be.within(1, Math.min(m, ODS.length));
       for (const g of heavy) expect(g.patients).to.equal(1);
-      // Each kept value 1e6 is clamped to 200 = 2,000 steps of 0.1: SUM and AVG (shifted by the lower bound 0) alike.
+      // Each kept value 1e6 is clamped to 200 = 2,000 steps of 0.1 for SUM; AVG sums around the middle 100: 1,000 steps.
       const upperSteps = Math.round((BOUNDS.upper - BOUNDS.lower) / grid);
+      const middleSteps = Math.round((BOUNDS.upper + BOUNDS.lower) / 2 / grid);
       expect(total(groups, 'heavy', 'sum')).to.equal(m * upperSteps);
-      expect(total(groups, 'heavy', 'avgSum')).to.equal(m * upperSteps);
+      expect(total(groups, 'heavy', 'avgSum')).to.equal(m * (upperSteps - middleSteps));
       expect(total(groups, 'heavy', 'sumCount')).to.equal(m);
       // The low patient's −1e6 is clamped to the lower bound 0.
       expect(total(groups, 'low', 'rows')).to.equal(m);
       expect(total(groups, 'low', 'sum')).to.equal(0);
+      expect(total(groups, 'low', 'avgSum')).to.equal(-m * middleSteps);
       expect(total(groups, 'low', 'patients')).to.equal(1);
       // Rows without a patient are not measured at all.
       expect(groups.some((g) => g.code === 'orphan')).to.equal(false);
@@ -124,14 +126,16 @@ describe('DP contribution bounding and clamping in Trino (one patient with thous
       // Ordinary patients: min(m, rows) each, every one counted once, sums exact on the grid.
       let rows = 0;
       let steps = 0;
+      let centredSteps = 0;
       for (let p = 1; p <= ORDINARY; p++) {
         rows += Math.min(m, rowsOf(p));
         steps += Math.min(m, rowsOf(p)) * Math.round(patientValue(p) / grid);
+        centredSteps += Math.min(m, rowsOf(p)) * Math.round((patientValue(p) - (BOUNDS.upper + BOUNDS.lower) / 2) / grid);
       }
       expect(total(groups, 'ordinary', 'rows')).to.equal(rows);
       expect(total(groups, 'ordinary', 'patients')).to.equal(ORDINARY);
       expect(total(groups, 'ordinary', 'sum')).to.equal(steps);
-      expect(total(groups, 'ordinary', 'avgSum')).to.equal(steps);
+      expect(total(groups, 'ordinary', 'avgSum')).to.equal(centredSteps);
 
       // The bound the noise is calibrated to: no group total exceeds patients · m · upper / grid.
       const patients = ORDINARY + 2;

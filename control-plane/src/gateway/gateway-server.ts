@@ -274,8 +274,12 @@ export class GatewayServer {
       durationMs: Date.now() - a.started,
       disclosure: answer.audit,
     });
-    const body = finishedQueryResults(a.id, this.infoUri(req, a.id), answer.columns, answer.rows, answer.notes);
-    this.reply(res, 200, { 'content-type': 'application/json' }, JSON.stringify(body));
+    this.reply(
+      res,
+      200,
+      { 'content-type': 'application/json' },
+      finishedQueryResults(a.id, this.infoUri(req, a.id), answer.columns, answer.rows, answer.notes),
+    );
   }
 
   /** A row-level extract under k-anonymity: run whole, rows of too-small groups withheld (disclosure/row-extract.ts). */
@@ -317,8 +321,12 @@ export class GatewayServer {
       durationMs: Date.now() - a.started,
       disclosure: extract.audit,
     });
-    const body = finishedQueryResults(a.id, this.infoUri(req, a.id), result.columns, extract.rows, extract.notes);
-    this.reply(res, 200, { 'content-type': 'application/json' }, JSON.stringify(body));
+    this.reply(
+      res,
+      200,
+      { 'content-type': 'application/json' },
+      finishedQueryResults(a.id, this.infoUri(req, a.id), result.columns, extract.rows, extract.notes),
+    );
   }
 
   /** The consumer's disclosure policy; a malformed one refuses every query (never falls back to rows). */

@@ -161,15 +161,33 @@ export interface ProtocolColumn {
  * A finished QueryResults holding the whole answer, for results the gateway computes itself (disclosure
  * control): no nextUri, so clients read the rows and stop. Warnings are printed by the Trino CLI.
  */
-export function finishedQueryResults(id: string, infoUri: string, columns: ProtocolColumn[], data: unknown[][], warnings: string[]): Record<string, unknown> {
+export function finishedQueryResults(id: string, infoUri: string, columns: ProtocolColumn[], data: unknown[][], warnings: string[]): string {
   const failed = failedQueryResults(id, infoUri, protocolError('', 'GENERIC_INTERNAL_ERROR'));
-  return {
+  const body = {
     id,
     infoUri,
     columns: columns.map((c) => ({ name: c.name, type: c.type, typeSignature: c.typeSignature ?? { rawType: c.type, arguments: [] } })),
-    data,
+    data: DATA_PLACEHOLDER,
     stats: { ...(failed.stats as Record<string, unknown>), state: 'FINISHED', processedRows: data.length, completedSplits: 1, totalSplits: 1 },
     // io.trino.spi.StandardWarningCode has no code for this; 0x0100_0000 is outside Trino's own ranges.
     warnings: warnings.map((message) => ({ warningCode: { code: 16_777_216, name: 'MESH_DISCLOSURE_CONTROL' }, message })),
   };
+  const rows = data.map((row) => `[${row.map((value, i) => encodeValue(value, columns[i]?.type ?? '')).join(',')}]`).join(',');
+  return JSON.stringify(body).replace(`"${DATA_PLACEHOLDER}"`, `[${rows}]`);
+}
+
+const DATA_PLACEHOLDER = '$mesh-data$';
+
+/**
+ * One value as Trino's JSON encodes it: clients decode by column type, and their double decoder takes a
+ * floating-point token only (72.0, not 72), or "NaN" / "Infinity" as strings.
+ */
+function encodeValue(value: unknown, type: string): string {
+  if (value === null || value === undefined) return 'null';
+  if ((type === 'double' || type === 'real') && typeof value === 'number') {
+    if (Number.isNaN(value)) return '"NaN"';
+    if (!Number.isFinite(value)) return value > 0 ? '"Infinity"' : '"-Infinity"';
+    return Number.isInteger(value) ? value.toFixed(1) : String(value);
+  }
+  return JSON.stringify(value);
 }

@@ -52,6 +52,8 @@ export interface AggregateAnswer {
   audit: Record<string, unknown>;
 }
 
+const BUDGET_NOTE = 'budget left';
+
 /** The ledger account that caps a consumer across all their projects. */
 export const ALL_PROJECTS = '(all projects)';
 
@@ -108,7 +110,11 @@ export class AggregateAnswers {
       const answer = previous.answer as AggregateAnswer;
       return {
         ...answer,
-        notes: [`the same query was answered at ${previous.releasedAt.toISOString()}; that answer is given again and no budget is spent`, ...answer.notes],
+        // The budget figure it carried is out of date; the rest describes the numbers, which are the same.
+        notes: [
+          `the same query was answered at ${previous.releasedAt.toISOString()}; that answer is given again and no budget is spent`,
+          ...answer.notes.filter((n) => !n.startsWith(BUDGET_NOTE)),
+        ],
         audit: { ...answer.audit, repeatOf: previous.queryId, epsilonSpent: 0, deltaSpent: 0 },
       };
     }
@@ -146,7 +152,7 @@ export class AggregateAnswers {
       const released = releaseWithDifferentialPrivacy(q, policy, cost, domains, columns, measured.measured);
       const left = Math.min(reservation.remainingEpsilon, overall.remainingEpsilon);
       const leftDelta = Math.min(reservation.remainingDelta, overall.remainingDelta);
-      const remaining = `budget left for project ${r.purpose.project}: ε=${fmt(left)}${cost.delta ? `, δ=${fmt(leftDelta)}` : ''} until ${reservation.periodEnd.toISOString()}`;
+      const remaining = `${BUDGET_NOTE} for project ${r.purpose.project}: ε=${fmt(left)}${cost.delta ? `, δ=${fmt(leftDelta)}` : ''} until ${reservation.periodEnd.toISOString()}`;
       answer = {
         ...base,
         ...this.shape({ ...released, notes: [...released.notes, remaining] }, measured.keyColumns, q),

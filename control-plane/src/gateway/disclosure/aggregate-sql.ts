@@ -30,6 +30,11 @@ export function gridOf(bounds: NumericBounds): number {
   return 10 ** Math.floor(Math.log10((bounds.upper - bounds.lower) / 1000));
 }
 
+/** The centre AVG's values are summed around (release.ts adds it back). */
+export function middleOf(bounds: NumericBounds): number {
+  return (bounds.lower + bounds.upper) / 2;
+}
+
 export function rowsQuery(q: AggregateQuery): string {
   const select = [`${q.patientSql} AS ${PATIENT}`];
   q.keys.forEach((k, i) => {
@@ -68,8 +73,9 @@ export function measurementsQuery(q: AggregateQuery, rewrittenRows: string, opti
       else {
         const b = a.bounds!;
         const clamped = `least(greatest(${v}, ${b.lower}), ${b.upper})`;
-        // AVG sums values shifted to [0, upper - lower] (its mean is lower + sum / count); SUM sums them as they are.
-        const shifted = a.kind === 'avg' ? `(${clamped} - (${b.lower}))` : clamped;
+        // AVG sums values centred on the middle of the bounds (its mean is middle + sum / count), which halves
+        // what one row can move the sum, and so the noise; SUM sums them as they are.
+        const shifted = a.kind === 'avg' ? `(${clamped} - (${middleOf(b)}))` : clamped;
         select.push(`sum(CAST(round(${shifted} / ${gridOf(b)}) AS bigint)) AS ${sum}`);
       }
     }

@@ -9,12 +9,12 @@
 // Small-number suppression (NHS England): exact counts, 1..threshold suppressed with secondary suppression
 // across the table, others rounded; means and sums over too few patients suppressed.
 
-import type { DifferentialPrivacyPolicy, SmallNumbersPolicy } from '../../privacy/disclosure-policy';
-import { addNoise, calibrate, halfWidth, type Mechanism, meanEstimate, meanInterval, type Noise, partitionThreshold } from '../../privacy/mechanisms';
+import type { DifferentialPrivacyPolicy, NumericBounds, SmallNumbersPolicy } from '../../privacy/disclosure-policy';
+import { addNoise, calibrate, halfWidth, type Mechanism, type Noise, partitionThreshold } from '../../privacy/mechanisms';
 import { cryptoRandom, type RandomSource } from '../../privacy/random-source';
 import { type Cell, roundCount, suppressTable } from '../../privacy/small-numbers';
 import type { AggregateQuery } from './aggregate-query';
-import { gridOf, type MeasurementColumns } from './aggregate-sql';
+import { gridOf, type MeasurementColumns, middleOf } from './aggregate-sql';
 import type { KeyDomain } from './public-keys';
 
 export interface ResultColumn {
@@ -75,7 +75,7 @@ export function releaseWithDifferentialPrivacy(
     if (c.sum) {
       const b = a.bounds!;
       const grid = gridOf(b);
-      const reach = a.kind === 'avg' ? b.upper - b.lower : Math.max(Math.abs(b.lower), Math.abs(b.upper));
+      const reach = a.kind === 'avg' ? (b.upper - b.lower) / 2 : Math.max(Math.abs(b.lower), Math.abs(b.upper));
       need(c.sum, m * Math.ceil(reach / grid - 1e-9), `sum of ${a.argument} (in steps of ${grid})`);
     }
   });
@@ -174,9 +174,22 @@ function aggregateCells(q: AggregateQuery, index: number, columns: MeasurementCo
   }
   const count = Number(noisy.get(c.count)!);
   // Both halves at 97.5% so the mean's interval holds at 95% (union bound).
-  const interval = meanInterval(sum, count, halfWidth(noises.get(c.sum!)!, 0.975) * grid, halfWidth(noises.get(c.count)!, 0.975), b.lower, b.upper);
-  const mean = meanEstimate(sum, count, b.lower, b.upper);
-  return [mean, interval?.low ?? null, interval?.high ?? null];
+  const interval = centredMeanInterval(sum, count, halfWidth(noises.get(c.sum!)!, 0.975) * grid, halfWidth(noises.get(c.count)!, 0.975), b);
+  const clamp = (v: number): number => Math.min(b.upper, Math.max(b.lower, v));
+  return [count > 0 ? clamp(middleOf(b) + sum / count) : null, interval?.low ?? null, interval?.high ?? null];
+}
+
+/**
+ * The mean's 95% interval from a noisy sum of values centred on the bounds' middle and a noisy count, each
+ * within its half-width (97.5% each): the true mean is middle + S/C for some S in [sum ± a] and C in
+ * [count ± c]. With C > 0, S/C is monotone in S and in C, so its extremes are at the box's corners; the
+ * result is clamped to the bounds (every value is). Null when count - c ≤ 0: the data cannot bound the mean.
+ */
+export function centredMeanInterval(sum: number, count: number, a: number, c: number, bounds: NumericBounds): { low: number; high: number } | null {
+  if (count - c <= 0) return null;
+  const ratios = [sum - a, sum + a].flatMap((s) => [s / (count - c), s / (count + c)]);
+  const clamp = (v: number): number => Math.min(bounds.upper, Math.max(bounds.lower, v));
+  return { low: clamp(middleOf(bounds) + Math.min(...ratios)), high: clamp(middleOf(bounds) + Math.max(...ratios)) };
 }
 
 function noiseText(noise: Noise, x: Measurement): string {

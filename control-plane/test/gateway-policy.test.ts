@@ -342,6 +342,24 @@ describe('gateway: statement rewriting', () => {
   });
 });
 
+describe('gateway: tables of aggregate queries', () => {
+  const policy = new QueryPolicy(TABLES, SOURCES, RESEARCH);
+  it('resolves names as Trino does (t, s.t, c.s.t against the session) and gives the patient key and the kept columns', () => {
+    const session = { catalog: 'fhir', schema: 'default' };
+    for (const parts of [['encounter'], ['default', 'encounter'], ['fhir', 'default', 'encounter']]) {
+      const found = policy.aggregateTable(parts, session);
+      expect(found?.name, parts.join('.')).to.equal('encounter');
+      expect(found?.info.patientKey).to.equal('patient_id');
+      expect(found?.info.columns.has('domain')).to.equal(true);
+    }
+    expect(policy.aggregateTable(['encounter'], { catalog: 'fhir' })).to.equal(undefined);
+    expect(policy.aggregateTable(['other', 'encounter'], session)).to.equal(undefined);
+    expect(policy.aggregateTable(['system', 'default', 'encounter'], session)).to.equal(undefined);
+    // Removed columns (direct identifiers) are not there to aggregate or group by.
+    expect(policy.aggregateTable(['patient'], session)?.info.columns.has('nhs_number')).to.equal(false);
+  });
+});
+
 describe('gateway: purpose of use and project', () => {
   const config = { ...GATEWAY } as unknown as GatewayConfig;
   const access = new GatewayAccess(undefined as never, config);

@@ -120,7 +120,8 @@ export class QueryPolicy implements TableResolver {
    * patient key and the columns its policy form keeps: what disclosure/aggregate-query.ts checks against.
    */
   aggregateTable(parts: string[], session: { catalog?: string; schema?: string }): { name: string; info: TableInfo } | undefined {
-    const [catalog, schema, table] = [session.catalog, session.schema, ...parts].slice(-3);
+    // As Trino resolves names: `t` in the session's schema, `s.t` in the session's catalog.
+    const [catalog, schema, table] = parts.length >= 3 ? parts : parts.length === 2 ? [session.catalog, ...parts] : [session.catalog, session.schema, ...parts];
     if (catalog !== this.sources.catalog || schema !== this.sources.schema || table === undefined) return undefined;
     const def = this.tables.get(table);
     const form = def && policyForm(def, this.sources, this.context);

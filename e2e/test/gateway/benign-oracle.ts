@@ -164,19 +164,20 @@ export function toPolicyPostgres(sql: string): string {
 
 /** Runs analyst SQL over one purpose's policy form in `mesh_truth`. */
 export class PolicyTruthEngine {
-  private client: Client | undefined;
+  private client: Promise<Client> | undefined;
 
   constructor(readonly rules: PurposeRules) {}
 
-  private async connected(): Promise<Client> {
-    if (!this.client) {
+  /** One connection, however many first queries arrive at once (a second one would be left open and hang mocha). */
+  private connected(): Promise<Client> {
+    this.client ??= (async () => {
       const client = new Client({ connectionString: truthConnectionString(), connectionTimeoutMillis: 5000 });
       await client.connect();
       // Unqualified names are this purpose's policy form; dates and timestamps read in UTC, as Trino's are.
       await client.query(`SET search_path TO ${quoted(this.rules.schema)}`);
       await client.query("SET TIME ZONE 'UTC'");
-      this.client = client;
-    }
+      return client;
+    })();
     return this.client;
   }
 
@@ -192,7 +193,8 @@ export class PolicyTruthEngine {
   }
 
   async close(): Promise<void> {
-    await this.client?.end();
+    const client = this.client;
     this.client = undefined;
+    await (await client?.catch(() => undefined))?.end();
   }
 }

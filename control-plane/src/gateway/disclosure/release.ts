@@ -162,8 +162,9 @@ function aggregateCells(q: AggregateQuery, index: number, columns: MeasurementCo
   if (a.kind !== 'sum' && a.kind !== 'avg') {
     const v = Number(noisy.get(countColumn)!);
     const t = halfWidth(noises.get(countColumn)!, 0.95);
-    // Counts below zero are noise: clamping is post-processing and costs nothing.
-    return [Math.max(0, v), Math.max(0, v - t), Math.max(0, v + t)];
+    // Counts below zero are noise: clamping is post-processing and costs nothing. The interval keeps its width
+    // above the clamped value (a superset of [v - t, v + t] within counts), never collapsing to 0–0.
+    return [Math.max(0, v), Math.max(0, v - t), Math.max(0, v) + t];
   }
   const b = a.bounds!;
   const grid = gridOf(b);

@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import Ajv2020 from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
 import { expect } from 'chai';
-import { Client } from 'pg';
+import { Client, type CustomTypesConfig, types } from 'pg';
 import { DataSource } from 'typeorm';
 import { BudgetAccountView, BudgetExhausted, BudgetLedger, ReserveRequest } from '../../control-plane/src/privacy/budget-ledger';
 import { STALE_RESERVATION_MS } from '../../control-plane/src/scheduler/jobs';
@@ -23,13 +23,22 @@ function appDataSource(): Promise<DataSource> {
   return new DataSource({
     type: 'postgres',
     url: connectionString(postgres.registryDatabase, postgres.roles.registryApp),
-    extra: { max: 10 },
+    extra: { max: 10, types: EXACT_TYPES },
   }).initialize();
 }
 
+/**
+ * Numeric as PostgreSQL writes it ('1.0'), whatever pg's global parsers say: other suites in the same mocha
+ * process switch NUMERIC to Number (connector/engines.ts), which would turn exact figures into floats.
+ */
+const EXACT_TYPES: CustomTypesConfig = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    oid === types.builtins.NUMERIC ? (value: string) => value : types.getTypeParser(oid, format)) as CustomTypesConfig['getTypeParser'],
+};
+
 /** The harness's superuser, for reading figures the API does not show and back-dating an entry. */
 async function registry<T = Record<string, unknown>>(sql: string, params: unknown[] = []): Promise<T[]> {
-  const client = new Client({ connectionString: connectionString(postgres.registryDatabase) });
+  const client = new Client({ connectionString: connectionString(postgres.registryDatabase), types: EXACT_TYPES });
   await client.connect();
   try {
     return (await client.query(sql, params)).rows as T[];
@@ -179,7 +188,7 @@ describe('budget ledger (real PostgreSQL, as the control plane app role)', funct
     const r = await ledger.reserve(request('stale', { epsilon: 0.25, delta: 1e-6 }));
     const fresh = await ledger.reserve(request('stale', { epsilon: 0.25 }));
     // Back-dated by the superuser with triggers off: the app role cannot touch created_at.
-    const client = new Client({ connectionString: connectionString(postgres.registryDatabase) });
+    const client = new Client({ connectionString: connectionString(postgres.registryDatabase), types: EXACT_TYPES });
     await client.connect();
     try {
       await client.query('set session_replication_role = replica');

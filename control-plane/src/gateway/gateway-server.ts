@@ -44,6 +44,7 @@ import {
   forwardedResponseHeaders,
   gatewayQueryId,
   headerValues,
+  type ProtocolColumn,
   type ProtocolError,
   parseEncodedPairs,
   protocolError,
@@ -54,6 +55,18 @@ const STATEMENT_PATH = /^\/v1\/statement\/(queued|executing)\/([A-Za-z0-9_]+)\/[
 /** Largest row-level extract checked for k-anonymity in one answer (the gateway holds it whole). */
 const MAX_EXTRACT_ROWS = 200_000;
 const QUERY_PATH = /^\/v1\/query\/([A-Za-z0-9_]+)$/;
+
+/** A statement the gateway runs itself and answers whole (disclosure control). */
+interface WholeAnswer {
+  id: string;
+  record: QueryRecord;
+  started: number;
+  /** The analyst's text (aggregates) or the rewritten statement (extracts). */
+  sql: string;
+  /** Headers for Trino: pseudonym key, patient exclusion. */
+  headers: Record<string, string>;
+  tables: Map<string, MeshTable>;
+}
 
 class Refused extends Error {
   constructor(readonly error: ProtocolError) {
@@ -224,18 +237,12 @@ export class GatewayServer {
   private async answerAggregate(
     res: http.ServerResponse,
     req: http.IncomingMessage,
-    a: {
-      id: string;
-      record: QueryRecord;
-      started: number;
-      sql: string;
+    a: WholeAnswer & {
       analyst: Analyst;
       purpose: QueryPurpose;
       disclosure: DifferentialPrivacyPolicy | SmallNumbersPolicy;
       policy: QueryPolicy;
       options: RewriteOptions;
-      headers: Record<string, string>;
-      tables: Map<string, MeshTable>;
       epsilon: string | undefined;
     },
   ): Promise<void> {
@@ -260,13 +267,41 @@ export class GatewayServer {
     } catch (e) {
       if (e instanceof AggregateRefused) throw new Refused(protocolError(e.message, e.errorName));
       if (!(e instanceof TrinoQueryFailed)) throw e;
-      await this.queryAudit.ended(a.id, a.record, { outcome: 'failed', error: e.message, durationMs: Date.now() - a.started });
-      const error = protocolError(e.message, e.errorName in ERROR_CODES ? e.errorName : 'GENERIC_INTERNAL_ERROR');
-      return this.reply(res, 200, { 'content-type': 'application/json' }, JSON.stringify(failedQueryResults(a.id, this.infoUri(req, a.id), error)));
+      return await this.answerFailed(res, req, a, e);
     }
     Object.assign(a.record, { rewrittenSql: answer.rewrittenSql, disclosure: answer.audit });
     a.record.tables = [...new Set([...a.record.tables, ...answer.tables])].sort();
-    // Both records are written before any number leaves; if the audit fails, nothing is released.
+    await this.answerWhole(res, req, a, { columns: answer.columns, rows: answer.rows, notes: answer.notes, audit: answer.audit });
+  }
+
+  /** A row-level extract under k-anonymity: run whole, rows of too-small groups withheld (disclosure/row-extract.ts). */
+  private async answerExtract(res: http.ServerResponse, req: http.IncomingMessage, a: WholeAnswer & { kAnonymity: { k: number; l: number } }): Promise<void> {
+    let result: ResultSet;
+    try {
+      result = await this.executor.run(a.sql, a.headers, MAX_EXTRACT_ROWS);
+    } catch (e) {
+      if (!(e instanceof TrinoQueryFailed)) throw e;
+      return await this.answerFailed(res, req, a, e);
+    }
+    const read = a.record.tables.map((t) => a.tables.get(t.split('.').pop()!)).filter((t): t is MeshTable => t !== undefined);
+    const extract = protectExtract(
+      result.columns.map((c) => c.name),
+      result.rows,
+      { tags: new Map(read.map((t) => [t.table, t.tags])) },
+      a.kAnonymity.k,
+      a.kAnonymity.l,
+    );
+    a.record.disclosure = extract.audit;
+    await this.answerWhole(res, req, a, { columns: result.columns, rows: extract.rows, notes: extract.notes, audit: extract.audit });
+  }
+
+  /** A disclosure-controlled answer, whole: both audit records are written before any number leaves (if that fails, nothing is released). */
+  private async answerWhole(
+    res: http.ServerResponse,
+    req: http.IncomingMessage,
+    a: { id: string; record: QueryRecord; started: number },
+    answer: { columns: ProtocolColumn[]; rows: unknown[][]; notes: string[]; audit: Record<string, unknown> },
+  ): Promise<void> {
     await this.queryAudit.started(a.id, a.record);
     await this.queryAudit.ended(a.id, a.record, {
       outcome: 'finished',
@@ -282,51 +317,16 @@ export class GatewayServer {
     );
   }
 
-  /** A row-level extract under k-anonymity: run whole, rows of too-small groups withheld (disclosure/row-extract.ts). */
-  private async answerExtract(
+  /** Trino failed a statement the gateway ran for a whole answer: audited and answered in Trino's shape. */
+  private async answerFailed(
     res: http.ServerResponse,
     req: http.IncomingMessage,
-    a: {
-      id: string;
-      record: QueryRecord;
-      started: number;
-      sql: string;
-      headers: Record<string, string>;
-      tables: Map<string, MeshTable>;
-      kAnonymity: { k: number; l: number };
-    },
+    a: { id: string; record: QueryRecord; started: number },
+    e: TrinoQueryFailed,
   ): Promise<void> {
-    let result: ResultSet;
-    try {
-      result = await this.executor.run(a.sql, a.headers, MAX_EXTRACT_ROWS);
-    } catch (e) {
-      if (!(e instanceof TrinoQueryFailed)) throw e;
-      await this.queryAudit.ended(a.id, a.record, { outcome: 'failed', error: e.message, durationMs: Date.now() - a.started });
-      const error = protocolError(e.message, e.errorName in ERROR_CODES ? e.errorName : 'GENERIC_INTERNAL_ERROR');
-      return this.reply(res, 200, { 'content-type': 'application/json' }, JSON.stringify(failedQueryResults(a.id, this.infoUri(req, a.id), error)));
-    }
-    const read = a.record.tables.map((t) => a.tables.get(t.split('.').pop()!)).filter((t): t is MeshTable => t !== undefined);
-    const extract = protectExtract(
-      result.columns.map((c) => c.name),
-      result.rows,
-      { tags: new Map(read.map((t) => [t.table, t.tags])) },
-      a.kAnonymity.k,
-      a.kAnonymity.l,
-    );
-    a.record.disclosure = extract.audit;
-    await this.queryAudit.started(a.id, a.record);
-    await this.queryAudit.ended(a.id, a.record, {
-      outcome: 'finished',
-      rows: extract.rows.length,
-      durationMs: Date.now() - a.started,
-      disclosure: extract.audit,
-    });
-    this.reply(
-      res,
-      200,
-      { 'content-type': 'application/json' },
-      finishedQueryResults(a.id, this.infoUri(req, a.id), result.columns, extract.rows, extract.notes),
-    );
+    await this.queryAudit.ended(a.id, a.record, { outcome: 'failed', error: e.message, durationMs: Date.now() - a.started });
+    const error = protocolError(e.message, e.errorName in ERROR_CODES ? e.errorName : 'GENERIC_INTERNAL_ERROR');
+    this.reply(res, 200, { 'content-type': 'application/json' }, JSON.stringify(failedQueryResults(a.id, this.infoUri(req, a.id), error)));
   }
 
   /** The consumer's disclosure policy; a malformed one refuses every query (never falls back to rows). */

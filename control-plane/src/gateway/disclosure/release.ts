@@ -131,7 +131,9 @@ export function releaseWithDifferentialPrivacy(
       `(${scales.join('; ')}); each patient contributes at most ${m} row${m > 1 ? 's' : ''} across all trusts; <column>_ci95_low/_high bound the noise at 95%`,
     ...q.aggregates.filter((a) => a.bounds).map((a) => `${a.kind}(${a.argument}) clamped to [${a.bounds!.lower}, ${a.bounds!.upper}] (${a.bounds!.source})`),
   ];
-  if (tau !== undefined) notes.push(`groups with fewer than ${tau} patients after noise are not released${withheld ? ` (${withheld} withheld)` : ''}`);
+  // How many groups were withheld is not said: it counts the key values present in the data, noiselessly
+  // (one patient with a new code would change it). The audit, for ops, keeps it.
+  if (tau !== undefined) notes.push(`groups with fewer than ${tau} patients after noise are not released`);
   return {
     columns: resultColumns,
     rows: order(rows, q, resultColumns),

@@ -13,6 +13,7 @@ import { type Cell, describeDifference, difference, normaliseRows } from './conn
 import { AnalystSession } from './gateway/analyst-session';
 import { type BenignQuery, benignBattery, benignFacts, POLICY_TABLES } from './gateway/benign-battery';
 import { loadPolicyTruth, PolicyTruthEngine, policyTables, projectKey, RESEARCH_RULES } from './gateway/benign-oracle';
+import { connectionLost, MAX_RETRIES, pauseBeforeRetry, throwIfConnectionLost } from './gateway/connection-loss';
 
 /** Small: the mesh's two cores are shared with Trino and three HAPI trusts. */
 const CONCURRENCY = Number(process.env.BENIGN_CONCURRENCY ?? 2);
@@ -39,8 +40,6 @@ const MIN_WIDENING = 3;
 const ALLOWED_FORM = 'Aggregate-only access allows:';
 const PREPARED_REFUSAL = /prepared statements are not available/;
 const DP_NOTE = /^differential privacy: ε=/;
-/** Long enough to ride out a restart of the control plane or Trino (about a minute here). */
-const MAX_RETRIES = 8;
 
 type Verdict =
   | { kind: 'refused'; reason: string }
@@ -66,20 +65,12 @@ interface Outcome {
   retries: number;
 }
 
-/** A connection dropped between client, gateway and Trino: the mesh being restarted, not an answer. */
-class ConnectionLost extends Error {}
 /** The consumer's budget for the period is spent: the query is sent again by the next consumer. */
 class BudgetSpent extends Error {}
 
-function connectionLost(e: unknown): boolean {
-  if (e instanceof ConnectionLost) return true;
-  const text = `${(e as { code?: string }).code ?? ''} ${(e as Error).message ?? ''}`;
-  return /ECONNRESET|ECONNREFUSED|socket hang up|EPIPE/.test(text);
-}
-
 /** Throws for a dropped connection or a spent budget; otherwise the result as it came. */
 function settled(result: GatewayResult): GatewayResult {
-  if (result.httpStatus === 502 && /socket hang up|ECONNREFUSED|ECONNRESET/.test(result.httpText ?? '')) throw new ConnectionLost(result.httpText);
+  throwIfConnectionLost(result);
   if (result.error?.errorName === 'QUERY_REJECTED' && /privacy budget exhausted/.test(result.error.message)) throw new BudgetSpent(result.error.message);
   return result;
 }
@@ -424,7 +415,7 @@ async function runAll(queries: readonly BenignQuery[], consumers: Consumers, ora
             break;
           }
           retries++;
-          await new Promise((resolve) => setTimeout(resolve, 15_000));
+          await pauseBeforeRetry();
         }
       }
       outcomes[i] = { query, verdict, ms: Date.now() - started, retries };

@@ -20,14 +20,13 @@ import {
   projectKey,
   RESEARCH_RULES,
 } from './gateway/benign-oracle';
+import { connectionLost, MAX_RETRIES, pauseBeforeRetry, throwIfConnectionLost } from './gateway/connection-loss';
 
 /** Small: the mesh's two cores are shared with Trino and three HAPI trusts. */
 const CONCURRENCY = Number(process.env.BENIGN_CONCURRENCY ?? 2);
 const DIRECT_CARE_CONSUMER = 'benign-direct-care';
 /** Planning has research's rules: every Nth query is asked again (1: all of them; the run time doubles). */
 const PLANNING_EVERY = Number(process.env.BENIGN_PLANNING_EVERY ?? 3);
-/** Long enough to ride out a restart of the control plane or Trino (about a minute here). */
-const MAX_RETRIES = 8;
 
 interface Outcome {
   query: BenignQuery;
@@ -38,21 +37,11 @@ interface Outcome {
   retries: number;
 }
 
-/** A connection dropped between client, gateway and Trino: the mesh being restarted, not an answer. */
-class ConnectionLost extends Error {}
-
 function refusal(result: GatewayResult): string | undefined {
-  if (result.httpStatus === 502 && /socket hang up|ECONNREFUSED|ECONNRESET/.test(result.httpText ?? '')) throw new ConnectionLost(result.httpText);
+  throwIfConnectionLost(result);
   if (result.httpStatus !== undefined) return `HTTP ${result.httpStatus}: ${result.httpText ?? ''}`.trim();
   if (result.error) return `${result.error.errorName}: ${result.error.message}`;
   return undefined;
-}
-
-/** The mesh may be restarted by a colleague while this runs: a dropped connection is retried (and counted). */
-function connectionLost(e: unknown): boolean {
-  if (e instanceof ConnectionLost) return true;
-  const text = `${(e as { code?: string }).code ?? ''} ${(e as Error).message ?? ''}`;
-  return /ECONNRESET|ECONNREFUSED|socket hang up|EPIPE/.test(text);
 }
 
 /** Runs one benign query in a fresh client session; undefined if its answer is right, else why not. */
@@ -109,7 +98,7 @@ async function runAll(queries: readonly BenignQuery[], identity: GatewayIdentity
             break;
           }
           retries++;
-          await new Promise((resolve) => setTimeout(resolve, 15_000));
+          await pauseBeforeRetry();
         }
       }
       outcomes[i] = { query, failure, ms: Date.now() - started, retries };

@@ -319,10 +319,17 @@ describe('gateway: statement rewriting', () => {
     expect(refusal('SELECT "mesh$r".id FROM fhir.default.patient "mesh$r"')).to.include('reserved');
   });
 
+  it('passes the public list of domains through as it is, so analysts can choose subsets by region or kind', () => {
+    const result = rewrite("SELECT count(*) FROM encounter WHERE domain IN (SELECT domain FROM fhir.mesh.domains WHERE region = 'Midlands')");
+    expect(result.ok).to.equal(true);
+    expect(result.ok ? result.sql : '').to.contain('fhir.mesh.domains');
+  });
+
   it("refuses names outside the registry, other users' queries and time travel, with the reason", () => {
     expect(refusal('SELECT * FROM fhir.default.nope')).to.include('not a published data product');
     expect(refusal('SELECT * FROM postgresql.public.t')).to.include('catalog postgresql is not part of the mesh');
     expect(refusal('SELECT * FROM system.runtime.queries')).to.include("shows other users' queries");
+    expect(refusal('SELECT * FROM fhir.mesh.circuits')).to.include("is for the mesh's operators");
     expect(refusal("SELECT * FROM fhir.default.patient FOR TIMESTAMP AS OF TIMESTAMP '2020-01-01 00:00 UTC'")).to.include('AS OF is not supported');
     const noSession = rewriteStatement('SELECT * FROM patient', {
       session: {},

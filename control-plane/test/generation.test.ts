@@ -42,6 +42,35 @@ describe('catalog generation', () => {
     expect(Object.keys(a).filter((k) => k.startsWith('fhir.domain.RR8.auth'))).to.deep.equal([]);
   });
 
+  it("writes each domain's name, kind and region for the connector's mesh.domains, as text the connector accepts", () => {
+    const long = 'é'.repeat(150) + '\u{1F3E5}'.repeat(60);
+    const properties = catalogProperties(
+      [
+        { odsCode: 'RX1', baseUrl: 'http://h/rx1', authSecretRef: null, name: '  Nottingham\nUniversity\tHospitals ', kind: 'trust', region: 'Midlands' },
+        { odsCode: 'RTH', baseUrl: 'http://h/rth', authSecretRef: null, name: long, kind: 'trust', region: ' \u0085 ' },
+        { odsCode: 'RR8', baseUrl: 'http://h/rr8', authSecretRef: null },
+      ],
+      '/maps',
+      {},
+    );
+    expect(properties['fhir.domain.RX1.name']).to.equal('Nottingham University Hospitals');
+    expect(properties['fhir.domain.RX1.kind']).to.equal('trust');
+    expect(properties['fhir.domain.RX1.region']).to.equal('Midlands');
+    // 200 UTF-16 units at most (the connector counts as Java does), never half a surrogate pair.
+    expect(properties['fhir.domain.RTH.name']).to.equal('é'.repeat(150) + '\u{1F3E5}'.repeat(25));
+    expect(Object.keys(properties).filter((k) => /^fhir\.domain\.(RTH\.region|RR8\.(name|kind|region))$/.test(k))).to.deep.equal([]);
+    expect(
+      renderCatalogFile(properties)
+        .split('\n')
+        .filter((line) => line.startsWith('fhir.domain.RX1.')),
+    ).to.deep.equal([
+      'fhir.domain.RX1.base-url=http://h/rx1',
+      'fhir.domain.RX1.name=Nottingham University Hospitals',
+      'fhir.domain.RX1.kind=trust',
+      'fhir.domain.RX1.region=Midlands',
+    ]);
+  });
+
   it('refuses a secret reference it cannot express as a catalog property', () => {
     expect(() => catalogProperties([{ odsCode: 'RX1', baseUrl: 'http://h', authSecretRef: 'vault:x' }], '/m', {})).to.throw(/vault:x/);
   });
@@ -104,11 +133,11 @@ describe('generated files against the connector-spec contract', () => {
     }
   });
 
-  it('every generated catalog key is one the connector documents', () => {
+  it('every generated catalog key is one the connector documents, with a value its schema accepts', () => {
     const properties = catalogProperties(
       [
-        { odsCode: 'RX1', baseUrl: 'http://h/rx1', authSecretRef: 'env:FHIR_MESH_TOKEN_T' },
-        { odsCode: 'RTH', baseUrl: 'http://h/rth', authSecretRef: 'file:/t' },
+        { odsCode: 'RX1', baseUrl: 'http://h/rx1', authSecretRef: 'env:FHIR_MESH_TOKEN_T', name: 'N\r\nU\u0085H', kind: 'trust', region: 'x'.repeat(300) },
+        { odsCode: 'RTH', baseUrl: 'http://h/rth', authSecretRef: 'file:/t', name: 'Oxford', kind: 'trust', region: 'South East' },
       ],
       '/maps',
       { 'fhir.page-size': '500', 'fhir.split.resources-per-split': '2000', 'fhir.max-concurrent-requests-per-endpoint': '4' },
@@ -117,5 +146,8 @@ describe('generated files against the connector-spec contract', () => {
       const known = key in catalogSchema.properties || Object.keys(catalogSchema.patternProperties).some((p) => new RegExp(p).test(key));
       expect(known, key).to.equal(true);
     }
+    const valid = ajv.compile(catalogSchema);
+    expect(valid(properties), JSON.stringify(valid.errors)).to.equal(true);
+    expect(properties['fhir.domain.RX1.region']).to.have.length(200);
   });
 });

@@ -5,7 +5,13 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { expect } from 'chai';
-import { exactly, PATIENT_EXCLUSION_SESSION_PROPERTIES, type TrinoAccessRulesInput, trinoAccessRules } from '../src/catalogs/trino-access-rules';
+import {
+  exactly,
+  GATEWAY_ONLY_SESSION_PROPERTIES,
+  PATIENT_EXCLUSION_SESSION_PROPERTIES,
+  type TrinoAccessRulesInput,
+  trinoAccessRules,
+} from '../src/catalogs/trino-access-rules';
 import { defaultGatewayPolicy } from '../src/gateway/gateway-config';
 import { birthYear, type PolicySources, policyForm, postcodeDistrict, type TableDefinition } from '../src/gateway/policy/policy-form';
 import { findRelations } from '../src/gateway/sql/relations';
@@ -167,23 +173,29 @@ describe('Trino access rules rendered from the registry', () => {
     expect(staticPart).to.deep.equal(staticFull);
     expect(initial.catalog_session_properties).to.deep.equal([
       { user: 'mesh-control-plane|mesh-ops', allow: true },
-      { user: 'mesh-gateway', catalog: 'fhir', property: 'apply_opt_outs|excluded_patient_labels|exclude_patients_without_nhs_number', allow: true },
-      { catalog: 'fhir', property: 'apply_opt_outs|excluded_patient_labels|exclude_patients_without_nhs_number', allow: false },
+      {
+        user: 'mesh-gateway',
+        catalog: 'fhir',
+        property: 'apply_opt_outs|excluded_patient_labels|exclude_patients_without_nhs_number|skip_domains',
+        allow: true,
+      },
+      { catalog: 'fhir', property: 'apply_opt_outs|excluded_patient_labels|exclude_patients_without_nhs_number|skip_domains', allow: false },
       { catalog: 'fhir', property: 'pushdown_enabled', allow: true },
       { allow: false },
     ]);
   });
 
-  it("lets only the admins and the gateway change the connector's patient exclusion, whatever the allow-list says", () => {
+  it("lets only the admins and the gateway change the connector's patient exclusion or skip domains, whatever the allow-list says", () => {
     type PropertyRule = { user?: string; catalog?: string; property?: string; allow: boolean };
     const matches = (pattern: string | undefined, value: string) => pattern === undefined || new RegExp(`^(?:${pattern})$`).test(value);
     // Even a misconfigured allow-list naming them does not open them to analysts.
-    const rendered = trinoAccessRules(input(DEMO, { catalogSessionProperties: ['pushdown_enabled', ...PATIENT_EXCLUSION_SESSION_PROPERTIES] }));
+    const rendered = trinoAccessRules(input(DEMO, { catalogSessionProperties: ['pushdown_enabled', ...GATEWAY_ONLY_SESSION_PROPERTIES] }));
+    expect(GATEWAY_ONLY_SESSION_PROPERTIES).to.include.members([...PATIENT_EXCLUSION_SESSION_PROPERTIES, 'skip_domains']);
     const allowed = (user: string, property: string, catalog = 'fhir') =>
       (rendered.catalog_session_properties as PropertyRule[]).find(
         (r) => matches(r.user, user) && matches(r.catalog, catalog) && matches(r.property, property),
       )!.allow;
-    for (const property of PATIENT_EXCLUSION_SESSION_PROPERTIES) {
+    for (const property of GATEWAY_ONLY_SESSION_PROPERTIES) {
       expect(allowed('mesh-ops', property), `mesh-ops ${property}`).to.equal(true);
       expect(allowed('mesh-gateway', property), `mesh-gateway ${property}`).to.equal(true);
       expect(allowed(ANALYST, property), `${ANALYST} ${property}`).to.equal(false);
@@ -191,7 +203,7 @@ describe('Trino access rules rendered from the registry', () => {
     expect(allowed(ANALYST, 'pushdown_enabled')).to.equal(true);
     expect(allowed('mesh-gateway', 'pushdown_enabled')).to.equal(true);
     // The gateway's own allow-list (what analysts may set through it) does not carry them either.
-    for (const property of PATIENT_EXCLUSION_SESSION_PROPERTIES) {
+    for (const property of GATEWAY_ONLY_SESSION_PROPERTIES) {
       expect(GATEWAY.sessionProperties.filter((p) => p.endsWith(property))).to.deep.equal([]);
     }
   });

@@ -1,5 +1,6 @@
 // `npm run mesh`, `mesh:down`, `mesh:status` and `npm test`: the README's commands.
 import * as path from 'node:path';
+import { parseArgs } from 'node:util';
 import { ensureSyntheticData } from '../synthetic/generate';
 import { OPS_TOKEN_FILE } from './control-plane';
 import { DEMO_ANALYST, DEMO_DP_ANALYST } from './demo-registry';
@@ -7,7 +8,7 @@ import { loadManifest, meshDown, meshStatus, meshUp, printReport, trinoCliJar } 
 import { ComponentError, say } from './processes';
 import { MESH_CA_CERT, SECRETS } from './secrets';
 import { runTests } from './test-runner';
-import { controlPlaneUrl, DOMAINS, fhirBaseUrl, gatewayUrl, trinoUrl } from './topology';
+import { chooseMeshShape, controlPlaneUrl, DOMAINS, fhirBaseUrl, gatewayUrl, meshDomains, meshShape, paths, trinoUrl } from './topology';
 
 async function up(detach: boolean): Promise<void> {
   let stopping = false;
@@ -39,8 +40,14 @@ async function up(detach: boolean): Promise<void> {
       `  Aggregates:   the same with --user ${DEMO_DP_ANALYST.name} (${path.relative(process.cwd(), SECRETS.gatewayToken(DEMO_DP_ANALYST.name))}), ` +
         `--extra-credential project=${DEMO_DP_ANALYST.project}: differentially private answers only (README: disclosure control)`,
       ...DOMAINS.map((d) => `  FHIR ${d.odsCode}:     ${fhirBaseUrl(d)}   (${d.name})`),
+      ...(meshDomains().length > DOMAINS.length
+        ? [
+            `  FHIR sites:   ${meshDomains().length - DOMAINS.length} more, ${fhirBaseUrl(meshDomains()[DOMAINS.length]!)} ... ${fhirBaseUrl(meshDomains().at(-1)!)}`,
+          ]
+        : []),
+      ...(meshShape().workers > 0 ? [`  Trino nodes:  a coordinator and ${meshShape().workers} worker(s); splits run on the workers`] : []),
       `  Admin API:    ${controlPlaneUrl()}/api/v1   (OpenAPI: /api/openapi.json; ops token in ${path.relative(process.cwd(), OPS_TOKEN_FILE)})`,
-      '  Status:       npm run mesh:status        Logs: .mesh/logs/',
+      `  Status:       npm run mesh:status        Logs: ${path.relative(process.cwd(), paths.logs)}/`,
       detach ? '  Stop with:    npm run mesh:down' : '  Stop with Ctrl-C (or npm run mesh:down from another shell).',
       '',
     ].join('\n'),
@@ -65,13 +72,31 @@ async function status(json: boolean): Promise<void> {
 
 async function main(): Promise<void> {
   const [command, ...args] = process.argv.slice(2);
+  // --domains N and --workers K size the mesh (also MESH_DOMAINS, MESH_TRINO_WORKERS; see topology.ts).
+  const { values } = parseArgs({
+    args,
+    options: {
+      detach: { type: 'boolean', default: false },
+      json: { type: 'boolean', default: false },
+      domains: { type: 'string' },
+      workers: { type: 'string' },
+    },
+    strict: true,
+  });
+  if (values.domains !== undefined || values.workers !== undefined) {
+    if (command !== 'up' && command !== 'test') throw new Error('--domains and --workers size a mesh being started: use them with up or test');
+    const shape = chooseMeshShape({ domains: values.domains, workers: values.workers });
+    // Child processes (the test runner's mocha, benches) read the same shape.
+    process.env.MESH_DOMAINS = String(shape.domains);
+    process.env.MESH_TRINO_WORKERS = String(shape.workers);
+  }
   switch (command) {
     case 'up':
-      return up(args.includes('--detach'));
+      return up(values.detach);
     case 'down':
       return meshDown();
     case 'status':
-      return status(args.includes('--json'));
+      return status(values.json);
     case 'load': {
       // For a mesh started some other way (compose.yaml): generate if needed, then load what is missing.
       const report = await loadManifest(await ensureSyntheticData({}));
@@ -82,7 +107,7 @@ async function main(): Promise<void> {
       process.exitCode = await runTests();
       return;
     default:
-      throw new Error(`unknown command '${command ?? ''}'; use up [--detach], down, status [--json], load or test`);
+      throw new Error(`unknown command '${command ?? ''}'; use up [--detach] [--domains N] [--workers K], down, status [--json], load or test`);
   }
 }
 

@@ -1,6 +1,6 @@
 // What every mesh component offers the runtime: installing what is missing, starting (idempotently),
 // stopping, and reporting health for `mesh:status`.
-export type ComponentKind = 'postgres' | 'fhir' | 'trino' | 'control-plane' | 'gateway';
+export type ComponentKind = 'postgres' | 'fhir' | 'trino' | 'control-plane' | 'gateway' | 'circuit';
 
 export interface ComponentStatus {
   name: string;

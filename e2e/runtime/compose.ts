@@ -23,6 +23,9 @@ export function renderComposeCatalog(): string {
     odsCode: d.odsCode,
     baseUrl: `http://fhir:${ports.fhir}/fhir/${d.id}`,
     authSecretRef: `file:${COMPOSE_TOKEN_DIR}/${d.id}.token`,
+    name: d.name,
+    kind: d.kind,
+    region: d.region,
   }));
   return renderCatalogFile(catalogProperties(domains, COMPOSE_MAPPINGS_DIR, DEFAULT_CATALOG_SETTINGS), '`npm run compose` from e2e/runtime/topology.ts');
 }
@@ -86,7 +89,10 @@ export function renderCompose(): string {
       },
     },
     configs: {
-      'fhir-database': { content: `create database ${postgres.fhirDatabase};\n` },
+      // As locally: the FHIR data may trade durability for load speed, the registry (audit, budgets) may not.
+      'fhir-database': {
+        content: `create database ${postgres.fhirDatabase};\nalter database ${postgres.registryDatabase} set synchronous_commit = on;\n`,
+      },
     },
     volumes: { pgdata: {} },
   };

@@ -116,12 +116,51 @@ export class ControlPlane implements Component {
       admin = { ...base, detail: (e as Error).message };
     }
     const gateway: ComponentStatus = { name: 'gateway', kind: 'gateway', url: gatewayUrl(), healthy: false, pid };
+    const circuits = admin.healthy ? await circuitStatus() : [];
     try {
       // /v1/info is relayed to Trino: up means the analysts' whole path answers.
       const status = await httpsStatus(`${gatewayUrl()}/v1/info`);
-      return [admin, { ...gateway, healthy: status === 200, detail: status === 200 ? 'SQL gateway (Trino protocol, HTTPS)' : `HTTP ${status} from /v1/info` }];
+      return [
+        admin,
+        { ...gateway, healthy: status === 200, detail: status === 200 ? 'SQL gateway (Trino protocol, HTTPS)' : `HTTP ${status} from /v1/info` },
+        ...circuits,
+      ];
     } catch (e) {
-      return [admin, { ...gateway, detail: (e as Error).message }];
+      return [admin, { ...gateway, detail: (e as Error).message }, ...circuits];
     }
+  }
+}
+
+interface Circuit {
+  node: string;
+  domain: string;
+  state: string;
+  openedAt: string | null;
+  lastFailure: string | null;
+}
+
+/**
+ * The connector's circuit breakers through the admin API: one line when every one is closed, else a line per
+ * domain and node that is not (open: its requests fail at once).
+ */
+async function circuitStatus(): Promise<ComponentStatus[]> {
+  const url = `${controlPlaneUrl()}/api/v1/catalogs/circuits`;
+  const base = { kind: 'circuit' as const, url };
+  try {
+    const response = await fetch(url, { headers: { authorization: `Bearer ${opsToken()}` }, signal: AbortSignal.timeout(10_000) });
+    if (!response.ok) return [{ ...base, name: 'circuits', healthy: false, detail: `HTTP ${response.status} from the admin API` }];
+    const circuits = (await response.json()) as Circuit[];
+    const notClosed = circuits.filter((c) => c.state !== 'closed');
+    const domains = new Set(circuits.map((c) => c.domain)).size;
+    const nodes = new Set(circuits.map((c) => c.node)).size;
+    if (!notClosed.length) return [{ ...base, name: 'circuits', healthy: true, detail: `closed for all ${domains} domains on ${nodes} Trino node(s)` }];
+    return notClosed.map((c) => ({
+      ...base,
+      name: `circuit:${c.domain}`,
+      healthy: false,
+      detail: `${c.state} on node ${c.node} since ${c.openedAt ?? '?'}${c.lastFailure ? `; last failure: ${c.lastFailure}` : ''}`,
+    }));
+  } catch (e) {
+    return [{ ...base, name: 'circuits', healthy: false, detail: (e as Error).message }];
   }
 }

@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { opsToken } from './control-plane';
 import { say } from './processes';
 import { readSecret, SECRETS, writeSecret } from './secrets';
-import { controlPlaneUrl, DOMAINS, fhirBaseUrl, ROOT } from './topology';
+import { controlPlaneUrl, fhirBaseUrl, meshDomains, ROOT } from './topology';
 
 export const NATIONAL = { odsCode: 'X26', name: 'NHS England', kind: 'national', region: 'England', ownerContact: 'fhir-mesh@england.example.nhs.uk' };
 const DEMO_VERSION = '1.0.0';
@@ -46,7 +46,7 @@ export function demoPublications(): Record<string, unknown>[] {
         domain: NATIONAL.odsCode,
         version: DEMO_VERSION,
         description: mapping.description ?? '',
-        sources: DOMAINS.map((d) => d.odsCode),
+        sources: meshDomains().map((d) => d.odsCode),
         sla: { freshnessHours: 24, availabilityPercent: 99 },
         views: [mapping.view],
         privacy: { [mapping.view.name]: tags[mapping.table] ?? {} },
@@ -58,7 +58,7 @@ export async function registerDemo(): Promise<void> {
   const started = Date.now();
   await ensure(`domain ${NATIONAL.odsCode}`, `/domains/${NATIONAL.odsCode}`, () => api('POST', '/domains', NATIONAL));
   const endpoints = (await api('GET', '/endpoints')).body as { id: string; baseUrl: string; authSecretRef: string | null }[];
-  for (const d of DOMAINS) {
+  for (const d of meshDomains()) {
     await ensure(`domain ${d.odsCode}`, `/domains/${d.odsCode}`, () =>
       api('POST', '/domains', {
         odsCode: d.odsCode,
@@ -82,12 +82,30 @@ export async function registerDemo(): Promise<void> {
   }
   let published = 0;
   for (const publication of demoPublications()) {
-    const result = await api('POST', '/data-products', publication);
+    const result = await api('POST', '/data-products', { ...publication, version: await demoVersionFor(publication) });
     if (result.status >= 300) throw new Error(`publishing demo product ${String(publication.name)}: HTTP ${result.status} ${JSON.stringify(result.body)}`);
     if (result.status === 201) published++;
   }
   await ensureDemoAnalyst();
   say('control-plane', `demo registry ready (${published} data products published now) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+}
+
+/**
+ * The version to publish a demo product as: the newest already published when it reads the same domains (a
+ * no-op, as before), else the next patch, since a mesh started with another --domains reads other sources and
+ * a published version never changes.
+ */
+async function demoVersionFor(publication: Record<string, unknown>): Promise<string> {
+  const found = await api('GET', `/data-products/${String(publication.name)}`);
+  if (found.status === 404) return String(publication.version);
+  if (found.status !== 200) throw new Error(`reading demo product ${String(publication.name)}: HTTP ${found.status} ${JSON.stringify(found.body)}`);
+  const versions = (found.body.versions as { version: string; sources: string[] }[]).filter((v) => v.version.split('.')[0] === DEMO_VERSION.split('.')[0]);
+  const newest = versions.at(-1); // the API lists versions oldest first
+  if (!newest) return String(publication.version);
+  const sameSources = [...newest.sources].sort().join(',') === [...(publication.sources as string[])].sort().join(',');
+  if (sameSources) return newest.version;
+  const [major, minor, patch] = newest.version.split('.').map(Number) as [number, number, number];
+  return `${major}.${minor}.${patch + 1}`;
 }
 
 /** The README's analyst: queries through the gateway for research or planning in one project. */

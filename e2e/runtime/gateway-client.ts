@@ -24,6 +24,8 @@ export interface GatewayRequest {
   bearer?: boolean;
   /** Base URL (default: the mesh's gateway). */
   server?: string;
+  /** Awaited after each page that carried rows (numbered from 1), before the next page is asked for. */
+  onRows?: (pagesWithRows: number) => Promise<void>;
 }
 
 export interface GatewayResult {
@@ -88,6 +90,7 @@ export function httpsRequest(
 export async function gatewayQuery(sql: string, request: GatewayRequest = {}): Promise<GatewayResult> {
   const headers = gatewayHeaders(request);
   const result: GatewayResult = { columns: [], rows: [], responseHeaders: [], warnings: [] };
+  let pagesWithRows = 0;
   let response = await httpsRequest('POST', `${request.server ?? gatewayUrl()}/v1/statement`, headers, sql);
   for (;;) {
     result.responseHeaders.push(response.headers);
@@ -108,6 +111,7 @@ export async function gatewayQuery(sql: string, request: GatewayRequest = {}): P
     if (page.warnings?.length) result.warnings = page.warnings.map((w) => w.message);
     if (page.columns) result.columns = page.columns.map((c) => ({ name: c.name, type: c.type }));
     if (page.data) result.rows.push(...page.data);
+    if (page.data?.length && request.onRows) await request.onRows(++pagesWithRows);
     if (page.error) {
       result.error = { message: page.error.message, errorName: page.error.errorName, errorCode: page.error.errorCode };
       return result;

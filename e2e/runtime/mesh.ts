@@ -3,6 +3,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ensureSyntheticData, Manifest, syntheticDomainData } from '../synthetic/generate';
+import { ensureSiteData } from '../synthetic/sites';
 import { Component, ComponentStatus } from './component';
 import { ControlPlane } from './control-plane';
 import { registerDemo } from './demo-registry';
@@ -11,12 +12,16 @@ import { LoadReport, loadSyntheticData } from './load';
 import { cachedArtefact } from './maven-central';
 import { Postgres } from './postgres';
 import { restrictMeshHome, rssMiB, runningPid, say } from './processes';
-import { paths, versions } from './topology';
-import { Trino } from './trino';
+import { meshDomains, meshShape, meshSites, paths, SHAPE_FILE, versions } from './topology';
+import { Trino, trinoWorkers } from './trino';
 
-/** Start order; shut-down runs in reverse. */
-export function meshComponents(): Component[] {
-  return [new Postgres(), new FhirTrusts(), new Trino(), new ControlPlane()];
+/**
+ * Start order; shut-down runs in reverse. Trino's workers (`--workers K`) follow the coordinator; with
+ * `strays`, also workers still running beyond K from an earlier, larger start (to stop them).
+ */
+export function meshComponents(options: { strays?: boolean } = {}): Component[] {
+  const workers = trinoWorkers().filter((w, i) => options.strays || i < meshShape().workers);
+  return [new Postgres(), new FhirTrusts(), new Trino(), ...workers, new ControlPlane()];
 }
 
 export interface UpReport {
@@ -41,12 +46,15 @@ export async function meshUp(): Promise<UpReport> {
 
   const t1 = Date.now();
   const manifest = await ensureSyntheticData({ log: (line) => process.stdout.write(`[mesh] ${line}\n`) });
+  if (meshSites().length) ensureSiteData(manifest, meshSites(), { log: (line) => process.stdout.write(`[mesh] ${line}\n`) });
   const data = since(t1);
 
   const started: string[] = [];
   let load: LoadReport | undefined;
   let loadSeconds = 0;
   const t2 = Date.now();
+  // Workers beyond this start's --workers would stay in the cluster and take splits: stop them first.
+  for (const stray of trinoWorkers().slice(meshShape().workers)) await stray.stop();
   for (const component of components) {
     if (await component.start()) started.push(component.name);
     if (component instanceof FhirTrusts) {
@@ -65,12 +73,14 @@ export async function meshUp(): Promise<UpReport> {
     seconds: { prepare, data, start, load: loadSeconds, total: since(t0) },
     load,
     rssMiB: Object.fromEntries(
-      ['fhir', 'trino', 'control-plane'].map((name) => {
+      ['fhir', 'trino', ...trinoWorkers().map((w) => w.name), 'control-plane'].map((name) => {
         const pid = runningPid(name);
         return [name, pid ? rssMiB(pid) : undefined];
       }),
     ),
   };
+  fs.mkdirSync(paths.run, { recursive: true });
+  fs.writeFileSync(SHAPE_FILE, `${JSON.stringify(meshShape())}\n`, { mode: 0o600 });
   fs.mkdirSync(paths.logs, { recursive: true });
   fs.writeFileSync(path.join(paths.logs, 'mesh-up.json'), `${JSON.stringify(report, null, 2)}\n`, { mode: 0o600 });
   restrictMeshHome(); // what the services and this start wrote meanwhile (generated/, logs, ...)
@@ -78,19 +88,32 @@ export async function meshUp(): Promise<UpReport> {
 }
 
 export function loadManifest(manifest: Manifest): Promise<LoadReport> {
-  return loadSyntheticData(manifest.loadOrder, (domain) => syntheticDomainData(manifest, domain.id));
+  const sites = meshSites();
+  // The sites' records are shares of the demo trusts' (e2e/synthetic/sites.ts): seconds, no Synthea.
+  const siteData = sites.length ? ensureSiteData(manifest, sites, { log: (line) => process.stdout.write(`[mesh] ${line}\n`) }) : undefined;
+  return loadSyntheticData(
+    manifest.loadOrder,
+    (domain) => {
+      const site = siteData?.domains.find((d) => d.id === domain.id);
+      return site ? { dir: path.join(paths.synthetic, site.id), counts: { ...site.counts } } : syntheticDomainData(manifest, domain.id);
+    },
+    meshDomains(),
+  );
 }
 
 /** Stops the named components (default: all), in reverse start order. */
 export async function meshDown(only?: readonly string[]): Promise<void> {
-  for (const component of meshComponents().reverse()) {
+  const components = meshComponents({ strays: true });
+  for (const component of [...components].reverse()) {
     if (only && !only.includes(component.name)) continue;
     await component.stop();
   }
+  // The next start without --domains/--workers gets the defaults (or MESH_DOMAINS/MESH_TRINO_WORKERS) again.
+  if (!only || components.every((c) => only.includes(c.name))) fs.rmSync(SHAPE_FILE, { force: true });
 }
 
 export async function meshStatus(): Promise<ComponentStatus[]> {
-  const all = await Promise.all(meshComponents().map((c) => c.status()));
+  const all = await Promise.all(meshComponents({ strays: true }).map((c) => c.status()));
   return all.flat();
 }
 

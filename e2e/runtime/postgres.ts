@@ -193,7 +193,8 @@ export class Postgres implements Component {
       `-c unix_socket_directories=''`,
       '-c max_connections=200',
       '-c shared_buffers=256MB',
-      // Synthetic, regenerable data: durability can give way to load speed; the registry keeps fsync.
+      // Synthetic, regenerable FHIR data: durability can give way to load speed. The registry's database
+      // overrides this (ensureDatabases): its commits are on disk before they are acknowledged (RPO 0).
       '-c synchronous_commit=off',
     ].join(' ');
     runPg('pg_ctl', ['-D', paths.pgData, '-l', SERVER_LOG, '-o', options, '-w', '-t', '60', 'start']);
@@ -223,6 +224,8 @@ export class Postgres implements Component {
         const exists = await client.query('select 1 from pg_database where datname = $1', [database]);
         if (exists.rowCount === 0) await client.query(`create database ${database} owner ${owner}`);
         await client.query(`alter database ${database} owner to ${owner}`);
+        // Registry, audit and budget writes are acknowledged only once in the WAL on disk: a crash loses none.
+        if (database === postgres.registryDatabase) await client.query(`alter database ${database} set synchronous_commit = on`);
         // Nobody connects to a database that is not theirs (the superuser aside).
         await client.query(`revoke all on database ${database} from public`);
         await client.query(
@@ -244,6 +247,12 @@ export class Postgres implements Component {
     if (!fs.existsSync(path.join(paths.pgData, 'postmaster.pid'))) return;
     say(NAME, 'stopping');
     runPg('pg_ctl', ['-D', paths.pgData, '-m', 'fast', '-w', 'stop']);
+  }
+
+  /** A crash, for resilience tests: the server stops at once, without a checkpoint; the next start replays the WAL. */
+  async crash(): Promise<void> {
+    say(NAME, 'stopping immediately (a simulated crash)');
+    runPg('pg_ctl', ['-D', paths.pgData, '-m', 'immediate', '-w', 'stop']);
   }
 
   async status(): Promise<ComponentStatus[]> {

@@ -1,5 +1,6 @@
 // The local mesh in one typed place: every script (runtime, data generator, tests, compose.yaml)
 // reads these values, so ports, domains and versions are never repeated elsewhere.
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 export const ROOT = path.resolve(__dirname, '..', '..');
@@ -40,6 +41,95 @@ export const DOMAINS: readonly DomainSpec[] = [
   { id: 'rr8', name: 'Leeds Teaching Hospitals NHS Trust', kind: 'trust', odsCode: 'RR8', region: 'North East and Yorkshire', seed: 1003 },
 ];
 
+/** NHS England's seven regions: synthetic sites cycle through them. */
+export const NHS_REGIONS = ['North East and Yorkshire', 'North West', 'Midlands', 'East of England', 'London', 'South East', 'South West'] as const;
+
+const SITE_KINDS: readonly DomainKind[] = ['trust', 'gp-federation', 'ics'];
+const SITE_KIND_NAMES: Record<DomainKind, string> = { trust: 'Trust', 'gp-federation': 'GP Federation', ics: 'Integrated Care System' };
+
+/** A synthetic site (domain 4..N of a larger mesh): its data is a share of one demo trust's patients. */
+export interface SiteSpec extends DomainSpec {
+  /** The demo trust (DOMAINS id) whose patients and records it holds a share of. */
+  readonly source: string;
+  /** Its place among the sites drawing on the same trust (0-based): which share it holds. */
+  readonly share: number;
+}
+
+/**
+ * Domain `index` (4-based) of the mesh. Codes are `S` + three or more digits: real trust codes are three
+ * characters starting R or T and GP practice codes a letter and five digits, so none can clash.
+ */
+export function siteSpec(index: number): SiteSpec {
+  if (!Number.isInteger(index) || index <= DOMAINS.length) throw new Error(`site index must be an integer above ${DOMAINS.length}, got ${index}`);
+  const ordinal = index - DOMAINS.length - 1;
+  const source = DOMAINS[ordinal % DOMAINS.length]!;
+  const kind = SITE_KINDS[ordinal % SITE_KINDS.length]!;
+  const number = String(index).padStart(3, '0');
+  return {
+    id: `s${number}`,
+    odsCode: `S${number}`,
+    name: `Synthetic ${SITE_KIND_NAMES[kind]} ${number}`,
+    kind,
+    region: NHS_REGIONS[ordinal % NHS_REGIONS.length]!,
+    seed: source.seed,
+    source: source.id,
+    share: Math.floor(ordinal / DOMAINS.length),
+  };
+}
+
+/** The mesh's size: FHIR domains (the demo trusts first) and Trino worker nodes beside the coordinator. */
+export interface MeshShape {
+  domains: number;
+  workers: number;
+}
+
+export const DEFAULT_SHAPE: MeshShape = { domains: DOMAINS.length, workers: 0 };
+/** The shape the last `npm run mesh` started with, so status, down and tests see the same mesh without flags. */
+export const SHAPE_FILE = path.join(MESH_HOME, 'run', 'mesh-shape.json');
+
+function wholeNumber(value: string, what: string, minimum: number): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value.trim()) || n < minimum) throw new Error(`${what} must be a whole number >= ${minimum}, got '${value}'`);
+  return n;
+}
+
+let chosenShape: MeshShape | undefined;
+
+/** `--domains`/`--workers` of this command; they win over MESH_DOMAINS/MESH_TRINO_WORKERS and the shape file. */
+export function chooseMeshShape(options: { domains?: string; workers?: string }): MeshShape {
+  const current = meshShape();
+  chosenShape = {
+    domains: options.domains === undefined ? current.domains : wholeNumber(options.domains, '--domains', DOMAINS.length),
+    workers: options.workers === undefined ? current.workers : wholeNumber(options.workers, '--workers', 0),
+  };
+  return chosenShape;
+}
+
+export function meshShape(): MeshShape {
+  if (chosenShape) return chosenShape;
+  let saved: Partial<MeshShape> = {};
+  try {
+    saved = JSON.parse(fs.readFileSync(SHAPE_FILE, 'utf8')) as Partial<MeshShape>;
+  } catch {
+    /* no mesh started yet: defaults */
+  }
+  const env = process.env;
+  return {
+    domains: env.MESH_DOMAINS ? wholeNumber(env.MESH_DOMAINS, 'MESH_DOMAINS', DOMAINS.length) : (saved.domains ?? DEFAULT_SHAPE.domains),
+    workers: env.MESH_TRINO_WORKERS ? wholeNumber(env.MESH_TRINO_WORKERS, 'MESH_TRINO_WORKERS', 0) : (saved.workers ?? DEFAULT_SHAPE.workers),
+  };
+}
+
+/** The synthetic sites of this mesh (none in the default three-domain mesh). */
+export function meshSites(): SiteSpec[] {
+  return Array.from({ length: meshShape().domains - DOMAINS.length }, (_, i) => siteSpec(DOMAINS.length + 1 + i));
+}
+
+/** Every FHIR domain of this mesh: the demo trusts, then the synthetic sites. */
+export function meshDomains(): DomainSpec[] {
+  return [...DOMAINS, ...meshSites()];
+}
+
 /**
  * A FHIR partition served from the start but in no registry: the place a new domain's server comes
  * online in tests and demos of onboarding (register it through the control plane, then publish).
@@ -57,6 +147,8 @@ export const ports = {
   /** Trino's plain-HTTP port, for its own nodes only (calls signed with the internal shared secret). */
   trinoInternal: Number(process.env.MESH_TRINO_INTERNAL_PORT ?? Number(process.env.MESH_TRINO_PORT ?? DEFAULT_PORTS.trino) + 1),
   controlPlane: Number(process.env.MESH_CP_PORT ?? DEFAULT_PORTS.controlPlane),
+  /** Trino worker i (1-based) listens on plain HTTP at trinoWorkerBase + i - 1 (internal calls only). */
+  trinoWorkerBase: Number(process.env.MESH_TRINO_WORKER_PORT ?? Number(process.env.MESH_TRINO_PORT ?? DEFAULT_PORTS.trino) + 2),
   /** The analysts' SQL gateway (Trino protocol, HTTPS), served by the control plane. */
   gateway: Number(process.env.MESH_GATEWAY_PORT ?? DEFAULT_PORTS.gateway),
 };

@@ -2,6 +2,7 @@
 // (dynamic catalogs) against a closed port, an unknown partition, a missing secret and a broken mapping.
 
 import * as fs from 'node:fs';
+import * as http from 'node:http';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -10,6 +11,7 @@ import { OPS_TOKEN_FILE } from '../runtime/control-plane';
 import { MAPPINGS_DIR } from '../runtime/fhir-catalog';
 import { SECRETS } from '../runtime/secrets';
 import { DOMAINS, FHIR_TOKEN_DIR, fhirBaseUrl } from '../runtime/topology';
+import { TRINO_USERS } from '../runtime/trino-security';
 import { closedPort } from './closed-port';
 import { TrinoEngine } from './connector/engines';
 
@@ -21,6 +23,38 @@ async function createCatalog(name: string, properties: Record<string, string>): 
     .map(([key, value]) => `"${key}" = '${value}'`)
     .join(', ');
   await trino.query(`CREATE CATALOG ${name} USING fhir WITH (${withClause})`);
+}
+
+/**
+ * A FHIR stand-in whose health the test switches: down, it answers 503 (a dropped connection would do too, but
+ * Java's HTTP client resends a GET once on a dropped connection, blurring the count); up, it answers every search
+ * with an empty Bundle. It counts the requests that reach it.
+ */
+async function switchableEndpoint(): Promise<{ port: number; requests: () => number; up: (healthy: boolean) => void; close: () => Promise<void> }> {
+  let healthy = false;
+  let requests = 0;
+  const server = http.createServer((request, response) => {
+    requests++;
+    if (!healthy) {
+      response.writeHead(503).end();
+      return;
+    }
+    response.writeHead(200, { 'Content-Type': 'application/fhir+json' });
+    response.end('{"resourceType":"Bundle","type":"searchset","total":0,"link":[],"entry":[]}');
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    requests: () => requests,
+    up: (value) => {
+      healthy = value;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
 }
 
 async function failure(sql: string): Promise<string> {
@@ -175,6 +209,123 @@ describe('fhir connector: errors', function () {
     expect(message).to.include('condition.json');
     const patients = await trino.query('SELECT count(*) FROM fhir_broken.default.patient');
     expect(patients.rows[0]![0]).to.be.above(0);
+  });
+
+  it('a failing endpoint opens its circuit: later queries fail at once without a connection, then one probe is let through', async () => {
+    const endpoint = await switchableEndpoint();
+    try {
+      const openDurationMs = 5000;
+      await catalog('fhir_breaker', {
+        'fhir.domains': 'ZZ8',
+        'fhir.domain.ZZ8.base-url': `http://127.0.0.1:${endpoint.port}/fhir/zz8`,
+        'fhir.mappings.dir': MAPPINGS_DIR,
+        'fhir.retry.max-attempts': '1',
+        'fhir.circuit.failure-threshold': '3',
+        'fhir.circuit.open-duration': `${openDurationMs}ms`,
+      });
+      const sql = 'SELECT count(*) FROM fhir_breaker.default.condition';
+      const circuitOpen = /FHIR domain ZZ8: circuit open since (\S+) after (\d+) consecutive failures \(last: (.+)\); next probe after (\S+)/;
+      const circuit = async () => {
+        const { rows } = await trino.query(
+          "SELECT node, state, consecutive_failures, to_iso8601(opened_at), last_failure, requests, failures FROM fhir_breaker.mesh.circuits WHERE domain = 'ZZ8'",
+        );
+        expect(rows).to.have.length(1); // one Trino node in the local mesh
+        const [node, state, consecutiveFailures, openedAt, lastFailure, requests, failures] = rows[0]! as [
+          string,
+          string,
+          number,
+          string | null,
+          string | null,
+          number,
+          number,
+        ];
+        return { node, state, consecutiveFailures, openedAt, lastFailure, requests, failures };
+      };
+      expect(await circuit()).to.deep.include({ state: 'closed', consecutiveFailures: 0, openedAt: null, requests: 0, failures: 0 });
+
+      // Queries fail on the 503s until three requests in a row have failed.
+      let message = '';
+      for (let query = 0; query < 6 && !circuitOpen.test(message); query++) message = await failure(sql);
+      const refusal = circuitOpen.exec(message);
+      expect(refusal, message).to.not.equal(null);
+      expect(message).to.include('FHIR_ENDPOINT_UNAVAILABLE');
+      expect(refusal![3]).to.match(/^\w+ \w+ failed: HTTP 503 Service Unavailable$/);
+      const opened = await circuit();
+      expect(opened.node).to.be.a('string').and.not.equal('');
+      expect(opened.state).to.equal('open');
+      expect(opened.consecutiveFailures).to.be.at.least(3);
+      expect(Date.parse(opened.openedAt!)).to.equal(Date.parse(refusal![1]!));
+      expect(Date.parse(refusal![4]!) - Date.parse(refusal![1]!)).to.equal(openDurationMs);
+      expect(opened.lastFailure).to.match(/^FHIR domain ZZ8: /);
+      // Every request let through reached the endpoint and failed; none was sent since.
+      expect(opened.requests).to.equal(endpoint.requests());
+      expect(opened.failures).to.equal(endpoint.requests());
+
+      // While open: at once, the contract's message, and no request reaches the endpoint.
+      const sent = endpoint.requests();
+      for (let query = 0; query < 3; query++) {
+        const started = Date.now();
+        expect(await failure(sql)).to.match(circuitOpen);
+        expect(Date.now() - started).to.be.below(openDurationMs);
+      }
+      expect(endpoint.requests()).to.equal(sent);
+
+      // After the open duration exactly one probe goes out; it fails too, so the circuit opens again from then.
+      await new Promise((resolve) => setTimeout(resolve, Date.parse(refusal![4]!) - Date.now() + 200));
+      expect((await circuit()).state).to.equal('half_open');
+      // The query carrying the probe fails with the probe's own error (any other request of it, with the refusal).
+      expect(await failure(sql)).to.match(/FHIR domain ZZ8: .*(HTTP 503|circuit open since)/);
+      expect(endpoint.requests()).to.equal(sent + 1);
+      const reopened = await circuit();
+      expect(reopened.state).to.equal('open');
+      expect(Date.parse(reopened.openedAt!)).to.be.above(Date.parse(opened.openedAt!));
+
+      // The endpoint recovers: the next probe succeeds and closes the circuit. A query running beside the probe
+      // may still be refused while it runs, so at most one retry.
+      endpoint.up(true);
+      await new Promise((resolve) => setTimeout(resolve, Date.parse(reopened.openedAt!) + openDurationMs - Date.now() + 200));
+      let rows: unknown[][] | undefined;
+      for (let query = 0; query < 2 && !rows; query++) {
+        rows = await trino.query(sql).then(
+          (result) => result.rows,
+          (error: Error) => {
+            expect(error.message).to.match(circuitOpen);
+            return undefined;
+          },
+        );
+      }
+      expect(rows).to.deep.equal([[0]]);
+      expect(await circuit()).to.deep.include({ state: 'closed', consecutiveFailures: 0, openedAt: null });
+    } finally {
+      await endpoint.close();
+    }
+  });
+
+  it('mesh.circuits is for the admins: the control plane and the operator read it, an analyst reaching Trino is refused', async () => {
+    for (const user of [TRINO_USERS.ops, TRINO_USERS.controlPlane]) {
+      const engine = new TrinoEngine(user, { asStored: false });
+      const columns = (await engine.query('SHOW COLUMNS FROM fhir.mesh.circuits')).rows;
+      expect(columns.map((c) => `${c[0]} ${c[1]}`)).to.deep.equal([
+        'node varchar',
+        'domain varchar',
+        'state varchar',
+        'consecutive_failures bigint',
+        'opened_at timestamp(3) with time zone',
+        'last_failure varchar',
+        'requests bigint',
+        'failures bigint',
+      ]);
+      const { rows } = await engine.query('SELECT * FROM fhir.mesh.circuits');
+      expect(rows.map((row) => row[1])).to.include.members(DOMAINS.map((domain) => domain.odsCode));
+      for (const row of rows) expect(['closed', 'open', 'half_open']).to.include(row[2]);
+    }
+    let refusal = '';
+    try {
+      await new TrinoEngine(TRINO_USERS.analyst).query('SELECT * FROM fhir.mesh.circuits');
+    } catch (error) {
+      refusal = (error as Error).message;
+    }
+    expect(refusal).to.match(/Access Denied/i);
   });
 
   it('a mapping published into the directory is served without a restart', async () => {

@@ -121,6 +121,41 @@ describe('connector: excluded patients never leave the connector', function () {
     expect(rows.length).to.equal(visible.size + t.optedOut.size);
   });
 
+  it('skip_domains=RX1 (admins and the gateway: partial results) reads nothing of RX1, yet its opt-outs still apply to the others', async () => {
+    const expected = new Map<string, number>();
+    for (const d of DOMAINS) {
+      for (const r of readResources(d, 'Encounter')) {
+        const subject = subjectKey(d.id, r);
+        if (subject === undefined || !excluded.has(subject)) expected.set(d.id.toUpperCase(), (expected.get(d.id.toUpperCase()) ?? 0) + 1);
+      }
+    }
+    expected.delete('RX1');
+    // RX1's patients were read by the tests above, well within fhir.patient-exclusion.max-staleness (24h).
+    const skip = { 'fhir.skip_domains': 'RX1' };
+    const started = logLength();
+    const { rows } = await ops.query('SELECT domain, count(*) FROM fhir.default.encounter GROUP BY domain', { session: skip });
+    expect(new Map(rows.map(([d, n]) => [String(d), Number(n)]))).to.deep.equal(expected);
+    // The control plane's health checks (GET metadata) go on; no search may reach RX1.
+    expect(
+      linesSince(started)
+        .filter((l) => String(l.domain).toUpperCase() === 'RX1' && !l.target.startsWith('metadata'))
+        .map((l) => l.target),
+      'searches of RX1',
+    ).to.deep.equal([]);
+    const { rows: patients } = await ops.query('SELECT domain, id FROM fhir.default.patient', { session: skip });
+    expect(sorted(patients.map(([d, id]) => key(d, id)))).to.deep.equal(sorted([...visible].filter((k) => !k.startsWith('RX1 '))));
+    const { rows: plan } = await ops.query('EXPLAIN SELECT count(*) FROM fhir.default.encounter', { session: skip });
+    const asked = / domains=([A-Z0-9,]+) skipped=RX1 /.exec(plan.map((r) => String(r[0])).join('\n'))?.[1];
+    expect(asked?.split(',').sort(), 'EXPLAIN names the skipped domain').to.deep.equal([...expected.keys()].sort());
+    let message = '';
+    try {
+      await ops.query('SELECT count(*) FROM fhir.default.encounter', { session: { 'fhir.skip_domains': encodeURIComponent('RX1,ZZ9') } });
+    } catch (e) {
+      message = (e as Error).message;
+    }
+    expect(message).to.include("skip_domains: 'ZZ9' is not a domain of this catalog");
+  });
+
   it('excluded_patient_labels takes a list of label codes, and names a malformed one', async () => {
     // No synthetic Patient carries a label (labelled Patients are covered by the connector's unit tests). Session
     // header values are URL-encoded, as the Trino CLI and JDBC send them: a bare comma would separate properties.

@@ -75,6 +75,12 @@ const ROUTES: Route[] = [
   },
   { method: 'get', path: '/api/v1/catalogs', summary: 'What the registry makes Trino serve, and what Trino serves' },
   { method: 'post', path: '/api/v1/catalogs/reconcile', summary: 'Regenerate files and repair Trino drift now', roles: 'ops' },
+  {
+    method: 'get',
+    path: '/api/v1/catalogs/circuits',
+    summary: "The fhir connector's circuit breaker per Trino node and domain (open: requests to it fail at once)",
+    roles: 'ops',
+  },
   { method: 'get', path: '/api/v1/audit', summary: 'Registry audit log, newest first (entity=query: every gateway statement)', roles: 'ops' },
   { method: 'get', path: '/api/v1/audit/verify', summary: 'Verify the audit hash chain', roles: 'ops' },
 ];

@@ -60,7 +60,14 @@ export class CatalogService {
   /** What the registry says Trino should serve. */
   async desired(): Promise<{ domains: CatalogDomain[]; tables: ServingTable[]; accessRules: string }> {
     const endpoints = await this.db.getRepository(Endpoint).find({ where: { status: 'active' }, relations: { domain: true } });
-    const domains = endpoints.map((e) => ({ odsCode: e.domain!.odsCode, baseUrl: e.baseUrl, authSecretRef: e.authSecretRef }));
+    const domains = endpoints.map((e) => ({
+      odsCode: e.domain!.odsCode,
+      baseUrl: e.baseUrl,
+      authSecretRef: e.authSecretRef,
+      name: e.domain!.name,
+      kind: e.domain!.kind,
+      region: e.domain!.region,
+    }));
     const products = await this.db.getRepository(DataProduct).find();
     const versions = await this.db.getRepository(DataProductVersion).find();
     const tables = products.flatMap((p) =>
@@ -164,6 +171,27 @@ export class CatalogService {
     return report;
   }
 
+  /**
+   * The connector's circuit breakers, one row per Trino node and domain (`<catalog>.mesh.circuits`): each node
+   * keeps its own, so a domain may be open on one node and closed on another.
+   */
+  async circuits(): Promise<EndpointCircuit[]> {
+    const rows = await this.trino.query(
+      `SELECT node, domain, state, consecutive_failures, CAST(opened_at AS varchar), last_failure, requests, failures ` +
+        `FROM ${this.config.catalogName}.mesh.circuits ORDER BY domain, node`,
+    );
+    return rows.map(([node, domain, state, consecutiveFailures, openedAt, lastFailure, requests, failures]) => ({
+      node: String(node),
+      domain: String(domain),
+      state: String(state) as EndpointCircuit['state'],
+      consecutiveFailures: Number(consecutiveFailures),
+      openedAt: openedAt === null ? null : String(openedAt),
+      lastFailure: lastFailure === null ? null : String(lastFailure),
+      requests: Number(requests),
+      failures: Number(failures),
+    }));
+  }
+
   /** (Re)creates the catalog when its properties changed since the last apply, or Trino lost it. */
   private async applyCatalog(properties: Record<string, string>): Promise<boolean> {
     const hash = createHash('sha256').update(JSON.stringify(properties)).digest('hex');
@@ -174,6 +202,18 @@ export class CatalogService {
     await this.db.getRepository(CatalogState).save({ catalog: this.config.catalogName, propertiesHash: hash, appliedAt: new Date() });
     return true;
   }
+}
+
+/** One circuit breaker of the fhir connector (connector-spec: contracts of `<catalog>.mesh.circuits`). */
+export interface EndpointCircuit {
+  node: string;
+  domain: string;
+  state: 'closed' | 'open' | 'half_open';
+  consecutiveFailures: number;
+  openedAt: string | null;
+  lastFailure: string | null;
+  requests: number;
+  failures: number;
 }
 
 /** Atomic write (temp file + rename) only when the content differs: readers never see half a file. */

@@ -17,6 +17,13 @@ export class CatalogsController {
     };
   }
 
+  /** Every Trino node's circuit breaker per domain: which endpoints fail fast now, since when, and why. */
+  @Get('circuits')
+  @Roles('ops')
+  circuits() {
+    return this.catalogs.circuits();
+  }
+
   @Post('reconcile')
   @Roles('ops')
   reconcile() {

@@ -7,7 +7,14 @@ export interface CatalogDomain {
   odsCode: string;
   baseUrl: string;
   authSecretRef: string | null;
+  /** The registry's description of the domain, listed by the connector's `<catalog>.mesh.domains`. */
+  name?: string;
+  kind?: string;
+  region?: string;
 }
+
+/** The connector's limit on a domain's name, kind and region (catalog-properties.schema.json $defs.description). */
+const MAX_DESCRIPTION_LENGTH = 200;
 
 export interface ServingTable {
   table: string;
@@ -35,10 +42,34 @@ export function catalogProperties(domains: CatalogDomain[], mappingsDir: string,
     const [kind, reference] = splitSecretRef(d.authSecretRef);
     if (kind === 'env') properties[`fhir.domain.${d.odsCode}.auth.bearer-token-env`] = reference;
     if (kind === 'file') properties[`fhir.domain.${d.odsCode}.auth.bearer-token-file`] = reference;
+    for (const [setting, value] of [
+      ['name', d.name],
+      ['kind', d.kind],
+      ['region', d.region],
+    ] as const) {
+      const text = description(value);
+      if (text) properties[`fhir.domain.${d.odsCode}.${setting}`] = text;
+    }
   }
   properties['fhir.mappings.dir'] = mappingsDir;
   for (const key of Object.keys(settings).sort()) properties[key] = settings[key]!;
   return properties;
+}
+
+/**
+ * Free text as the connector accepts it: control characters (a line break would start a new key in the catalog
+ * file) become spaces, then trimmed and cut to the connector's limit, so a registry entry can never break the catalog.
+ */
+function description(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  const text = value.replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ').trim();
+  // The limit counts UTF-16 units, as Java's String.length(); whole code points only.
+  let cut = '';
+  for (const character of text) {
+    if (cut.length + character.length > MAX_DESCRIPTION_LENGTH) break;
+    cut += character;
+  }
+  return cut.trim() || undefined;
 }
 
 function splitSecretRef(ref: string | null): ['env' | 'file' | 'none', string] {

@@ -43,6 +43,12 @@ const SECURITY_LABELS = 'security_labels';
  */
 export const PATIENT_EXCLUSION_SESSION_PROPERTIES = ['apply_opt_outs', 'excluded_patient_labels', 'exclude_patients_without_nhs_number'] as const;
 
+/**
+ * The connector properties only the admins and the gateway may set: the exclusion switches, and skip_domains (the
+ * gateway's partial results, which it labels; anyone else could silently drop a domain's rows from an answer).
+ */
+export const GATEWAY_ONLY_SESSION_PROPERTIES = [...PATIENT_EXCLUSION_SESSION_PROPERTIES, 'skip_domains'] as const;
+
 /** Trino matches user, catalog, schema and table patterns as whole-string Java regular expressions. */
 export function exactly(name: string): string {
   return name.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&');
@@ -58,7 +64,7 @@ export function trinoAccessRules(input: TrinoAccessRulesInput): Record<string, u
   const admins = anyOf(input.principals.admins);
   const gateway = exactly(input.principals.gateway);
   const catalog = exactly(input.sources.catalog);
-  const exclusionProperties = PATIENT_EXCLUSION_SESSION_PROPERTIES.map(exactly).join('|');
+  const gatewayOnlyProperties = GATEWAY_ONLY_SESSION_PROPERTIES.map(exactly).join('|');
   return {
     catalogs: [
       // 'owner' (not 'all') is what CREATE/DROP CATALOG require in 476.
@@ -94,9 +100,9 @@ export function trinoAccessRules(input: TrinoAccessRulesInput): Record<string, u
     ],
     catalog_session_properties: [
       { user: admins, allow: true },
-      { user: gateway, catalog, property: exclusionProperties, allow: true },
-      // Before the allow-list, so that no configuration can let anyone else lift the exclusion.
-      { catalog, property: exclusionProperties, allow: false },
+      { user: gateway, catalog, property: gatewayOnlyProperties, allow: true },
+      // Before the allow-list, so that no configuration can let anyone else lift the exclusion or skip a domain.
+      { catalog, property: gatewayOnlyProperties, allow: false },
       ...input.catalogSessionProperties.map((property) => ({ catalog, property: exactly(property), allow: true })),
       { allow: false },
     ],

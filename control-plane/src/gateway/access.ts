@@ -79,7 +79,7 @@ export class GatewayAccess {
   }
 
   /** The purpose and project of one query; a refusal names what is missing and what is allowed. */
-  purposeOf(analyst: Analyst, extraCredentials: Map<string, string>): QueryPurpose {
+  purposeOf(analyst: Analyst, extraCredentials: ReadonlyMap<string, string>): QueryPurpose {
     const purpose = extraCredentials.get('purpose');
     const allowed = analyst.allowedPurposes.join(', ') || 'none (ask the mesh operators to grant one)';
     if (!purpose)

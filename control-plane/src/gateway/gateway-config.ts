@@ -34,6 +34,8 @@ export interface GatewayConfig {
   maxStatementBytes: number;
   /** How long a finished query's id stays known, so a late page request or cancel is still answered. */
   queryRetentionMs: number;
+  /** The longest any statement may run (Trino's query_max_run_time); analysts may ask for less, never more. */
+  maxRunTimeMs: number;
 }
 
 export const NDOP_POLICY_URI = 'https://digital.nhs.uk/services/national-data-opt-out/operational-policy-guidance-document';
@@ -59,6 +61,7 @@ export function defaultGatewayPolicy(
     sessionProperties: ['query_max_run_time', 'query_max_execution_time'],
     maxStatementBytes: 256 * 1024,
     queryRetentionMs: 15 * 60_000,
+    maxRunTimeMs: 5 * 60_000,
   };
 }
 

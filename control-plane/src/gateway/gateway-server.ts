@@ -27,10 +27,24 @@ import { type AggregateAnswer, AggregateAnswers, AggregateRefused } from './disc
 import { protectExtract } from './disclosure/row-extract';
 import { type GatewayConfig, patientExclusionSession } from './gateway-config';
 import { type PageSummary, summarizePage } from './page-scan';
+import {
+  FAILURE_MODE_CREDENTIAL,
+  type FailureMode,
+  failingDomain,
+  failureModeOf,
+  failureReason,
+  InvalidFailureMode,
+  type MissingDomain,
+  openCircuitDomains,
+  openCircuitsSql,
+  partialResultNote,
+  skipDomainsSession,
+} from './partial-results';
 import { type MeshTable, MeshTables } from './policy/mesh-tables';
 import { QueryPolicy } from './policy/query-policy';
 import { PSEUDONYM_KEY_CREDENTIAL, PseudonymKeys } from './pseudonym-keys';
 import { QueryAudit, type QueryRecord } from './query-audit';
+import { DEADLINE_CREDENTIAL, DEADLINE_SESSION_PROPERTY, deadlineSessionValue, InvalidDeadline, statementDeadlineMs } from './query-deadline';
 import { QueryTracker, type TrackedQuery } from './query-tracker';
 import { originalPosition, type Refusal, type RewriteOptions, rewriteStatement } from './rewrite/statement-rewriter';
 import { parseStatement } from './sql/trino-parser';
@@ -152,7 +166,9 @@ export class GatewayServer {
     const started = Date.now();
     try {
       if (sql === undefined) throw new Refused(protocolError(`statement is larger than ${this.gateway.maxStatementBytes} bytes`, 'QUERY_REJECTED'));
-      const purpose = this.purpose(analyst, req);
+      const credentials = parseExtraCredentials(headerValues(req.headers, 'x-trino-extra-credential'));
+      const purpose = this.purpose(analyst, credentials);
+      const failureMode = this.failureMode(credentials);
       Object.assign(record, { purpose: purpose.purpose, project: purpose.project });
       // Expiry and revocation of break-glass are checked here, on every statement: a grant never outlives its time.
       const [tables, grant] = await Promise.all([this.tables.get(), activeBreakGlass(this.db, analyst.id, purpose.purpose)]);
@@ -180,6 +196,7 @@ export class GatewayServer {
       // The connector's exclusion of patients at the source, for this purpose (after the analyst's own settings, so it wins).
       const exclusion = patientExclusionSession(this.config.catalogName, purpose.rules, excludedLabels).map(([k, v]) => `${k}=${encodeFormValue(v)}`);
       headers['x-trino-session'] = [headers['x-trino-session'], ...exclusion].filter(Boolean).join(',');
+      record.deadlineMs = this.applyDeadline(credentials, headers);
       const checksAnswers = aggregateOnly(disclosure) || (disclosure.mode === 'row-level' && disclosure.kAnonymity !== undefined);
       const readsPatients = record.tables.some((t) => t.startsWith(`${this.config.catalogName}.default.`) && tables.has(t.split('.').pop()!));
       // Answers the gateway must check whole are computed from plain statements only: a prepared one would run unchecked.
@@ -190,11 +207,20 @@ export class GatewayServer {
             'PERMISSION_DENIED',
           ),
         );
+      if (failureMode === 'partial' && checksAnswers)
+        throw new Refused(
+          protocolError(
+            `${analyst.name}'s answers are disclosure-controlled (${disclosure.mode}): partial results are not available to them; ask without ${FAILURE_MODE_CREDENTIAL}=partial`,
+            'PERMISSION_DENIED',
+          ),
+        );
+      if (failureMode === 'partial' && rewrite.kind === 'query' && record.domains.length)
+        return await this.answerPartial(res, req, { id, record, started, sql: rewrite.sql, headers, tables });
       if (disclosure.mode === 'row-level' && disclosure.kAnonymity && rewrite.kind === 'query' && readsPatients)
         return await this.answerExtract(res, req, { id, record, started, sql: rewrite.sql, headers, tables, kAnonymity: disclosure.kAnonymity });
       if (aggregateOnly(disclosure)) {
         if (rewrite.kind === 'query' && readsPatients) {
-          const epsilon = parseExtraCredentials(headerValues(req.headers, 'x-trino-extra-credential')).get('epsilon');
+          const epsilon = credentials.get('epsilon');
           return await this.answerAggregate(res, req, { id, record, started, sql, analyst, purpose, disclosure, policy, options, headers, tables, epsilon });
         }
       }
@@ -300,14 +326,15 @@ export class GatewayServer {
     res: http.ServerResponse,
     req: http.IncomingMessage,
     a: { id: string; record: QueryRecord; started: number },
-    answer: { columns: ProtocolColumn[]; rows: unknown[][]; notes: string[]; audit: Record<string, unknown> },
+    answer: { columns: ProtocolColumn[]; rows: unknown[][]; notes: string[]; audit?: Record<string, unknown> },
   ): Promise<void> {
     await this.queryAudit.started(a.id, a.record);
     await this.queryAudit.ended(a.id, a.record, {
       outcome: 'finished',
       rows: answer.rows.length,
       durationMs: Date.now() - a.started,
-      disclosure: answer.audit,
+      ...(answer.audit ? { disclosure: answer.audit } : {}),
+      ...(a.record.partial ? { partial: a.record.partial } : {}),
     });
     this.reply(
       res,
@@ -325,8 +352,82 @@ export class GatewayServer {
     e: TrinoQueryFailed,
   ): Promise<void> {
     await this.queryAudit.ended(a.id, a.record, { outcome: 'failed', error: e.message, durationMs: Date.now() - a.started });
-    const error = protocolError(e.message, e.errorName in ERROR_CODES ? e.errorName : 'GENERIC_INTERNAL_ERROR');
+    const error = e.trinoError ?? protocolError(e.message, e.errorName in ERROR_CODES ? e.errorName : 'GENERIC_INTERNAL_ERROR');
     this.reply(res, 200, { 'content-type': 'application/json' }, JSON.stringify(failedQueryResults(a.id, this.infoUri(req, a.id), error)));
+  }
+
+  /**
+   * A statement of an analyst who asked for partial results (partial-results.ts): domains with an open circuit
+   * are left out from the start, and each domain a run fails on is left out of the next, until a run succeeds
+   * within the deadline. The answer is held whole, so no row of a failed run is ever released.
+   */
+  private async answerPartial(res: http.ServerResponse, req: http.IncomingMessage, a: WholeAnswer): Promise<void> {
+    const reads = new Set(a.record.domains);
+    const missing: MissingDomain[] = (await this.openCircuits()).filter((d) => reads.has(d.domain));
+    const deadlineAt = a.started + (a.record.deadlineMs ?? this.gateway.maxRunTimeMs);
+    let result: ResultSet | undefined;
+    while (result === undefined) {
+      const left = [...reads].filter((d) => !missing.some((m) => m.domain === d));
+      const remainingMs = deadlineAt - Date.now();
+      if (left.length === 0 || remainingMs <= 0) {
+        a.record.partial = { missingDomains: missing };
+        const why = left.length === 0 ? `every domain it reads is unavailable` : `its deadline passed before the healthy domains answered`;
+        const error = protocolError(`the query has no partial result: ${why}; ${partialResultNote(missing, reads.size)}`, 'QUERY_REJECTED');
+        await this.queryAudit.ended(a.id, a.record, { outcome: 'failed', error: error.message, durationMs: Date.now() - a.started });
+        return this.reply(res, 200, { 'content-type': 'application/json' }, JSON.stringify(failedQueryResults(a.id, this.infoUri(req, a.id), error)));
+      }
+      const session = [DEADLINE_SESSION_PROPERTY, deadlineSessionValue(remainingMs)] as [string, string];
+      const headers = withSession(a.headers, missing.length ? [session, skipDomainsSession(this.config.catalogName, missing)] : [session]);
+      try {
+        result = await this.executor.run(a.sql, headers, MAX_EXTRACT_ROWS);
+      } catch (e) {
+        if (!(e instanceof TrinoQueryFailed)) throw e;
+        const domain = failingDomain(e, new Set(left));
+        if (domain === undefined) {
+          if (missing.length) a.record.partial = { missingDomains: missing };
+          return await this.answerFailed(res, req, a, e);
+        }
+        missing.push({ domain, reason: failureReason(e) });
+      }
+    }
+    if (missing.length) a.record.partial = { missingDomains: missing };
+    const notes = missing.length ? [partialResultNote(missing, reads.size)] : [];
+    await this.answerWhole(res, req, a, { columns: result.columns, rows: result.rows, notes });
+  }
+
+  /** Domains whose circuit breaker is open on any Trino node: a run would fail on them at once. */
+  private async openCircuits(): Promise<MissingDomain[]> {
+    try {
+      return openCircuitDomains((await this.executor.run(openCircuitsSql(this.config.catalogName), {}, 10_000)).rows);
+    } catch (e) {
+      // Without the breakers' state every domain is tried: a failing one is then left out after its own failure.
+      this.log.warn(`could not read the circuit breakers' state: ${(e as Error).message}`);
+      return [];
+    }
+  }
+
+  private failureMode(credentials: ReadonlyMap<string, string>): FailureMode {
+    try {
+      return failureModeOf(credentials);
+    } catch (e) {
+      if (e instanceof InvalidFailureMode) throw new Refused(protocolError(e.message, 'PERMISSION_DENIED'));
+      throw e;
+    }
+  }
+
+  /** The statement's deadline, set as Trino's query_max_run_time over the analyst's own value (which may only lower it). */
+  private applyDeadline(credentials: ReadonlyMap<string, string>, headers: Record<string, string>): number {
+    const pairs = parseEncodedPairs(headers['x-trino-session'] ? [headers['x-trino-session']] : []);
+    const own = pairs.find(([name]) => name.toLowerCase() === DEADLINE_SESSION_PROPERTY)?.[1];
+    let deadlineMs: number;
+    try {
+      deadlineMs = statementDeadlineMs(this.gateway.maxRunTimeMs, credentials.get(DEADLINE_CREDENTIAL), own);
+    } catch (e) {
+      if (e instanceof InvalidDeadline) throw new Refused(protocolError(e.message, 'PERMISSION_DENIED'));
+      throw e;
+    }
+    Object.assign(headers, withSession(headers, [[DEADLINE_SESSION_PROPERTY, deadlineSessionValue(deadlineMs)]]));
+    return deadlineMs;
   }
 
   /** The consumer's disclosure policy; a malformed one refuses every query (never falls back to rows). */
@@ -345,7 +446,12 @@ export class GatewayServer {
   private async follow(req: http.IncomingMessage, res: http.ServerResponse, queryId: string, pathAndQuery: string): Promise<void> {
     const analyst = await this.access.authenticate(req.headers.authorization, single(req.headers['x-trino-user']), false);
     const tracked = this.tracker.owned(queryId, analyst.id);
-    if (!tracked) return this.plain(res, 404, `Query not found: ${queryId} (unknown, finished long ago, or started by another user)`);
+    if (!tracked)
+      return this.plain(
+        res,
+        404,
+        `Query not found: ${queryId} (unknown to this gateway: finished long ago, started by another user, or begun before the gateway restarted); run the query again`,
+      );
     const headers = { ...forwardedRequestHeaders(req.headers), ...this.forwarding(req) };
     const response = await this.relay.request(req.method!, pathAndQuery, headers);
     if (req.method === 'DELETE') {
@@ -408,9 +514,9 @@ export class GatewayServer {
     }
   }
 
-  private purpose(analyst: Analyst, req: http.IncomingMessage): QueryPurpose {
+  private purpose(analyst: Analyst, credentials: ReadonlyMap<string, string>): QueryPurpose {
     try {
-      return this.access.purposeOf(analyst, parseExtraCredentials(headerValues(req.headers, 'x-trino-extra-credential')));
+      return this.access.purposeOf(analyst, credentials);
     } catch (e) {
       if (e instanceof AccessDenied) throw new Refused(protocolError(e.message, 'PERMISSION_DENIED'));
       throw e;
@@ -536,6 +642,14 @@ function warmUpParser(): void {
       // warming only
     }
   }
+}
+
+/** The headers with session properties set (replacing the same names, in any case), others kept. */
+function withSession(headers: Record<string, string>, properties: [string, string][]): Record<string, string> {
+  const names = new Set(properties.map(([name]) => name.toLowerCase()));
+  const kept = parseEncodedPairs(headers['x-trino-session'] ? [headers['x-trino-session']] : []).filter(([name]) => !names.has(name.toLowerCase()));
+  const session = [...kept, ...properties].map(([k, v]) => `${k}=${encodeFormValue(v)}`).join(',');
+  return { ...headers, 'x-trino-session': session };
 }
 
 function refusalError(refusal: Refusal): ProtocolError {

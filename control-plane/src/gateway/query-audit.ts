@@ -3,6 +3,7 @@
 // `query.failed`, `query.cancelled`, or `query.refused` for what never reached Trino.
 import { DataSource } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
+import type { MissingDomain } from './partial-results';
 
 export interface QueryRecord {
   user: string;
@@ -17,6 +18,10 @@ export interface QueryRecord {
   breakGlass?: { grant: string; reason: string; expiresAt: string };
   /** Disclosure control applied to an aggregate answer: mode, ε and δ spent, noise scales, suppression. */
   disclosure?: Record<string, unknown>;
+  /** A partial answer (the analyst asked for one): the domains left out and why. */
+  partial?: { missingDomains: MissingDomain[] };
+  /** The statement's deadline (Trino's query_max_run_time), in ms. */
+  deadlineMs?: number;
 }
 
 export interface QueryOutcome {
@@ -25,6 +30,7 @@ export interface QueryOutcome {
   error?: string;
   durationMs: number;
   disclosure?: Record<string, unknown>;
+  partial?: { missingDomains: MissingDomain[] };
 }
 
 export class QueryAudit {

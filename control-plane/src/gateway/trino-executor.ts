@@ -1,6 +1,7 @@
 // Runs one statement in Trino to completion inside the gateway, for answers the gateway must see whole
 // before releasing anything (disclosure control): follows nextUri itself and collects the rows. Limits
 // keep a runaway statement from holding the gateway's memory.
+import type { ProtocolError } from './trino-protocol';
 import type { TrinoRelay } from './trino-relay';
 
 export interface ResultSet {
@@ -13,6 +14,8 @@ export class TrinoQueryFailed extends Error {
   constructor(
     message: string,
     readonly errorName: string,
+    /** Trino's own error object, when Trino failed the statement: passed on to the client unchanged. */
+    readonly trinoError?: ProtocolError,
   ) {
     super(message);
   }
@@ -32,9 +35,9 @@ export class TrinoExecutor {
         nextUri?: string;
         columns?: { name: string; type: string; typeSignature?: unknown }[];
         data?: unknown[][];
-        error?: { message: string; errorName: string };
+        error?: ProtocolError;
       };
-      if (page.error) throw new TrinoQueryFailed(page.error.message, page.error.errorName);
+      if (page.error) throw new TrinoQueryFailed(page.error.message, page.error.errorName, page.error);
       if (page.columns && !out.columns.length) out.columns = page.columns.map((c) => ({ name: c.name, type: c.type, typeSignature: c.typeSignature }));
       for (const row of page.data ?? []) out.rows.push(row);
       if (out.rows.length > maxRows) {

@@ -41,6 +41,9 @@ const SYSTEM_METADATA = new Set([
   'metadata.materialized_views',
 ]);
 
+/** The fhir connector's own tables (domains, circuit breakers): connector-spec, `<catalog>.mesh.*`. */
+const MESH_SCHEMA = 'mesh';
+
 export class QueryPolicy implements TableResolver {
   private removedColumns?: { table: string; column: string }[];
 
@@ -67,6 +70,13 @@ export class QueryPolicy implements TableResolver {
       if (!form.ok) return { kind: 'refuse', message: `table ${written} cannot be served safely: ${form.reason}` };
       return { kind: 'replace', sql: form.sql, table: written };
     }
+    // The connector's list of domains (ODS code, name, kind, region) is public: analysts choose subsets with it.
+    if (name.catalog === this.sources.catalog && name.schema === MESH_SCHEMA && name.table === 'domains') return { kind: 'keep', table: written };
+    if (name.catalog === this.sources.catalog && name.schema === MESH_SCHEMA)
+      return {
+        kind: 'refuse',
+        message: `${written} is for the mesh's operators (the admin API); analysts may read ${this.sources.catalog}.${MESH_SCHEMA}.domains`,
+      };
     if (name.schema === 'information_schema' && (name.catalog === this.sources.catalog || name.catalog === 'system'))
       return this.metadata(name, `information_schema.${name.table}`);
     if (name.catalog === 'system' && SYSTEM_METADATA.has(`${name.schema}.${name.table}`)) return this.metadata(name, `${name.schema}.${name.table}`);

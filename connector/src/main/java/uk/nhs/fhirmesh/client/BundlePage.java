@@ -32,6 +32,10 @@ final class BundlePage
     private long returned;
     private boolean complete;
     private volatile boolean closed;
+    /** The circuit breaker's leave for this request, taken before its first attempt; {@code null} until then. */
+    private volatile EndpointCircuits.Admission admission;
+    /** Set while {@link #next()} runs, so that a close() from another thread leaves the verdict to the reading thread. */
+    private volatile boolean reading;
 
     BundlePage(PageFetcher fetcher, RequestScope scope, URI uri)
     {
@@ -41,8 +45,55 @@ final class BundlePage
         this.attempts = fetcher.startAttempts();
     }
 
-    /** The next resource of the page, or {@code null} once it has been read to its end. */
+    /**
+     * The next resource of the page, or {@code null} once it has been read to its end. Tells the endpoint's
+     * circuit breaker how the request ended: read to its end, failed, or ended by a close or an interrupt.
+     *
+     * @throws FhirRequestException also at once, before any connection attempt, while the endpoint's circuit is open
+     */
     JsonNode next()
+    {
+        if (complete) {
+            return null;
+        }
+        reading = true;
+        try {
+            if (admission == null) {
+                admission = fetcher.circuits().admit(scope);
+            }
+            JsonNode resource = read();
+            if (complete) {
+                admission.succeeded();
+            }
+            return resource;
+        }
+        catch (FhirRequestException e) {
+            if (admission != null) {
+                if (closed || Thread.currentThread().isInterrupted() || !attempts.anyStarted()) {
+                    admission.abandoned();
+                }
+                else {
+                    admission.failed(e);
+                }
+            }
+            throw e;
+        }
+        catch (RuntimeException | Error e) {
+            if (admission != null) {
+                admission.abandoned();
+            }
+            throw e;
+        }
+        finally {
+            reading = false;
+            // Both flags are volatile: either this thread sees the close, or close() sees that nobody is reading.
+            if (closed && admission != null) {
+                admission.abandoned();
+            }
+        }
+    }
+
+    private JsonNode read()
     {
         while (!complete) {
             try {
@@ -130,6 +181,10 @@ final class BundlePage
     {
         closed = true;
         closeResponse();
+        EndpointCircuits.Admission taken = admission;
+        if (taken != null && !reading) {
+            taken.abandoned();
+        }
     }
 
     /**

@@ -7,6 +7,7 @@ import java.net.URI;
 import java.net.URLDecoder;
 import java.net.http.HttpClient;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.format.DateTimeParseException;
@@ -32,6 +33,7 @@ public final class FhirSearchClient
     private final HttpClient http;
     private final StallWatchdog watchdog;
     private final RequestMetrics metrics = new RequestMetrics();
+    private final EndpointCircuits circuits;
     private final PageFetcher fetcher;
     private final int maxPages;
 
@@ -43,6 +45,12 @@ public final class FhirSearchClient
 
     FhirSearchClient(HttpSettings settings, int maxPages, PageSpool spool)
     {
+        this(settings, maxPages, spool, Clock.systemUTC());
+    }
+
+    /** @param clock when circuits open and when they may probe again */
+    FhirSearchClient(HttpSettings settings, int maxPages, PageSpool spool, Clock clock)
+    {
         this.http = HttpClient.newBuilder()
                 .version(HttpClient.Version.HTTP_1_1)
                 .connectTimeout(settings.connectTimeout())
@@ -50,7 +58,8 @@ public final class FhirSearchClient
                 .followRedirects(HttpClient.Redirect.NEVER)
                 .build();
         this.watchdog = new StallWatchdog(settings.requestTimeout());
-        this.fetcher = new PageFetcher(http, settings, watchdog, metrics, spool);
+        this.circuits = new EndpointCircuits(settings.circuitFailureThreshold(), settings.circuitOpenDuration(), clock);
+        this.fetcher = new PageFetcher(http, settings, circuits, watchdog, metrics, spool);
         this.maxPages = maxPages;
     }
 
@@ -159,6 +168,12 @@ public final class FhirSearchClient
     public RequestMetrics metrics()
     {
         return metrics;
+    }
+
+    /** The circuit breaker of {@code domain}'s endpoint as it stands now; closed with no requests if it has had none. */
+    public CircuitState circuit(String domain)
+    {
+        return circuits.state(domain);
     }
 
     /** Aborts requests still in flight; streams still open fail on their next read. */

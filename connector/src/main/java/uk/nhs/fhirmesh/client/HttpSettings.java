@@ -11,14 +11,21 @@ import static java.util.Objects.requireNonNull;
  * @param maxRetryTime time budget, from the first try, within which retries of one request may start
  * @param maxConcurrentRequestsPerEndpoint in-flight requests per endpoint, over all streams of one client
  * @param maxResponseBytes largest Bundle page accepted; a larger one fails rather than fill the spool's disk
+ * @param circuitFailureThreshold consecutive failed requests after which an endpoint's circuit opens
+ * @param circuitOpenDuration how long an open circuit fails requests at once before it lets one probe through
  */
-public record HttpSettings(Duration connectTimeout, Duration requestTimeout, int maxAttempts, Duration maxRetryTime, int maxConcurrentRequestsPerEndpoint, long maxResponseBytes)
+public record HttpSettings(Duration connectTimeout, Duration requestTimeout, int maxAttempts, Duration maxRetryTime, int maxConcurrentRequestsPerEndpoint, long maxResponseBytes,
+        int circuitFailureThreshold, Duration circuitOpenDuration)
 {
+    public static final int DEFAULT_CIRCUIT_FAILURE_THRESHOLD = 5;
+    public static final Duration DEFAULT_CIRCUIT_OPEN_DURATION = Duration.ofSeconds(30);
+
     public HttpSettings
     {
         requireNonNull(connectTimeout, "connectTimeout");
         requireNonNull(requestTimeout, "requestTimeout");
         requireNonNull(maxRetryTime, "maxRetryTime");
+        requireNonNull(circuitOpenDuration, "circuitOpenDuration");
         if (!connectTimeout.isPositive() || !requestTimeout.isPositive()) {
             throw new IllegalArgumentException("timeouts must be positive");
         }
@@ -28,5 +35,14 @@ public record HttpSettings(Duration connectTimeout, Duration requestTimeout, int
         if (maxAttempts < 1 || maxConcurrentRequestsPerEndpoint < 1 || maxResponseBytes < 1) {
             throw new IllegalArgumentException("maxAttempts, maxConcurrentRequestsPerEndpoint and maxResponseBytes must be at least 1");
         }
+        if (circuitFailureThreshold < 1 || !circuitOpenDuration.isPositive()) {
+            throw new IllegalArgumentException("circuitFailureThreshold must be at least 1 and circuitOpenDuration positive");
+        }
+    }
+
+    /** Settings with the default circuit breaker. */
+    public HttpSettings(Duration connectTimeout, Duration requestTimeout, int maxAttempts, Duration maxRetryTime, int maxConcurrentRequestsPerEndpoint, long maxResponseBytes)
+    {
+        this(connectTimeout, requestTimeout, maxAttempts, maxRetryTime, maxConcurrentRequestsPerEndpoint, maxResponseBytes, DEFAULT_CIRCUIT_FAILURE_THRESHOLD, DEFAULT_CIRCUIT_OPEN_DURATION);
     }
 }

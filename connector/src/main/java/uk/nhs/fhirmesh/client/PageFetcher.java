@@ -75,16 +75,18 @@ final class PageFetcher
     private final HttpClient http;
     private final HttpSettings settings;
     private final EndpointPermits permits;
+    private final EndpointCircuits circuits;
     private final RetryPolicy retryPolicy;
     private final StallWatchdog watchdog;
     private final RequestMetrics metrics;
     private final PageSpool spool;
 
-    PageFetcher(HttpClient http, HttpSettings settings, StallWatchdog watchdog, RequestMetrics metrics, PageSpool spool)
+    PageFetcher(HttpClient http, HttpSettings settings, EndpointCircuits circuits, StallWatchdog watchdog, RequestMetrics metrics, PageSpool spool)
     {
         this.http = http;
         this.settings = settings;
         this.permits = new EndpointPermits(settings.maxConcurrentRequestsPerEndpoint());
+        this.circuits = circuits;
         this.retryPolicy = new RetryPolicy(settings.maxAttempts(), settings.maxRetryTime());
         this.watchdog = watchdog;
         this.metrics = metrics;
@@ -100,6 +102,12 @@ final class PageFetcher
     RequestMetrics metrics()
     {
         return metrics;
+    }
+
+    /** The endpoints' circuit breakers: a Bundle page (one request with its retries) asks before its first attempt. */
+    EndpointCircuits circuits()
+    {
+        return circuits;
     }
 
     RetryPolicy.Attempts startAttempts()

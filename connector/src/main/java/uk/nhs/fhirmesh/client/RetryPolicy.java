@@ -56,6 +56,12 @@ final class RetryPolicy
             made++;
         }
 
+        /** Whether any attempt reached the point of sending: a request that never did says nothing about the endpoint. */
+        boolean anyStarted()
+        {
+            return made > 0;
+        }
+
         Verdict afterFailure(Optional<Duration> retryAfter)
         {
             if (made >= maxAttempts) {

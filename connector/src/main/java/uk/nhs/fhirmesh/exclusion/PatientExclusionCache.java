@@ -1,7 +1,15 @@
 package uk.nhs.fhirmesh.exclusion;
 
+import uk.nhs.fhirmesh.client.FhirRequestException;
+
 import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.function.Function;
@@ -14,57 +22,173 @@ import java.util.function.LongSupplier;
  * {@code ttl}, however many splits and queries ask: callers arriving during a read wait for that read. A read runs
  * on its own thread, so a caller's cancellation does not fail the others waiting for it; a failed read is not kept,
  * the next caller starts a new one.
+ * <p>
+ * A domain the query skips ({@code skip_domains}: its endpoint is failing) is answered from its records of the last
+ * successful read when that read started less than {@code maxStaleness} ago, and otherwise read live; if that read
+ * fails, its opt-outs are unknown and the caller fails closed ({@link OptOutsUnknownException}). A domain that is not
+ * skipped is always read as above, never answered from older records.
  */
 public final class PatientExclusionCache
 {
     private record Read(List<String> domains, CompletableFuture<PatientExclusions> result, long startedNanos) {}
 
+    /** One domain's records from the newest successful read that included it, and when that read started. */
+    private record LastRead(DomainRecords records, Instant readAt, long startedNanos) {}
+
+    /** Live records combined with skipped domains' last ones, kept while neither part changes (rules' ids are worked out once). */
+    private record Combined(Read live, Map<String, LastRead> lastReads, PatientExclusions exclusions) {}
+
     private final Function<List<String>, PatientExclusions> reader;
     private final long ttlNanos;
+    private final Duration maxStaleness;
     private final LongSupplier nanoTime;
-    private Read latest;
+    /** By the domains read: a query skipping domains reads a different list from one skipping none. */
+    private final Map<List<String>, Read> reads = new HashMap<>();
+    private final Map<String, LastRead> lastReads = new HashMap<>();
+    private Combined combined;
 
-    /** @param reader reads the patients of the domains it is given */
-    public PatientExclusionCache(Function<List<String>, PatientExclusions> reader, Duration ttl)
+    /**
+     * @param reader reads the patients of the domains it is given
+     * @param maxStaleness how old a skipped domain's last records may be (counted from when their read started)
+     */
+    public PatientExclusionCache(Function<List<String>, PatientExclusions> reader, Duration ttl, Duration maxStaleness)
     {
-        this(reader, ttl, System::nanoTime);
+        this(reader, ttl, maxStaleness, System::nanoTime);
     }
 
-    PatientExclusionCache(Function<List<String>, PatientExclusions> reader, Duration ttl, LongSupplier nanoTime)
+    PatientExclusionCache(Function<List<String>, PatientExclusions> reader, Duration ttl, Duration maxStaleness, LongSupplier nanoTime)
     {
         this.reader = reader;
         this.ttlNanos = ttl.toNanos();
+        this.maxStaleness = maxStaleness;
         this.nanoTime = nanoTime;
     }
 
     /**
-     * The exclusions worked out from the patients of {@code domains}.
+     * The exclusions worked out from the patients of {@code domains}, all read live.
      *
-     * @throws RuntimeException what the read threw (a {@link uk.nhs.fhirmesh.client.FhirRequestException} naming the domain)
+     * @throws RuntimeException what the read threw (a {@link FhirRequestException} naming the domain)
      */
     public PatientExclusions current(List<String> domains)
     {
-        List<String> wanted = List.copyOf(domains);
-        CompletableFuture<PatientExclusions> result;
+        return current(domains, Set.of());
+    }
+
+    /**
+     * The exclusions worked out from the patients of {@code domains}, those in {@code skipped} from their last
+     * records where fresh enough.
+     *
+     * @throws OptOutsUnknownException for a skipped domain without fresh records that could not be read now
+     * @throws RuntimeException what the read threw for a domain not skipped (a {@link FhirRequestException} naming the domain)
+     */
+    public PatientExclusions current(List<String> domains, Set<String> skipped)
+    {
+        Map<String, LastRead> fromLastRead = new LinkedHashMap<>();
         synchronized (this) {
-            boolean stale = latest == null || !latest.domains().equals(wanted)
-                    || (latest.result().isDone() && (latest.result().isCompletedExceptionally() || nanoTime.getAsLong() - latest.startedNanos() >= ttlNanos));
-            if (stale) {
-                CompletableFuture<PatientExclusions> read = new CompletableFuture<>();
-                latest = new Read(wanted, read, nanoTime.getAsLong());
-                Thread.ofVirtual().name("fhir-patient-exclusions").start(() -> {
-                    try {
-                        read.complete(reader.apply(wanted));
-                    }
-                    catch (Throwable e) {
-                        read.completeExceptionally(e);
-                    }
-                });
+            long now = nanoTime.getAsLong();
+            for (String domain : domains) {
+                LastRead last = lastReads.get(domain);
+                if (skipped.contains(domain) && last != null && now - last.startedNanos() < maxStaleness.toNanos()) {
+                    fromLastRead.put(domain, last);
+                }
             }
-            result = latest.result();
         }
+        List<String> live = domains.stream().filter(domain -> !fromLastRead.containsKey(domain)).toList();
+        Read read = live.isEmpty() ? null : read(live);
+        PatientExclusions liveExclusions;
         try {
-            return result.get();
+            liveExclusions = read == null ? new PatientExclusions(List.of(), Instant.MAX) : await(read);
+        }
+        catch (FhirRequestException e) {
+            if (e.domain() != null && skipped.contains(e.domain())) {
+                throw new OptOutsUnknownException(e.domain(), "FHIR domain %s: skipped (skip_domains), and its opt-outs are unknown: %s, and reading them now failed (%s)"
+                        .formatted(e.domain(), lastReadText(e.domain()), e.getMessage()), e);
+            }
+            throw e;
+        }
+        if (fromLastRead.isEmpty()) {
+            return liveExclusions;
+        }
+        synchronized (this) {
+            if (combined == null || combined.live() != read || !combined.lastReads().equals(fromLastRead)) {
+                List<DomainRecords> records = new ArrayList<>();
+                Instant readAt = liveExclusions.readAt();
+                for (String domain : domains) {
+                    LastRead last = fromLastRead.get(domain);
+                    records.add(last != null ? last.records() : liveExclusions.records(domain).orElseThrow());
+                    if (last != null && last.readAt().isBefore(readAt)) {
+                        readAt = last.readAt();
+                    }
+                }
+                combined = new Combined(read, Map.copyOf(fromLastRead), new PatientExclusions(records, readAt));
+            }
+            return combined.exclusions();
+        }
+    }
+
+    private synchronized Read read(List<String> domains)
+    {
+        List<String> wanted = List.copyOf(domains);
+        long now = nanoTime.getAsLong();
+        Read latest = reads.get(wanted);
+        boolean stale = latest == null
+                || (latest.result().isDone() && (latest.result().isCompletedExceptionally() || now - latest.startedNanos() >= ttlNanos));
+        if (stale) {
+            // Finished reads past their time to live are dropped, so lists no query asks any more do not pile up.
+            reads.values().removeIf(old -> old.result().isDone() && now - old.startedNanos() >= ttlNanos);
+            CompletableFuture<PatientExclusions> result = new CompletableFuture<>();
+            latest = new Read(wanted, result, now);
+            reads.put(wanted, latest);
+            Read started = latest;
+            Thread.ofVirtual().name("fhir-patient-exclusions").start(() -> {
+                try {
+                    PatientExclusions exclusions = reader.apply(wanted);
+                    remember(exclusions, started.startedNanos());
+                    result.complete(exclusions);
+                }
+                catch (Throwable e) {
+                    result.completeExceptionally(e);
+                }
+            });
+        }
+        return latest;
+    }
+
+    /** Keeps each domain's records of a successful read, unless a read started later already gave newer ones. */
+    private synchronized void remember(PatientExclusions exclusions, long startedNanos)
+    {
+        for (String domain : exclusions.domains()) {
+            LastRead last = new LastRead(exclusions.records(domain).orElseThrow(), exclusions.readAt(), startedNanos);
+            lastReads.merge(domain, last, (old, next) -> next.startedNanos() - old.startedNanos() >= 0 ? next : old);
+        }
+    }
+
+    private synchronized String lastReadText(String domain)
+    {
+        LastRead last = lastReads.get(domain);
+        if (last == null) {
+            return "its patients have not been read successfully on this Trino node";
+        }
+        return "its patients were last read %s ago, longer than fhir.patient-exclusion.max-staleness (%s)"
+                .formatted(text(Duration.ofNanos(nanoTime.getAsLong() - last.startedNanos())), text(maxStaleness));
+    }
+
+    private static String text(Duration duration)
+    {
+        long seconds = duration.toSeconds();
+        if (seconds < 60) {
+            return seconds + "s";
+        }
+        if (seconds < 3600) {
+            return seconds / 60 + "m";
+        }
+        return seconds / 3600 + "h" + (seconds % 3600 / 60 == 0 ? "" : " " + seconds % 3600 / 60 + "m");
+    }
+
+    private static PatientExclusions await(Read read)
+    {
+        try {
+            return read.result().get();
         }
         catch (ExecutionException e) {
             if (e.getCause() instanceof RuntimeException runtime) {

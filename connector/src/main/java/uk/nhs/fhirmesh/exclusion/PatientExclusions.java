@@ -7,6 +7,7 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -51,6 +52,17 @@ public final class PatientExclusions
     public Instant readAt()
     {
         return readAt;
+    }
+
+    /** The records of {@code domain} this was worked out from; empty for a domain that was not read. */
+    public Optional<DomainRecords> records(String domain)
+    {
+        return Optional.ofNullable(domains.get(domain));
+    }
+
+    public List<String> domains()
+    {
+        return List.copyOf(domains.keySet());
     }
 
     public Set<String> optedOutNhsNumbers()

@@ -27,10 +27,13 @@ public final class MappingRepository
 
     private final Path directory;
     private final ObjectMapper json = new ObjectMapper();
-    private Snapshot snapshot = new Snapshot(Map.of(), Map.of(), Map.of());
+    private Snapshot snapshot = new Snapshot(Map.of(), Map.of(), Map.of(), Map.of());
 
-    /** Tables by name, broken files by table name (file stem), and what they were read from. */
-    private record Snapshot(Map<String, TableMapping> tables, Map<String, MappingException> broken, Map<Path, FileTime> files) {}
+    /** Tables by name, the text each was parsed from, broken files by table name (file stem), and what they were read from. */
+    private record Snapshot(Map<String, TableMapping> tables, Map<String, MappingSnapshot> texts, Map<String, MappingException> broken, Map<Path, FileTime> files) {}
+
+    /** A table as published, with the text it was parsed from (the same read of the file). */
+    public record Published(TableMapping mapping, MappingSnapshot snapshot) {}
 
     public MappingRepository(Path directory)
     {
@@ -48,12 +51,18 @@ public final class MappingRepository
     /** Empty when there is no such table; an exception naming the file when its mapping is broken. */
     public Optional<TableMapping> table(String name)
     {
+        return published(name).map(Published::mapping);
+    }
+
+    /** Empty when there is no such table; an exception naming the file when its mapping is broken. */
+    public Optional<Published> published(String name)
+    {
         Snapshot current = current();
         MappingException broken = current.broken().get(name);
         if (broken != null) {
             throw broken;
         }
-        return Optional.ofNullable(current.tables().get(name));
+        return Optional.ofNullable(current.tables().get(name)).map(mapping -> new Published(mapping, current.texts().get(name)));
     }
 
     private synchronized Snapshot current()
@@ -87,35 +96,46 @@ public final class MappingRepository
     private Snapshot load(Map<Path, FileTime> files)
     {
         Map<String, TableMapping> tables = new TreeMap<>();
+        Map<String, MappingSnapshot> texts = new TreeMap<>();
         Map<String, MappingException> broken = new TreeMap<>();
         for (Path file : files.keySet()) {
             String source = file.getFileName().toString();
             String stem = source.substring(0, source.length() - ".json".length());
             try {
-                TableMapping mapping = TableMapping.parse(readJson(file, source), source);
+                MappingSnapshot text = MappingSnapshot.of(source, readText(file, source));
+                TableMapping mapping = TableMapping.parse(readJson(text.json(), source), source);
                 if (tables.containsKey(mapping.table())) {
                     throw new MappingException(source + ": table '" + mapping.table() + "' is defined by another mapping file too");
                 }
                 tables.put(mapping.table(), mapping);
+                texts.put(mapping.table(), text);
             }
             catch (MappingException e) {
                 LOG.warning("fhir mapping not served: " + e.getMessage());
                 broken.put(stem, e);
             }
         }
-        return new Snapshot(tables, broken, files);
+        return new Snapshot(tables, texts, broken, files);
     }
 
-    private com.fasterxml.jackson.databind.JsonNode readJson(Path file, String source)
+    /** The file's text, kept as read: its hash is the version a query's table handle names. */
+    private static String readText(Path file, String source)
     {
         try {
-            return json.readTree(file.toFile());
-        }
-        catch (JsonProcessingException e) {
-            throw new MappingException(source + ": not valid JSON at line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr() + ": " + e.getOriginalMessage());
+            return Files.readString(file);
         }
         catch (IOException e) {
             throw new MappingException(source + ": cannot read: " + e.getMessage(), e);
+        }
+    }
+
+    private com.fasterxml.jackson.databind.JsonNode readJson(String text, String source)
+    {
+        try {
+            return json.readTree(text);
+        }
+        catch (JsonProcessingException e) {
+            throw new MappingException(source + ": not valid JSON at line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr() + ": " + e.getOriginalMessage());
         }
     }
 }

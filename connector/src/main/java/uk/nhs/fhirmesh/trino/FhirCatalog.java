@@ -8,6 +8,8 @@ import uk.nhs.fhirmesh.client.FhirEndpoint;
 import uk.nhs.fhirmesh.exclusion.PatientKeys;
 import uk.nhs.fhirmesh.mapping.MappingException;
 import uk.nhs.fhirmesh.mapping.MappingRepository;
+import uk.nhs.fhirmesh.mapping.MappingSnapshot;
+import uk.nhs.fhirmesh.mapping.ParsedMappings;
 import uk.nhs.fhirmesh.mapping.TableMapping;
 import uk.nhs.fhirmesh.search.SearchUrlLimit;
 
@@ -23,9 +25,13 @@ import java.util.Set;
 final class FhirCatalog
 {
     static final String SCHEMA = "default";
+    /** Schema of the connector's system tables (the catalog's domains, the endpoints' circuits). */
+    static final String SYSTEM_SCHEMA = "mesh";
 
     private final FhirConfig config;
     private final MappingRepository mappings;
+    /** The mappings of the table handles this node has seen, by version: a worker parses each once. */
+    private final ParsedMappings parsed = new ParsedMappings(64);
     private final Map<String, FhirEndpoint> endpoints = new LinkedHashMap<>();
 
     /**
@@ -126,14 +132,34 @@ final class FhirCatalog
 
     Optional<TableMapping> findMapping(SchemaTableName name)
     {
+        return findPublished(name).map(MappingRepository.Published::mapping);
+    }
+
+    /** The table as the mapping directory holds it now, with the text a query's handle snapshots (coordinator only). */
+    Optional<MappingRepository.Published> findPublished(SchemaTableName name)
+    {
         if (!SCHEMA.equals(name.getSchemaName())) {
             return Optional.empty();
         }
         try {
-            return mappings.table(name.getTableName());
+            Optional<MappingRepository.Published> published = mappings.published(name.getTableName());
+            published.ifPresent(table -> parsed.remember(table.snapshot(), table.mapping()));
+            return published;
         }
         catch (MappingException e) {
             throw new TrinoException(FhirErrorCode.FHIR_INVALID_MAPPING, "table " + name + " cannot be served: " + e.getMessage(), e);
+        }
+    }
+
+    /** The table as the query resolved it: from the handle's snapshot, never from this node's mapping files. */
+    TableMapping mapping(FhirTableHandle handle)
+    {
+        MappingSnapshot snapshot = handle.mapping();
+        try {
+            return parsed.parse(snapshot);
+        }
+        catch (MappingException e) {
+            throw new TrinoException(FhirErrorCode.FHIR_INVALID_MAPPING, "table " + handle.tableName() + " cannot be served: " + e.getMessage(), e);
         }
     }
 

@@ -30,30 +30,41 @@ public record FhirConfig(
         int retryMaxAttempts,
         Duration retryMaxTime,
         int maxConcurrentRequestsPerEndpoint,
+        int circuitFailureThreshold,
+        Duration circuitOpenDuration,
         long resourcesPerSplit,
         int maxSplitsPerDomain,
         boolean pushdownEnabled,
         int maxSearchUrlLength,
         String optOutPolicyUri,
-        Duration patientExclusionCacheTtl)
+        Duration patientExclusionCacheTtl,
+        Duration dynamicFilteringWaitTimeout,
+        Duration patientExclusionMaxStaleness)
 {
-    /** One endpoint. A token is referenced by environment variable or file name, never held as a value. */
-    public record DomainConfig(String code, URI baseUrl, String bearerTokenEnv, Path bearerTokenFile) {}
+    /**
+     * One endpoint. A token is referenced by environment variable or file name, never held as a value. The
+     * descriptive fields (null when absent) are what {@code mesh.domains} lists, so SQL can choose domains by them.
+     */
+    public record DomainConfig(String code, URI baseUrl, String bearerTokenEnv, Path bearerTokenFile, String name, String kind, String region) {}
 
     public static final Set<String> KEYS = Set.of(
             "connector.name", "fhir.domains", "fhir.mappings.dir", "fhir.page-size", "fhir.http.connect-timeout",
             "fhir.http.request-timeout", "fhir.http.max-response-size", "fhir.retry.max-attempts", "fhir.retry.max-time",
-            "fhir.max-concurrent-requests-per-endpoint", "fhir.split.resources-per-split", "fhir.split.max-per-domain",
-            "fhir.pushdown.enabled", "fhir.search.max-url-length", "fhir.opt-out.policy-uri", "fhir.patient-exclusion.cache-ttl");
+            "fhir.max-concurrent-requests-per-endpoint", "fhir.circuit.failure-threshold", "fhir.circuit.open-duration", "fhir.split.resources-per-split", "fhir.split.max-per-domain",
+            "fhir.pushdown.enabled", "fhir.search.max-url-length", "fhir.opt-out.policy-uri", "fhir.patient-exclusion.cache-ttl",
+            "fhir.dynamic-filtering.wait-timeout", "fhir.patient-exclusion.max-staleness");
     /** The national data opt-out's policy, as trusts record it in Consent.policy[].uri. */
     public static final String NDOP_POLICY_URI = "https://digital.nhs.uk/services/national-data-opt-out/operational-policy-guidance-document";
-    public static final List<String> DOMAIN_KEYS = List.of("base-url", "auth.bearer-token-env", "auth.bearer-token-file");
+    public static final List<String> DOMAIN_KEYS = List.of("base-url", "auth.bearer-token-env", "auth.bearer-token-file", "name", "kind", "region");
+    /** Longest name, kind or region of a domain (characters, after trimming). */
+    public static final int MAX_DESCRIPTION_LENGTH = 200;
 
     private static final Pattern DOMAIN_KEY = Pattern.compile("fhir\\.domain\\.([A-Za-z0-9]+)\\.(.+)");
     private static final Pattern DOMAIN_CODE = Pattern.compile("[A-Za-z0-9]+");
     private static final Pattern DURATION = Pattern.compile("([0-9]+)(ms|s|m|h)");
     private static final Pattern DATA_SIZE = Pattern.compile("([0-9]{1,12})(B|kB|MB|GB)");
     private static final Pattern ENV_NAME = Pattern.compile(BearerToken.ENVIRONMENT_PREFIX + "[A-Za-z0-9_]+");
+    private static final Pattern CONTROL_CHARACTER = Pattern.compile("\\p{Cc}");
 
     public static FhirConfig parse(Map<String, String> properties)
     {
@@ -97,12 +108,16 @@ public record FhirConfig(
                 integer(remaining, "fhir.retry.max-attempts", 4, 1, 99),
                 duration(remaining, "fhir.retry.max-time", "30s"),
                 integer(remaining, "fhir.max-concurrent-requests-per-endpoint", 4, 1, 1024),
+                integer(remaining, "fhir.circuit.failure-threshold", 5, 1, 1000),
+                positiveDuration(remaining, "fhir.circuit.open-duration", "30s"),
                 integer(remaining, "fhir.split.resources-per-split", 5000, 1, Integer.MAX_VALUE),
                 integer(remaining, "fhir.split.max-per-domain", 8, 1, 1024),
                 bool(remaining, "fhir.pushdown.enabled", true),
                 integer(remaining, "fhir.search.max-url-length", 6000, 512, 1_048_576),
                 policyUri(remaining, "fhir.opt-out.policy-uri", NDOP_POLICY_URI),
-                duration(remaining, "fhir.patient-exclusion.cache-ttl", "10s"));
+                duration(remaining, "fhir.patient-exclusion.cache-ttl", "10s"),
+                duration(remaining, "fhir.dynamic-filtering.wait-timeout", "2s"),
+                duration(remaining, "fhir.patient-exclusion.max-staleness", "24h"));
         if (!remaining.isEmpty()) {
             throw new IllegalArgumentException("fhir catalog: unknown properties " + new TreeSet<>(remaining.keySet()) + " (see connector-spec/catalog-properties.schema.json)");
         }
@@ -137,7 +152,26 @@ public record FhirConfig(
         if (env != null && !ENV_NAME.matcher(env).matches()) {
             throw invalid(prefix + "auth.bearer-token-env", "must name an environment variable " + BearerToken.ENVIRONMENT_PREFIX + "<name> (letters, digits, _): other variables of Trino's environment are not for catalogs");
         }
-        return new DomainConfig(code, uri, env, file == null ? null : Path.of(file));
+        return new DomainConfig(code, uri, env, file == null ? null : Path.of(file),
+                description(settings, prefix, "name"), description(settings, prefix, "kind"), description(settings, prefix, "region"));
+    }
+
+    /** A free-text description of a domain, trimmed; null when absent or blank. */
+    private static String description(Map<String, String> settings, String prefix, String setting)
+    {
+        String value = settings.get(setting);
+        if (value == null || value.isBlank()) {
+            return null;
+        }
+        String trimmed = value.trim();
+        if (trimmed.length() > MAX_DESCRIPTION_LENGTH) {
+            throw invalid(prefix + setting, "is " + trimmed.length() + " characters long; at most " + MAX_DESCRIPTION_LENGTH + " are allowed");
+        }
+        // A line break or other control character would corrupt the catalog file it came from and what SQL clients show.
+        if (CONTROL_CHARACTER.matcher(trimmed).find()) {
+            throw invalid(prefix + setting, "must not contain control characters (line breaks, tabs, ...)");
+        }
+        return trimmed;
     }
 
     private static String policyUri(Map<String, String> properties, String key, String defaultValue)
@@ -201,6 +235,15 @@ public record FhirConfig(
             case "m" -> Duration.ofMinutes(amount);
             default -> Duration.ofHours(amount);
         };
+    }
+
+    private static Duration positiveDuration(Map<String, String> properties, String key, String defaultValue)
+    {
+        Duration duration = duration(properties, key, defaultValue);
+        if (!duration.isPositive()) {
+            throw invalid(key, "must be longer than 0");
+        }
+        return duration;
     }
 
     /** Bytes of {@code 512B}, {@code 64kB}, {@code 8MB} or {@code 1GB} (binary units, as Trino's data sizes). */

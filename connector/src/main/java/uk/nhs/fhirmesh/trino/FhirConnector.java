@@ -6,6 +6,7 @@ import io.trino.spi.connector.ConnectorRecordSetProvider;
 import io.trino.spi.connector.ConnectorSession;
 import io.trino.spi.connector.ConnectorSplitManager;
 import io.trino.spi.connector.ConnectorTransactionHandle;
+import io.trino.spi.connector.SystemTable;
 import io.trino.spi.session.PropertyMetadata;
 import io.trino.spi.transaction.IsolationLevel;
 import uk.nhs.fhirmesh.client.FhirSearchClient;
@@ -14,6 +15,8 @@ import uk.nhs.fhirmesh.exclusion.PatientRegisterReader;
 
 import java.time.Clock;
 import java.util.List;
+import java.util.Set;
+import java.util.function.Supplier;
 
 /** A read-only fhir catalog: metadata from mapping files, splits per domain, records from FHIR search. */
 final class FhirConnector
@@ -24,18 +27,21 @@ final class FhirConnector
     private final FhirMetadata metadata;
     private final FhirSplitManager splitManager;
     private final FhirRecordSetProvider recordSetProvider;
+    private final Supplier<String> nodeId;
 
-    FhirConnector(FhirCatalog catalog, FhirSearchClient client)
+    /** @param nodeId the id of the Trino node this connector runs on, as {@code mesh.circuits} names it */
+    FhirConnector(FhirCatalog catalog, FhirSearchClient client, Supplier<String> nodeId)
     {
         this.catalog = catalog;
         this.client = client;
+        this.nodeId = nodeId;
         this.metadata = new FhirMetadata(catalog);
         this.splitManager = new FhirSplitManager(catalog, client);
         // One per catalog: a query's splits, and concurrent queries, share one read of the patients.
         PatientExclusionCache exclusions = new PatientExclusionCache(
                 new PatientRegisterReader((domain, search) -> client.search(catalog.endpoint(domain), search, catalog.config().pageSize()),
                         catalog.config().optOutPolicyUri(), Clock.systemUTC()),
-                catalog.config().patientExclusionCacheTtl());
+                catalog.config().patientExclusionCacheTtl(), catalog.config().patientExclusionMaxStaleness());
         this.recordSetProvider = new FhirRecordSetProvider(catalog, client, exclusions);
     }
 
@@ -61,6 +67,12 @@ final class FhirConnector
     public ConnectorRecordSetProvider getRecordSetProvider()
     {
         return recordSetProvider;
+    }
+
+    @Override
+    public Set<SystemTable> getSystemTables()
+    {
+        return Set.of(new DomainsSystemTable(catalog.config()), new CircuitsSystemTable(nodeId, catalog::domains, client));
     }
 
     @Override

@@ -26,7 +26,9 @@ public final class FhirConnectorFactory
         // The secrets directory comes from the Trino process, not from the catalog properties CREATE CATALOG writes.
         FhirCatalog catalog = new FhirCatalog(config, BearerToken.configuredSecretsDir());
         FhirSearchClient client = new FhirSearchClient(new HttpSettings(config.connectTimeout(), config.requestTimeout(),
-                config.retryMaxAttempts(), config.retryMaxTime(), config.maxConcurrentRequestsPerEndpoint(), config.maxResponseBytes()));
-        return new FhirConnector(catalog, client);
+                config.retryMaxAttempts(), config.retryMaxTime(), config.maxConcurrentRequestsPerEndpoint(), config.maxResponseBytes(),
+                config.circuitFailureThreshold(), config.circuitOpenDuration()));
+        // Asked when mesh.circuits is read, not here: the node is Trino's to name, and only the table needs it.
+        return new FhirConnector(catalog, client, () -> context.getNodeManager().getCurrentNode().getNodeIdentifier());
     }
 }

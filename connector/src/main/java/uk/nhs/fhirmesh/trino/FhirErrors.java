@@ -2,6 +2,7 @@ package uk.nhs.fhirmesh.trino;
 
 import io.trino.spi.TrinoException;
 import uk.nhs.fhirmesh.client.FhirRequestException;
+import uk.nhs.fhirmesh.exclusion.OptOutsUnknownException;
 
 /** Client failures as Trino errors; the client's messages already name domain, type and status, never a token. */
 final class FhirErrors
@@ -18,6 +19,12 @@ final class FhirErrors
     {
         return new TrinoException(code(e), "patients to exclude (national data opt-outs, restricted patients) could not be read from every domain of the catalog, so no patient rows are returned: "
                 + e.getMessage(), e);
+    }
+
+    /** A skipped domain's opt-outs are unknown (no fresh records, and reading them failed): fail closed, naming it. */
+    static TrinoException optOutsUnknown(OptOutsUnknownException e)
+    {
+        return new TrinoException(code(e.readFailure()), e.getMessage() + "; so no patient rows are returned", e);
     }
 
     private static FhirErrorCode code(FhirRequestException e)

@@ -30,6 +30,7 @@ import uk.nhs.fhirmesh.search.SearchTranslator.ElementCondition;
 import uk.nhs.fhirmesh.view.ViewColumn;
 
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -44,6 +45,7 @@ import static io.trino.spi.StandardErrorCode.NOT_SUPPORTED;
 import static io.trino.spi.type.VarcharType.VARCHAR;
 import static uk.nhs.fhirmesh.trino.FhirSessionProperties.exclusionRules;
 import static uk.nhs.fhirmesh.trino.FhirSessionProperties.pushdownEnabled;
+import static uk.nhs.fhirmesh.trino.FhirSessionProperties.skipDomains;
 
 /**
  * Tables from the catalog's mapping files, and the pushdown hooks. Pushdown only narrows what is
@@ -81,8 +83,14 @@ final class FhirMetadata
         if (startVersion.isPresent() || endVersion.isPresent()) {
             throw new TrinoException(NOT_SUPPORTED, "FHIR tables have no versions to travel to");
         }
-        return catalog.findMapping(tableName)
-                .map(mapping -> FhirTableHandle.scanAll(tableName, catalog.domains(tableName, mapping), mapping.view().resource()))
+        // The one read of the mapping for this query: everything after, on any node, uses the handle's snapshot.
+        return catalog.findPublished(tableName)
+                .map(table -> {
+                    List<String> domains = catalog.domains(tableName, table.mapping());
+                    Set<String> skip = skipDomains(session);
+                    return FhirTableHandle.scanAll(tableName, table.snapshot(), domains.stream().filter(domain -> !skip.contains(domain)).toList(),
+                            domains.stream().filter(skip::contains).toList(), catalog.patientDomains(), table.mapping().view().resource());
+                })
                 .orElse(null);
     }
 
@@ -90,7 +98,7 @@ final class FhirMetadata
     public ConnectorTableMetadata getTableMetadata(ConnectorSession session, ConnectorTableHandle table)
     {
         SchemaTableName name = ((FhirTableHandle) table).tableName();
-        TableMapping mapping = catalog.mapping(name);
+        TableMapping mapping = catalog.mapping((FhirTableHandle) table);
         return new ConnectorTableMetadata(name, columnMetadata(mapping), Map.of(), Optional.of(comment(mapping)));
     }
 
@@ -111,7 +119,7 @@ final class FhirMetadata
     public Map<String, ColumnHandle> getColumnHandles(ConnectorSession session, ConnectorTableHandle table)
     {
         Map<String, ColumnHandle> handles = new LinkedHashMap<>();
-        for (FhirColumnHandle column : columns(catalog.mapping(((FhirTableHandle) table).tableName()))) {
+        for (FhirColumnHandle column : columns(catalog.mapping((FhirTableHandle) table))) {
             handles.put(column.name(), column);
         }
         return handles;
@@ -132,7 +140,7 @@ final class FhirMetadata
         if (!pushdownEnabled(session) || handle.sort().isPresent()) {
             return Optional.empty();
         }
-        TableMapping mapping = catalog.mapping(handle.tableName());
+        TableMapping mapping = catalog.mapping(handle);
         TupleDomain<ColumnHandle> combined = handle.constraint().intersect(constraint.getSummary());
         List<ElementCondition> elementConditions = new ArrayList<>(handle.elementConditions());
         for (ElementCondition condition : ElementConditions.extract(constraint.getExpression(), constraint.getAssignments())) {
@@ -181,7 +189,7 @@ final class FhirMetadata
         if (!(column instanceof FhirColumnHandle fhirColumn)) {
             return Optional.empty();
         }
-        return FhirSort.of(catalog.mapping(handle.tableName()), fhirColumn, item.getSortOrder())
+        return FhirSort.of(catalog.mapping(handle), fhirColumn, item.getSortOrder())
                 .map(sort -> new TopNApplicationResult<>(handle.withTopN(sort, topNCount), false, false));
     }
 
@@ -192,7 +200,7 @@ final class FhirMetadata
         if (!pushdownEnabled(session) || !projections.stream().allMatch(Variable.class::isInstance)) {
             return Optional.empty();
         }
-        TableMapping mapping = catalog.mapping(handle.tableName());
+        TableMapping mapping = catalog.mapping(handle);
         Set<String> columns = new LinkedHashSet<>();
         assignments.values().forEach(column -> columns.add(((FhirColumnHandle) column).name()));
         columns.remove(TableMapping.DOMAIN_COLUMN);
@@ -207,13 +215,29 @@ final class FhirMetadata
         // No element at all (count(*) over a plain view) still needs a valid _elements: id is always there.
         Optional<List<String>> elements = mapping.view().topLevelElements(columns)
                 .map(set -> set.isEmpty() ? List.of("id") : set.stream().sorted().toList());
-        if (elements.isEmpty() || elements.equals(handle.elements())) {
+        FhirTableHandle projected = elements.map(handle::withElements).orElse(handle)
+                .withCountOnly(countOnly(session, mapping, handle, assignments.values()));
+        if (projected.equals(handle)) {
             return Optional.empty();
         }
         List<Assignment> resultAssignments = assignments.entrySet().stream()
                 .map(entry -> new Assignment(entry.getKey(), entry.getValue(), ((FhirColumnHandle) entry.getValue()).type()))
                 .toList();
-        return Optional.of(new ProjectionApplicationResult<>(handle.withElements(elements.get()), projections, resultAssignments, false));
+        return Optional.of(new ProjectionApplicationResult<>(projected, projections, resultAssignments, false));
+    }
+
+    /**
+     * Whether a scan of these columns only needs each domain's number of rows, which the server's
+     * {@code _summary=count} gives exactly: Trino reads no column but {@code domain} (so no predicate is left for it
+     * to re-check: the search is exactly the rows wanted), each resource gives one row, no limit cuts the rows and
+     * no excluded patient's rows are to be dropped (which only reading them can tell).
+     */
+    private static boolean countOnly(ConnectorSession session, TableMapping mapping, FhirTableHandle handle, Collection<ColumnHandle> columns)
+    {
+        return columns.stream().allMatch(FhirMetadata::isDomainColumn)
+                && handle.limit().isEmpty() && handle.sort().isEmpty()
+                && mapping.view().oneRowPerResource()
+                && (exclusionRules(session).excludesNobody() || PatientKeys.slots(mapping.view()).length == 0);
     }
 
     /**

@@ -13,6 +13,7 @@ import io.trino.spi.type.Type;
 import uk.nhs.fhirmesh.client.FhirRequestException;
 import uk.nhs.fhirmesh.client.FhirSearchClient;
 import uk.nhs.fhirmesh.exclusion.ExclusionRules;
+import uk.nhs.fhirmesh.exclusion.OptOutsUnknownException;
 import uk.nhs.fhirmesh.exclusion.PatientExclusionCache;
 import uk.nhs.fhirmesh.exclusion.PatientKeys;
 import uk.nhs.fhirmesh.exclusion.PatientRowFilter;
@@ -51,7 +52,7 @@ final class FhirRecordSetProvider
     {
         FhirSplit fhirSplit = (FhirSplit) split;
         FhirTableHandle handle = (FhirTableHandle) table;
-        TableMapping mapping = catalog.mapping(handle.tableName());
+        TableMapping mapping = catalog.mapping(handle);
         List<ViewColumn> viewColumns = mapping.view().columns();
         List<FhirColumnHandle> fhirColumns = columns.stream().map(FhirColumnHandle.class::cast).toList();
         int[] viewIndexes = new int[fhirColumns.size()];
@@ -63,7 +64,7 @@ final class FhirRecordSetProvider
             }
             int index = indexOf(viewColumns, name);
             if (index < 0) {
-                throw new TrinoException(FhirErrorCode.FHIR_INVALID_MAPPING, "table %s no longer has column %s: its mapping changed while the query ran".formatted(handle.tableName(), name));
+                throw new TrinoException(FhirErrorCode.FHIR_INVALID_MAPPING, "table %s has no column %s in the mapping version the query resolved (%s)".formatted(handle.tableName(), name, handle.mapping()));
             }
             viewIndexes[i] = index;
         }
@@ -71,8 +72,28 @@ final class FhirRecordSetProvider
         List<Type> types = fhirColumns.stream().map(FhirColumnHandle::type).toList();
         OptionalInt limitKey = handle.sort().map(sort -> OptionalInt.of(indexOf(viewColumns, sort.column()))).orElse(OptionalInt.empty());
         int pageSize = (int) Math.min(catalog.config().pageSize(), fhirSplit.rowLimit().orElse(Long.MAX_VALUE));
-        Optional<PatientRowFilter> patientFilter = patientFilter(FhirSessionProperties.exclusionRules(session), mapping, fhirSplit.domain());
+        Optional<PatientRowFilter> patientFilter = patientFilter(FhirSessionProperties.exclusionRules(session), FhirSessionProperties.skipDomains(session), mapping, handle, fhirSplit.domain());
         FhirSearch search = patientFilter.isPresent() ? withKeyElements(fhirSplit.search(), mapping) : fhirSplit.search();
+        // Checked again here (the planner's view could differ from what Trino asks now): otherwise the split's
+        // search, which a count-only split leaves whole, is read as any other.
+        if (fhirSplit.countedRows().isPresent() && handle.countOnly() && patientFilter.isEmpty()
+                && names.stream().allMatch(TableMapping.DOMAIN_COLUMN::equals)) {
+            long rows = fhirSplit.countedRows().getAsLong();
+            return new RecordSet()
+            {
+                @Override
+                public List<Type> getColumnTypes()
+                {
+                    return types;
+                }
+
+                @Override
+                public RecordCursor cursor()
+                {
+                    return new CountedRowsCursor(types, fhirSplit.domain(), rows);
+                }
+            };
+        }
         return new RecordSet()
         {
             @Override
@@ -92,14 +113,19 @@ final class FhirRecordSetProvider
     }
 
     /** The filter of excluded patients' rows, or empty when the table has no Patient key or the rules exclude nobody. */
-    private Optional<PatientRowFilter> patientFilter(ExclusionRules rules, TableMapping mapping, String domain)
+    private Optional<PatientRowFilter> patientFilter(ExclusionRules rules, Set<String> skippedDomains, TableMapping mapping, FhirTableHandle handle, String domain)
     {
         int[] keySlots = PatientKeys.slots(mapping.view());
         if (keySlots.length == 0 || rules.excludesNobody()) {
             return Optional.empty();
         }
         try {
-            return Optional.of(new PatientRowFilter(keySlots, exclusions.current(catalog.patientDomains()).excludedIds(domain, rules)));
+            // The patient domains as the coordinator saw them: a worker reads no mapping file to work them out. A skipped
+            // domain (any the session skips, not only this table's) is not read live if its last records are fresh.
+            return Optional.of(new PatientRowFilter(keySlots, exclusions.current(handle.patientDomains(), skippedDomains).excludedIds(domain, rules)));
+        }
+        catch (OptOutsUnknownException e) {
+            throw FhirErrors.optOutsUnknown(e);
         }
         catch (FhirRequestException e) {
             throw FhirErrors.exclusionFailed(e);

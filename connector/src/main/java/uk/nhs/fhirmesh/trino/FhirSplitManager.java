@@ -1,14 +1,12 @@
 package uk.nhs.fhirmesh.trino;
 
 import io.trino.spi.connector.ConnectorSession;
-import io.trino.spi.connector.ConnectorSplit;
 import io.trino.spi.connector.ConnectorSplitManager;
 import io.trino.spi.connector.ConnectorSplitSource;
 import io.trino.spi.connector.ConnectorTableHandle;
 import io.trino.spi.connector.ConnectorTransactionHandle;
 import io.trino.spi.connector.Constraint;
 import io.trino.spi.connector.DynamicFilter;
-import io.trino.spi.connector.FixedSplitSource;
 import uk.nhs.fhirmesh.client.FhirEndpoint;
 import uk.nhs.fhirmesh.client.FhirRequestException;
 import uk.nhs.fhirmesh.client.FhirSearchClient;
@@ -44,21 +42,22 @@ final class FhirSplitManager
     public ConnectorSplitSource getSplits(ConnectorTransactionHandle transaction, ConnectorSession session, ConnectorTableHandle table, DynamicFilter dynamicFilter, Constraint constraint)
     {
         FhirTableHandle handle = (FhirTableHandle) table;
-        // The handle's domains are the table's as planned; its mapping may have been republished since,
-        // and a domain it no longer lists must not be asked.
-        List<String> allowed = catalog.domains(handle.tableName(), catalog.mapping(handle.tableName()));
-        List<ConnectorSplit> splits = new ArrayList<>();
-        try {
-            for (String domain : handle.domains()) {
-                if (allowed.contains(domain)) {
-                    splits.addAll(domainSplits(handle, domain));
-                }
+        // The domains of the mapping version the query resolved (a publish since does not change this scan),
+        // less those the session skips (skip_domains: read as if they had no rows).
+        List<String> allowed = catalog.domains(handle.tableName(), catalog.mapping(handle));
+        List<String> domains = handle.domains().stream()
+                .filter(domain -> allowed.contains(domain) && !handle.skippedDomains().contains(domain))
+                .toList();
+        // Lazy: a dynamic filter on the domain column (e.g. IN (SELECT domain FROM mesh.domains WHERE ...)) can
+        // still drop domains before any of them is asked.
+        return new DomainSplitSource(domains, dynamicFilter, catalog.config().dynamicFilteringWaitTimeout(), domain -> {
+            try {
+                return domainSplits(handle, domain);
             }
-        }
-        catch (FhirRequestException e) {
-            throw FhirErrors.toTrino(e);
-        }
-        return new FixedSplitSource(splits);
+            catch (FhirRequestException e) {
+                throw FhirErrors.toTrino(e);
+            }
+        });
     }
 
     private List<FhirSplit> domainSplits(FhirTableHandle handle, String domain)
@@ -76,6 +75,10 @@ final class FhirSplitManager
         long matches = client.count(endpoint, handle.search());
         if (matches == 0) {
             return List.of();
+        }
+        if (handle.countOnly()) {
+            // Trino needs only how many rows (one per resource): this count is the domain's whole answer.
+            return List.of(new FhirSplit(domain, search, OptionalLong.empty(), OptionalLong.of(matches)));
         }
         long slices = Math.min(catalog.config().maxSplitsPerDomain(), (matches + catalog.config().resourcesPerSplit() - 1) / catalog.config().resourcesPerSplit());
         if (slices <= 1) {

@@ -134,6 +134,22 @@ public final class ViewDefinition
         return select.selects().stream().anyMatch(nested -> readsFromResource(nested, name, path));
     }
 
+    /**
+     * Whether every resource of the view's type gives exactly one row: no where clause, and no forEach,
+     * forEachOrNull, repeat or unionAll at any level (nested plain selects multiply rows by one). The number of
+     * rows is then the number of resources, which a FHIR server can count without sending them.
+     */
+    public boolean oneRowPerResource()
+    {
+        return where.isEmpty() && oneRowPerContext(root);
+    }
+
+    private static boolean oneRowPerContext(Select select)
+    {
+        return select.iteration() == Select.Iteration.NONE && select.unionAll().isEmpty()
+                && select.selects().stream().allMatch(ViewDefinition::oneRowPerContext);
+    }
+
     /** Every FHIRPath column {@code name} is read with, as written (trimmed): one, or one per unionAll branch. */
     public List<String> columnPaths(String name)
     {

@@ -641,7 +641,8 @@ class TestFhirSearchClient
         AtomicReference<String> body = new AtomicReference<>();
         AtomicReference<String> contentType = new AtomicReference<>("application/fhir+json");
         FhirTestServer server = server((exchange, _) -> send(exchange, 200, body.get(), Map.of("Content-Type", contentType.get())));
-        FhirSearchClient client = client();
+        // Six malformed pages in a row would open the endpoint's circuit (TestCircuitBreaker); this test is about the messages.
+        FhirSearchClient client = client(new HttpSettings(Duration.ofSeconds(2), Duration.ofSeconds(5), 3, Duration.ofSeconds(10), 4, 64L << 20, 1000, Duration.ofSeconds(30)));
         Map<String, String> cases = Map.of(
                 resource("Patient", "p1"), "the response is a Patient, not a Bundle",
                 "[1, 2]", "response body is not a JSON object",

@@ -1,11 +1,15 @@
 package uk.nhs.fhirmesh.exclusion;
 
 import org.junit.jupiter.api.Test;
+import uk.nhs.fhirmesh.client.FhirRequestException;
 
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.OptionalInt;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CopyOnWriteArraySet;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
@@ -18,10 +22,39 @@ import java.util.concurrent.atomic.AtomicLong;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class TestPatientExclusionCache
 {
     private static final List<String> DOMAINS = List.of("RX1");
+    private static final Duration MAX_STALENESS = Duration.ofHours(24);
+    private static final List<String> TWO = List.of("RX1", "RTH");
+
+    /** RX1 holds an opt-out for NHS number 9000000009; RTH holds that person's record (p-rth) and another (q-rth). */
+    private static PatientExclusions records(List<String> domains)
+    {
+        List<DomainRecords> records = new ArrayList<>();
+        for (String domain : domains) {
+            records.add(domain.equals("RX1")
+                    ? new DomainRecords("RX1", List.of(new PatientRecord("p-rx1", List.of("9000000009"), Set.of())), List.of(new OptOutConsent("p-rx1", "9000000009")))
+                    : new DomainRecords(domain, List.of(new PatientRecord("p-rth", List.of("9000000009"), Set.of()), new PatientRecord("q-rth", List.of("9000000017"), Set.of())), List.of()));
+        }
+        return new PatientExclusions(records, Instant.EPOCH);
+    }
+
+    /** A reader of {@link #records}: every list it is asked for is noted; a domain in {@code failing} fails the read, naming it. */
+    private static java.util.function.Function<List<String>, PatientExclusions> reader(List<List<String>> asked, Set<String> failing)
+    {
+        return domains -> {
+            asked.add(domains);
+            for (String domain : domains) {
+                if (failing.contains(domain)) {
+                    throw new FhirRequestException(FhirRequestException.Kind.UNREACHABLE, domain, "Patient", OptionalInt.empty(), "FHIR domain " + domain + ": Patient search failed: connection refused", null);
+                }
+            }
+            return records(domains);
+        };
+    }
 
     private static PatientExclusions empty(List<String> domains)
     {
@@ -44,7 +77,7 @@ class TestPatientExclusionCache
                 throw new IllegalStateException(e);
             }
             return empty(domains);
-        }, Duration.ofSeconds(10), now::get);
+        }, Duration.ofSeconds(10), MAX_STALENESS, now::get);
         List<Future<PatientExclusions>> callers = new ArrayList<>();
         try (ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor()) {
             for (int i = 0; i < 8; i++) {
@@ -77,10 +110,72 @@ class TestPatientExclusionCache
                 throw new IllegalStateException("FHIR domain RX1: Patient search failed: connection refused");
             }
             return empty(domains);
-        }, Duration.ofSeconds(10), () -> 0);
+        }, Duration.ofSeconds(10), MAX_STALENESS, () -> 0);
         IllegalStateException e = assertThrows(IllegalStateException.class, () -> cache.current(DOMAINS));
         assertEquals("FHIR domain RX1: Patient search failed: connection refused", e.getMessage());
         cache.current(DOMAINS);
         assertEquals(2, reads.get());
+    }
+
+    @Test
+    void aSkippedDomainIsAnsweredFromItsFreshLastRecordsAndItsOptOutsStillApplyElsewhere()
+    {
+        List<List<String>> asked = new CopyOnWriteArrayList<>();
+        Set<String> failing = new CopyOnWriteArraySet<>();
+        AtomicLong now = new AtomicLong();
+        PatientExclusionCache cache = new PatientExclusionCache(reader(asked, failing), Duration.ofSeconds(10), MAX_STALENESS, now::get);
+        assertEquals(Set.of("p-rth"), cache.current(TWO).excludedIds("RTH", ExclusionRules.strictest()));
+        failing.add("RX1");
+        now.set(Duration.ofHours(24).toNanos() - 1);
+        PatientExclusions exclusions = cache.current(TWO, Set.of("RX1"));
+        assertEquals(List.of(TWO, List.of("RTH")), asked, "the skipped domain is not asked while its last records are fresh");
+        assertEquals(Set.of("p-rth"), exclusions.excludedIds("RTH", ExclusionRules.strictest()), "RX1's opt-out still excludes the person at RTH");
+        assertEquals(Set.of("p-rx1"), exclusions.excludedIds("RX1", ExclusionRules.strictest()));
+        assertSame(exclusions, cache.current(TWO, Set.of("RX1")), "the combination is worked out once while neither part changes");
+    }
+
+    @Test
+    void aSkippedDomainWhoseLastRecordsAreStaleIsReadAndFailsClosedNamingIt()
+    {
+        List<List<String>> asked = new CopyOnWriteArrayList<>();
+        Set<String> failing = new CopyOnWriteArraySet<>();
+        AtomicLong now = new AtomicLong();
+        PatientExclusionCache cache = new PatientExclusionCache(reader(asked, failing), Duration.ofSeconds(10), MAX_STALENESS, now::get);
+        cache.current(TWO);
+        failing.add("RX1");
+        now.set(Duration.ofHours(25).plusMinutes(30).toNanos());
+        OptOutsUnknownException e = assertThrows(OptOutsUnknownException.class, () -> cache.current(TWO, Set.of("RX1")));
+        assertEquals("RX1", e.domain());
+        assertEquals("FHIR domain RX1: skipped (skip_domains), and its opt-outs are unknown: its patients were last read 25h 30m ago, longer than "
+                + "fhir.patient-exclusion.max-staleness (24h), and reading them now failed (FHIR domain RX1: Patient search failed: connection refused)", e.getMessage());
+        assertEquals(List.of(TWO, TWO), asked, "a stale skipped domain is read live, in case it answers");
+        failing.clear();
+        assertEquals(Set.of("p-rth"), cache.current(TWO, Set.of("RX1")).excludedIds("RTH", ExclusionRules.strictest()), "read live when it answers again");
+    }
+
+    @Test
+    void aSkippedDomainNeverReadFailsClosedNamingIt()
+    {
+        PatientExclusionCache cache = new PatientExclusionCache(reader(new CopyOnWriteArrayList<>(), Set.of("RX1")), Duration.ofSeconds(10), MAX_STALENESS, () -> 0);
+        OptOutsUnknownException e = assertThrows(OptOutsUnknownException.class, () -> cache.current(TWO, Set.of("RX1")));
+        assertTrue(e.getMessage().startsWith("FHIR domain RX1: skipped (skip_domains), and its opt-outs are unknown: its patients have not been read successfully on this Trino node"), e.getMessage());
+        assertEquals("RX1", e.readFailure().domain());
+    }
+
+    @Test
+    void aDomainNotSkippedIsAlwaysReadLiveAndFailsAsItDid()
+    {
+        List<List<String>> asked = new CopyOnWriteArrayList<>();
+        Set<String> failing = new CopyOnWriteArraySet<>();
+        AtomicLong now = new AtomicLong();
+        PatientExclusionCache cache = new PatientExclusionCache(reader(asked, failing), Duration.ofSeconds(10), MAX_STALENESS, now::get);
+        cache.current(TWO);
+        failing.add("RX1");
+        now.set(Duration.ofMinutes(1).toNanos());
+        // Skipping RTH does not let RX1 (not skipped) be answered from its fresh last records.
+        FhirRequestException e = assertThrows(FhirRequestException.class, () -> cache.current(TWO, Set.of("RTH")));
+        assertEquals("FHIR domain RX1: Patient search failed: connection refused", e.getMessage());
+        assertThrows(FhirRequestException.class, () -> cache.current(TWO));
+        assertEquals(List.of(TWO, List.of("RX1"), TWO), asked);
     }
 }

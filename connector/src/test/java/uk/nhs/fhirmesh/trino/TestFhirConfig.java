@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Iterator;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -54,12 +55,76 @@ class TestFhirConfig
         assertEquals(1L << 30, config.maxResponseBytes());
         assertEquals(Integer.parseInt(properties.get("fhir.retry.max-attempts").get("default").asText()), config.retryMaxAttempts());
         assertEquals(Integer.parseInt(properties.get("fhir.max-concurrent-requests-per-endpoint").get("default").asText()), config.maxConcurrentRequestsPerEndpoint());
+        assertEquals(Integer.parseInt(properties.get("fhir.circuit.failure-threshold").get("default").asText()), config.circuitFailureThreshold());
+        assertEquals(FhirConfig.duration(new HashMap<>(), "x", properties.get("fhir.circuit.open-duration").get("default").asText()), config.circuitOpenDuration());
         assertEquals(Long.parseLong(properties.get("fhir.split.resources-per-split").get("default").asText()), config.resourcesPerSplit());
         assertEquals(Integer.parseInt(properties.get("fhir.split.max-per-domain").get("default").asText()), config.maxSplitsPerDomain());
         assertTrue(config.pushdownEnabled());
         assertEquals(Integer.parseInt(properties.get("fhir.search.max-url-length").get("default").asText()), config.maxSearchUrlLength());
         assertEquals(properties.get("fhir.opt-out.policy-uri").get("default").asText(), config.optOutPolicyUri());
         assertEquals(FhirConfig.duration(new HashMap<>(), "x", properties.get("fhir.patient-exclusion.cache-ttl").get("default").asText()), config.patientExclusionCacheTtl());
+        assertEquals(FhirConfig.duration(new HashMap<>(), "x", properties.get("fhir.dynamic-filtering.wait-timeout").get("default").asText()), config.dynamicFilteringWaitTimeout());
+    }
+
+    @Test
+    void readsTheDomainsDescriptionTrimmedAndAbsentAsNull()
+    {
+        Map<String, String> properties = minimal();
+        properties.put("fhir.domain.RX1.name", "  Nottingham University Hospitals NHS Trust ");
+        properties.put("fhir.domain.RX1.kind", "trust");
+        properties.put("fhir.domain.rx1.region", "Midlands");
+        properties.put("fhir.domain.rth.region", "   ");
+        FhirConfig config = FhirConfig.parse(properties);
+        FhirConfig.DomainConfig rx1 = config.domains().get("RX1");
+        assertEquals(List.of("Nottingham University Hospitals NHS Trust", "trust", "Midlands"), List.of(rx1.name(), rx1.kind(), rx1.region()));
+        FhirConfig.DomainConfig rth = config.domains().get("RTH");
+        assertNull(rth.name());
+        assertNull(rth.kind());
+        assertNull(rth.region(), "a blank value is no value");
+    }
+
+    @Test
+    void refusesADomainDescriptionTooLongOrWithControlCharacters()
+    {
+        Map<String, String> properties = minimal();
+        properties.put("fhir.domain.RX1.region", " " + "x".repeat(200) + " ");
+        assertEquals("x".repeat(200), FhirConfig.parse(properties).domains().get("RX1").region());
+        properties.put("fhir.domain.RX1.region", "x".repeat(201));
+        assertEquals("fhir catalog property fhir.domain.RX1.region: is 201 characters long; at most 200 are allowed",
+                assertThrows(IllegalArgumentException.class, () -> FhirConfig.parse(properties)).getMessage());
+        for (String name : List.of("Nottingham\nfhir.domain.RX1.base-url=http://elsewhere", "a\tb", "a\u0085b", "a\u007fb")) {
+            properties.put("fhir.domain.RX1.region", "Midlands");
+            properties.put("fhir.domain.RX1.name", name);
+            assertEquals("fhir catalog property fhir.domain.RX1.name: must not contain control characters (line breaks, tabs, ...)",
+                    assertThrows(IllegalArgumentException.class, () -> FhirConfig.parse(properties)).getMessage(), name);
+        }
+        properties.put("fhir.domain.RX1.name", "St George's \u00e9\u2019 \uD83C\uDFE5");
+        assertEquals("St George's \u00e9\u2019 \uD83C\uDFE5", FhirConfig.parse(properties).domains().get("RX1").name());
+    }
+
+    @Test
+    void readsTheDynamicFilteringWait()
+    {
+        Map<String, String> properties = minimal();
+        properties.put("fhir.dynamic-filtering.wait-timeout", "0s");
+        assertEquals(Duration.ZERO, FhirConfig.parse(properties).dynamicFilteringWaitTimeout());
+        properties.put("fhir.dynamic-filtering.wait-timeout", "soon");
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> FhirConfig.parse(properties)).getMessage().startsWith("fhir catalog property fhir.dynamic-filtering.wait-timeout:"));
+    }
+
+    @Test
+    void refusesCircuitSettingsOutsideTheirRange()
+    {
+        Map<String, String> properties = minimal();
+        properties.put("fhir.circuit.failure-threshold", "0");
+        assertEquals("fhir catalog property fhir.circuit.failure-threshold: 0 is outside 1..1000", assertThrows(IllegalArgumentException.class, () -> FhirConfig.parse(properties)).getMessage());
+        properties.put("fhir.circuit.failure-threshold", "12");
+        properties.put("fhir.circuit.open-duration", "0s");
+        assertEquals("fhir catalog property fhir.circuit.open-duration: must be longer than 0", assertThrows(IllegalArgumentException.class, () -> FhirConfig.parse(properties)).getMessage());
+        properties.put("fhir.circuit.open-duration", "2m");
+        FhirConfig config = FhirConfig.parse(properties);
+        assertEquals(12, config.circuitFailureThreshold());
+        assertEquals(Duration.ofMinutes(2), config.circuitOpenDuration());
     }
 
     @Test

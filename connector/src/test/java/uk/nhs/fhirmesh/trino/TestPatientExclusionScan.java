@@ -132,7 +132,8 @@ class TestPatientExclusionScan
                 FhirSessionProperties.PUSHDOWN_ENABLED, true,
                 FhirSessionProperties.APPLY_OPT_OUTS, true,
                 FhirSessionProperties.EXCLUDED_PATIENT_LABELS, ExclusionRules.DEFAULT_LABELS,
-                FhirSessionProperties.EXCLUDE_PATIENTS_WITHOUT_NHS_NUMBER, true));
+                FhirSessionProperties.EXCLUDE_PATIENTS_WITHOUT_NHS_NUMBER, true,
+                FhirSessionProperties.SKIP_DOMAINS, ""));
         properties.putAll(overrides);
         return (ConnectorSession) Proxy.newProxyInstance(TestPatientExclusionScan.class.getClassLoader(), new Class<?>[] {ConnectorSession.class},
                 (proxy, method, args) -> {

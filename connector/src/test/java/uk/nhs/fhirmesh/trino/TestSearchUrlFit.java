@@ -59,6 +59,7 @@ class TestSearchUrlFit
                     return switch ((String) args[0]) {
                         case FhirSessionProperties.PUSHDOWN_ENABLED, FhirSessionProperties.APPLY_OPT_OUTS, FhirSessionProperties.EXCLUDE_PATIENTS_WITHOUT_NHS_NUMBER -> true;
                         case FhirSessionProperties.EXCLUDED_PATIENT_LABELS -> ExclusionRules.DEFAULT_LABELS;
+                        case FhirSessionProperties.SKIP_DOMAINS -> "";
                         default -> throw new UnsupportedOperationException("session property " + args[0]);
                     };
                 }

@@ -175,7 +175,7 @@ class TestTopNPushdown
 
     private FhirTableHandle topN()
     {
-        FhirTableHandle scan = (FhirTableHandle) new FhirMetadata(catalog).getTableHandle(null, new SchemaTableName(FhirCatalog.SCHEMA, "condition"), Optional.empty(), Optional.empty());
+        FhirTableHandle scan = (FhirTableHandle) new FhirMetadata(catalog).getTableHandle(Sessions.session(catalog.config(), Map.of()), new SchemaTableName(FhirCatalog.SCHEMA, "condition"), Optional.empty(), Optional.empty());
         return scan.withTopN(new FhirSort("last_updated", true), 7);
     }
 
@@ -184,7 +184,7 @@ class TestTopNPushdown
             throws Exception
     {
         FhirTableHandle handle = topN();
-        assertEquals("condition domains=RX1 search=Condition?_sort=-_lastUpdated limit=7", handle.toString());
+        assertEquals("condition domains=RX1 search=Condition?_sort=-_lastUpdated limit=7 mapping=" + handle.mapping().shortHash(), handle.toString());
         List<FhirSplit> splits = splits(handle);
         assertEquals(1, splits.size());
         assertEquals("Condition?_sort=-_lastUpdated", splits.getFirst().search().relativeUrl());

@@ -22,7 +22,7 @@ import { loaderAuthorization } from '../runtime/load';
 import { connectionString } from '../runtime/postgres';
 import { runCaptured, runningPid } from '../runtime/processes';
 import { readSecret, SECRETS } from '../runtime/secrets';
-import { ONBOARDING_TENANT, postgres, ROOT, tenantBaseUrl } from '../runtime/topology';
+import { ONBOARDING_TENANT, paths, postgres, ROOT, tenantBaseUrl } from '../runtime/topology';
 import { TrinoEngine } from './connector/engines';
 import { readerHeaders } from './fhir-client';
 
@@ -233,6 +233,15 @@ async function groundTruth(): Promise<unknown[][]> {
     .filter((r) => r.meta?.lastUpdated && r.meta.lastUpdated > `${SEARCH_VALUE}T04:05:06.789Z`)
     .map((r) => [r.id, r.name ?? null])
     .sort((a, b) => String(a[0]).localeCompare(String(b[0])));
+}
+
+/** Organization resources a demo trust was loaded with (its generated NDJSON). */
+function organizationsOf(domainId: string): number {
+  const file = path.join(paths.synthetic, domainId, 'Organization.ndjson');
+  return fs
+    .readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((line) => line.trim()).length;
 }
 
 async function loadOrganizations(): Promise<void> {
@@ -471,6 +480,111 @@ describe('faults: a misbehaving FHIR endpoint fails the query fast, naming the d
         expectFault(failure, c, c.stall ? settings.requestTimeoutMs + 10_000 : settings.maxRetryTimeMs + 10_000);
       });
     }
+  });
+
+  describe('partial results through the gateway (--extra-credential on_failure=partial)', () => {
+    /** A national product reading the three demo trusts and the faulty domain: one table over four endpoints. */
+    const PRODUCT = 'partial_organizations';
+    const PARTIAL_TABLE = 'partial_organization';
+    const HEALTHY = ['RR8', 'RTH', 'RX1'];
+    const sql = `SELECT domain, count(*) FROM ${PARTIAL_TABLE} GROUP BY domain ORDER BY domain`;
+    const partial = (extra = '') => ({
+      catalog: 'fhir',
+      schema: 'default',
+      headers: { 'x-trino-extra-credential': `purpose=research, project=demo-cohort, on_failure=partial${extra}` },
+    });
+    let healthyTruth: unknown[][];
+
+    const dropProduct = async (): Promise<void> => {
+      const client = new Client({ connectionString: connectionString(postgres.registryDatabase) });
+      await client.connect();
+      try {
+        await client.query('delete from data_products where name = $1', [PRODUCT]);
+      } finally {
+        await client.end();
+      }
+      await api('POST', '/catalogs/reconcile');
+    };
+
+    before(async () => {
+      proxy.setPlan({ scenario: { kind: 'pass' } });
+      await dropProduct();
+      const published = await api('POST', '/data-products', {
+        name: PRODUCT,
+        domain: 'X26',
+        version: '1.0.0',
+        description: 'Organisations of the demo trusts and the fault-injection domain (tests only).',
+        sources: [...HEALTHY, DOMAIN],
+        views: [{ ...VIEW, name: PARTIAL_TABLE, url: 'https://fhir-mesh.example.nhs.uk/ViewDefinition/partial_organization' }],
+        privacy: { [PARTIAL_TABLE]: { id: 'none', name: 'none', last_updated: 'none', security_labels: 'none' } },
+      });
+      expect(published.status, JSON.stringify(published.body)).to.equal(201);
+      // Ground truth of the healthy domains: the generated NDJSON each trust was loaded from.
+      healthyTruth = HEALTHY.map((code) => [code, organizationsOf(code.toLowerCase())]);
+      await until('the product served through the gateway', async () =>
+        (await gatewayQuery(sql, { catalog: 'fhir', schema: 'default' })).rows.length === 4 ? true : undefined,
+      );
+    });
+
+    after(async () => {
+      proxy.setPlan({ scenario: { kind: 'pass' } });
+      await dropProduct();
+    });
+
+    it('by default a failing domain fails the query fast, naming it', async () => {
+      proxy.setPlan(plan({ scenario: { kind: 'status', status: 500 } }));
+      const result = await gatewayQuery(sql, { catalog: 'fhir', schema: 'default' });
+      expect(result.error?.errorName).to.match(/^FHIR_/);
+      expect(result.error?.message).to.include(`FHIR domain ${DOMAIN}:`);
+    });
+
+    it('asked for, the answer leaves the failing domain out, equals the healthy domains’ truth and says what is missing', async () => {
+      proxy.setPlan(plan({ scenario: { kind: 'status', status: 500 } }));
+      const result = await gatewayQuery(sql, partial());
+      expect(result.error, JSON.stringify(result.error)).to.equal(undefined);
+      expect(result.rows.map(([d, n]) => [d, Number(n)])).to.deep.equal(healthyTruth);
+      expect(result.warnings.join('\n')).to.match(
+        new RegExp(`partial result: 1 of 4 domains missing.*${DOMAIN} \\((FHIR_HTTP_ERROR: FHIR domain ${DOMAIN}:|circuit open)`),
+      );
+      const audit = await api('GET', `/audit?entity=query&entityId=${result.queryId}&limit=5`);
+      const finished = (audit.body as { action: string; after: { partial?: { missingDomains: { domain: string; reason: string }[] } } }[]).find(
+        (e) => e.action === 'query.finished',
+      );
+      expect(finished?.after.partial?.missingDomains.map((m) => m.domain)).to.deep.equal([DOMAIN]);
+    });
+
+    it('no hang past the deadline: a stalled domain ends the query at the analyst’s deadline', async () => {
+      proxy.setPlan(plan({ scenario: { kind: 'delay', ms: 30_000, at: 'before-headers' } }));
+      const started = Date.now();
+      const result = await gatewayQuery(sql, {
+        catalog: 'fhir',
+        schema: 'default',
+        headers: { 'x-trino-extra-credential': 'purpose=research, project=demo-cohort, deadline=5s' },
+      });
+      const ms = Date.now() - started;
+      expect(result.error?.errorName, JSON.stringify(result.error)).to.equal('EXCEEDED_TIME_LIMIT');
+      expect(ms, 'ended near the 5 s deadline').to.be.below(12_000);
+    });
+
+    it('a domain whose circuit is open is left out from the start: no request reaches it', async () => {
+      proxy.setPlan(plan({ scenario: { kind: 'status', status: 500 } }));
+      // The registry's catalog opens a circuit after 5 consecutive failed requests (C2).
+      for (let i = 0; i < 6; i++) await gatewayQuery(sql, { catalog: 'fhir', schema: 'default' });
+      proxy.resetStats();
+      const result = await gatewayQuery(sql, partial());
+      expect(result.error, JSON.stringify(result.error)).to.equal(undefined);
+      expect(result.rows.map(([d, n]) => [d, Number(n)])).to.deep.equal(healthyTruth);
+      expect(result.warnings.join('\n')).to.match(new RegExp(`${DOMAIN} \\(circuit open since`));
+      expect(proxy.stats().requests, 'requests to the open domain').to.equal(0);
+    });
+
+    it('refuses an unknown failure mode, naming the choices', async () => {
+      const result = await gatewayQuery(sql, {
+        ...partial(),
+        headers: { 'x-trino-extra-credential': 'purpose=research, project=demo-cohort, on_failure=maybe' },
+      });
+      expect(result.error?.message).to.match(/on_failure=maybe is not known: use on_failure=fail \(the default\) or on_failure=partial/);
+    });
   });
 
   describe('resources across 1,000 faulty queries', () => {

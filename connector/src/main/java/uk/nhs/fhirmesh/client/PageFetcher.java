@@ -85,7 +85,7 @@ final class PageFetcher
     {
         this.http = http;
         this.settings = settings;
-        this.permits = new EndpointPermits(settings.maxConcurrentRequestsPerEndpoint());
+        this.permits = new EndpointPermits(settings.maxConcurrentRequestsPerEndpoint(), settings.maxConcurrentRequests());
         this.circuits = circuits;
         this.retryPolicy = new RetryPolicy(settings.maxAttempts(), settings.maxRetryTime());
         this.watchdog = watchdog;
@@ -218,19 +218,16 @@ final class PageFetcher
 
     private EndpointPermits.Permit acquire(RequestScope scope)
     {
-        EndpointPermits.Permit permit;
         try {
-            permit = permits.acquire(scope.endpoint(), settings.requestTimeout());
+            return permits.acquire(scope.endpoint(), settings.requestTimeout());
         }
         catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw scope.exception(Failure.of(TIMEOUT, "interrupted while waiting for a request slot of " + scope.endpoint().baseUrl()));
         }
-        if (permit == null) {
-            throw scope.exception(Failure.of(TIMEOUT, "no request slot of %s became free within %s (at most %d concurrent requests per endpoint)"
-                    .formatted(scope.endpoint().baseUrl(), Texts.duration(settings.requestTimeout()), permits.permitsPerEndpoint())));
+        catch (EndpointPermits.NoFreeSlotException e) {
+            throw scope.exception(Failure.of(TIMEOUT, e.getMessage()));
         }
-        return permit;
     }
 
     /** Nothing of the response was received, so every failure but a response timeout is worth another try. */

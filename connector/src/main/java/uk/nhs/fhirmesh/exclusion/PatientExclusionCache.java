@@ -18,10 +18,15 @@ import java.util.function.LongSupplier;
 /**
  * The current {@link PatientExclusions} of one catalog, read again once the last read is older than the time to
  * live (counted from when that read started) or the domains to read have changed (a mapping was published). So exclusions are at most {@code ttl} plus one read's duration behind
- * the domains, and while queries run a Trino node reads the domains' Patients and active Consents at most once per
- * {@code ttl}, however many splits and queries ask: callers arriving during a read wait for that read. A read runs
+ * the domains, and while queries run a Trino node reads the domains' Patients and active Consents about once per
+ * half {@code ttl}, however many splits and queries ask: callers arriving during a read wait for that read. A read runs
  * on its own thread, so a caller's cancellation does not fail the others waiting for it; a failed read is not kept,
  * the next caller starts a new one.
+ * <p>
+ * Refresh ahead: the first caller to find the last read older than half the time to live starts the next read in the
+ * background and goes on with the last one, so while queries keep coming none waits for a read (with many domains a read
+ * takes a while). A read older than the time to live is never used: its callers wait for the next read, as at
+ * the start. A failed refresh changes nothing for the callers using the last read; the next caller starts another.
  * <p>
  * A domain the query skips ({@code skip_domains}: its endpoint is failing) is answered from its records of the last
  * successful read when that read started less than {@code maxStaleness} ago, and otherwise read live; if that read
@@ -31,6 +36,13 @@ import java.util.function.LongSupplier;
 public final class PatientExclusionCache
 {
     private record Read(List<String> domains, CompletableFuture<PatientExclusions> result, long startedNanos) {}
+
+    /** The reads of one list of domains: the newest that succeeded, and the one under way (a first read, or a refresh). */
+    private static final class Reads
+    {
+        private Read succeeded;
+        private Read underWay;
+    }
 
     /** One domain's records from the newest successful read that included it, and when that read started. */
     private record LastRead(DomainRecords records, Instant readAt, long startedNanos) {}
@@ -43,7 +55,7 @@ public final class PatientExclusionCache
     private final Duration maxStaleness;
     private final LongSupplier nanoTime;
     /** By the domains read: a query skipping domains reads a different list from one skipping none. */
-    private final Map<List<String>, Read> reads = new HashMap<>();
+    private final Map<List<String>, Reads> reads = new HashMap<>();
     private final Map<String, LastRead> lastReads = new HashMap<>();
     private Combined combined;
 
@@ -130,28 +142,57 @@ public final class PatientExclusionCache
     {
         List<String> wanted = List.copyOf(domains);
         long now = nanoTime.getAsLong();
-        Read latest = reads.get(wanted);
-        boolean stale = latest == null
-                || (latest.result().isDone() && (latest.result().isCompletedExceptionally() || now - latest.startedNanos() >= ttlNanos));
-        if (stale) {
-            // Finished reads past their time to live are dropped, so lists no query asks any more do not pile up.
-            reads.values().removeIf(old -> old.result().isDone() && now - old.startedNanos() >= ttlNanos);
-            CompletableFuture<PatientExclusions> result = new CompletableFuture<>();
-            latest = new Read(wanted, result, now);
-            reads.put(wanted, latest);
-            Read started = latest;
-            Thread.ofVirtual().name("fhir-patient-exclusions").start(() -> {
-                try {
-                    PatientExclusions exclusions = reader.apply(wanted);
-                    remember(exclusions, started.startedNanos());
-                    result.complete(exclusions);
-                }
-                catch (Throwable e) {
-                    result.completeExceptionally(e);
-                }
-            });
+        Reads entry = reads.get(wanted);
+        if (entry == null) {
+            // Lists no query asks any more (their last read past its time to live, none under way) are dropped, so they do not pile up.
+            reads.values().removeIf(old -> old.underWay == null && (old.succeeded == null || now - old.succeeded.startedNanos() >= ttlNanos));
+            entry = new Reads();
+            reads.put(wanted, entry);
         }
-        return latest;
+        Read succeeded = entry.succeeded;
+        if (succeeded != null && now - succeeded.startedNanos() < ttlNanos) {
+            if (entry.underWay == null && now - succeeded.startedNanos() >= ttlNanos / 2) {
+                entry.underWay = start(wanted, entry, now);
+            }
+            return succeeded;
+        }
+        if (entry.underWay == null) {
+            entry.underWay = start(wanted, entry, now);
+        }
+        return entry.underWay;
+    }
+
+    private Read start(List<String> domains, Reads entry, long now)
+    {
+        Read read = new Read(domains, new CompletableFuture<>(), now);
+        Thread.ofVirtual().name("fhir-patient-exclusions").start(() -> {
+            PatientExclusions exclusions;
+            try {
+                exclusions = reader.apply(domains);
+            }
+            catch (Throwable e) {
+                finished(entry, read, null);
+                read.result().completeExceptionally(e);
+                return;
+            }
+            finished(entry, read, exclusions);
+            read.result().complete(exclusions);
+        });
+        return read;
+    }
+
+    /** Before the read's callers are told: a caller arriving after them must not be handed the read again if it failed. */
+    private synchronized void finished(Reads entry, Read read, PatientExclusions exclusions)
+    {
+        if (entry.underWay == read) {
+            entry.underWay = null;
+        }
+        if (exclusions != null) {
+            remember(exclusions, read.startedNanos());
+            if (entry.succeeded == null || read.startedNanos() - entry.succeeded.startedNanos() >= 0) {
+                entry.succeeded = read;
+            }
+        }
     }
 
     /** Keeps each domain's records of a successful read, unless a read started later already gave newer ones. */

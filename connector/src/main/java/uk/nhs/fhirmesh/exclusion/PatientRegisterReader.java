@@ -9,15 +9,18 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.Semaphore;
 import java.util.function.Function;
 
 /**
- * Reads what {@link PatientExclusions} is worked out from, from the given domains at once (one virtual
- * thread per search; the client's per-endpoint request slots still apply): {@code Patient?_elements=identifier,meta}
+ * Reads what {@link PatientExclusions} is worked out from, from the given domains at once (one virtual thread per
+ * search, at most {@code maxConcurrentSearches} of them reading at a time, in domain order; the client's per-endpoint
+ * and overall request slots still apply): {@code Patient?_elements=identifier,meta}
  * and {@code Consent?status=active}, each paged to its end. That costs, per domain, ceil(patients / page size) +
  * ceil(active Consents / page size) requests, and holds about 200 bytes per patient. A domain that cannot be
  * read fails the whole read with the client's error, which names the domain: exclusion never goes ahead on part
@@ -37,15 +40,29 @@ public final class PatientRegisterReader
     /** Status is re-checked on every Consent: a server ignoring the parameter sends all of them. */
     static final FhirSearch ACTIVE_CONSENTS = FhirSearch.of("Consent").with("status", "active").with("_elements", "status,patient,policy,provision");
 
+    /** Searches in flight at once when not told otherwise (fhir.split.planning-concurrency's default). */
+    public static final int DEFAULT_MAX_CONCURRENT_SEARCHES = 16;
+
     private final DomainSearch search;
     private final String policyUri;
     private final Clock clock;
+    private final int maxConcurrentSearches;
 
     public PatientRegisterReader(DomainSearch search, String policyUri, Clock clock)
     {
+        this(search, policyUri, clock, DEFAULT_MAX_CONCURRENT_SEARCHES);
+    }
+
+    /** @param maxConcurrentSearches the most searches of one read in flight at once (each pages through one domain's Patients or Consents) */
+    public PatientRegisterReader(DomainSearch search, String policyUri, Clock clock, int maxConcurrentSearches)
+    {
+        if (maxConcurrentSearches < 1) {
+            throw new IllegalArgumentException("maxConcurrentSearches must be at least 1");
+        }
         this.search = search;
         this.policyUri = policyUri;
         this.clock = clock;
+        this.maxConcurrentSearches = maxConcurrentSearches;
     }
 
     /** @throws uk.nhs.fhirmesh.client.FhirRequestException for the first domain (in the given order) that failed */
@@ -55,10 +72,12 @@ public final class PatientRegisterReader
         Instant started = clock.instant();
         List<Future<List<PatientRecord>>> patients = new ArrayList<>();
         List<Future<List<OptOutConsent>>> optOuts = new ArrayList<>();
+        // Fair, so searches start in domain order: with a 128-domain catalog the first domains finish first.
+        Semaphore slots = new Semaphore(maxConcurrentSearches, true);
         try (ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor()) {
             for (String domain : domains) {
-                patients.add(executor.submit(() -> read(domain, PATIENTS, PatientRecord::of)));
-                optOuts.add(executor.submit(() -> read(domain, ACTIVE_CONSENTS, resource -> OptOutConsent.of(resource, policyUri, started))));
+                patients.add(executor.submit(() -> bounded(slots, () -> read(domain, PATIENTS, PatientRecord::of))));
+                optOuts.add(executor.submit(() -> bounded(slots, () -> read(domain, ACTIVE_CONSENTS, resource -> OptOutConsent.of(resource, policyUri, started)))));
             }
         }
         List<DomainRecords> records = new ArrayList<>();
@@ -66,6 +85,18 @@ public final class PatientRegisterReader
             records.add(new DomainRecords(domains.get(i), result(patients.get(i)), result(optOuts.get(i))));
         }
         return new PatientExclusions(records, started);
+    }
+
+    private static <T> T bounded(Semaphore slots, Callable<T> search)
+            throws Exception
+    {
+        slots.acquire();
+        try {
+            return search.call();
+        }
+        finally {
+            slots.release();
+        }
     }
 
     private <T> List<T> read(String domain, FhirSearch query, Function<JsonNode, Optional<T>> reader)

@@ -39,7 +39,9 @@ public record FhirConfig(
         String optOutPolicyUri,
         Duration patientExclusionCacheTtl,
         Duration dynamicFilteringWaitTimeout,
-        Duration patientExclusionMaxStaleness)
+        Duration patientExclusionMaxStaleness,
+        int maxConcurrentRequests,
+        int splitPlanningConcurrency)
 {
     /**
      * One endpoint. A token is referenced by environment variable or file name, never held as a value. The
@@ -52,7 +54,8 @@ public record FhirConfig(
             "fhir.http.request-timeout", "fhir.http.max-response-size", "fhir.retry.max-attempts", "fhir.retry.max-time",
             "fhir.max-concurrent-requests-per-endpoint", "fhir.circuit.failure-threshold", "fhir.circuit.open-duration", "fhir.split.resources-per-split", "fhir.split.max-per-domain",
             "fhir.pushdown.enabled", "fhir.search.max-url-length", "fhir.opt-out.policy-uri", "fhir.patient-exclusion.cache-ttl",
-            "fhir.dynamic-filtering.wait-timeout", "fhir.patient-exclusion.max-staleness");
+            "fhir.dynamic-filtering.wait-timeout", "fhir.patient-exclusion.max-staleness", "fhir.max-concurrent-requests",
+            "fhir.split.planning-concurrency");
     /** The national data opt-out's policy, as trusts record it in Consent.policy[].uri. */
     public static final String NDOP_POLICY_URI = "https://digital.nhs.uk/services/national-data-opt-out/operational-policy-guidance-document";
     public static final List<String> DOMAIN_KEYS = List.of("base-url", "auth.bearer-token-env", "auth.bearer-token-file", "name", "kind", "region");
@@ -117,7 +120,9 @@ public record FhirConfig(
                 policyUri(remaining, "fhir.opt-out.policy-uri", NDOP_POLICY_URI),
                 duration(remaining, "fhir.patient-exclusion.cache-ttl", "10s"),
                 duration(remaining, "fhir.dynamic-filtering.wait-timeout", "2s"),
-                duration(remaining, "fhir.patient-exclusion.max-staleness", "24h"));
+                duration(remaining, "fhir.patient-exclusion.max-staleness", "24h"),
+                integer(remaining, "fhir.max-concurrent-requests", 64, 1, 65_536),
+                integer(remaining, "fhir.split.planning-concurrency", 16, 1, 1024));
         if (!remaining.isEmpty()) {
             throw new IllegalArgumentException("fhir catalog: unknown properties " + new TreeSet<>(remaining.keySet()) + " (see connector-spec/catalog-properties.schema.json)");
         }

@@ -40,7 +40,7 @@ final class FhirConnector
         // One per catalog: a query's splits, and concurrent queries, share one read of the patients.
         PatientExclusionCache exclusions = new PatientExclusionCache(
                 new PatientRegisterReader((domain, search) -> client.search(catalog.endpoint(domain), search, catalog.config().pageSize()),
-                        catalog.config().optOutPolicyUri(), Clock.systemUTC()),
+                        catalog.config().optOutPolicyUri(), Clock.systemUTC(), catalog.config().splitPlanningConcurrency()),
                 catalog.config().patientExclusionCacheTtl(), catalog.config().patientExclusionMaxStaleness());
         this.recordSetProvider = new FhirRecordSetProvider(catalog, client, exclusions);
     }
@@ -84,6 +84,7 @@ final class FhirConnector
     @Override
     public void shutdown()
     {
+        splitManager.shutdown();
         client.close();
     }
 }

@@ -27,7 +27,7 @@ public final class FhirConnectorFactory
         FhirCatalog catalog = new FhirCatalog(config, BearerToken.configuredSecretsDir());
         FhirSearchClient client = new FhirSearchClient(new HttpSettings(config.connectTimeout(), config.requestTimeout(),
                 config.retryMaxAttempts(), config.retryMaxTime(), config.maxConcurrentRequestsPerEndpoint(), config.maxResponseBytes(),
-                config.circuitFailureThreshold(), config.circuitOpenDuration()));
+                config.circuitFailureThreshold(), config.circuitOpenDuration(), config.maxConcurrentRequests()));
         // Asked when mesh.circuits is read, not here: the node is Trino's to name, and only the table needs it.
         return new FhirConnector(catalog, client, () -> context.getNodeManager().getCurrentNode().getNodeIdentifier());
     }

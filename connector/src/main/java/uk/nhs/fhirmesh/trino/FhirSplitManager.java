@@ -18,6 +18,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 
 /**
  * One split per domain the table reads from (its mapping's {@code domains}, else all of the catalog's),
@@ -31,11 +34,26 @@ final class FhirSplitManager
 {
     private final FhirCatalog catalog;
     private final FhirSearchClient client;
+    /**
+     * Where domains are planned, shared by the catalog's queries on this node: fhir.split.planning-concurrency threads
+     * (each waits for one endpoint's answers), ended when idle, so an idle catalog holds none.
+     */
+    private final ThreadPoolExecutor planner;
 
     FhirSplitManager(FhirCatalog catalog, FhirSearchClient client)
     {
         this.catalog = catalog;
         this.client = client;
+        int threads = catalog.config().splitPlanningConcurrency();
+        this.planner = new ThreadPoolExecutor(threads, threads, 30, TimeUnit.SECONDS, new LinkedBlockingQueue<>(),
+                Thread.ofPlatform().daemon().name("fhir-split-planning-", 0).factory());
+        planner.allowCoreThreadTimeOut(true);
+    }
+
+    /** Cancels the planning under way; the catalog is being dropped. */
+    void shutdown()
+    {
+        planner.shutdownNow();
     }
 
     @Override
@@ -50,7 +68,7 @@ final class FhirSplitManager
                 .toList();
         // Lazy: a dynamic filter on the domain column (e.g. IN (SELECT domain FROM mesh.domains WHERE ...)) can
         // still drop domains before any of them is asked.
-        return new DomainSplitSource(domains, dynamicFilter, catalog.config().dynamicFilteringWaitTimeout(), domain -> {
+        return new DomainSplitSource(domains, dynamicFilter, catalog.config().dynamicFilteringWaitTimeout(), planner, catalog.config().splitPlanningConcurrency(), domain -> {
             try {
                 return domainSplits(handle, domain);
             }

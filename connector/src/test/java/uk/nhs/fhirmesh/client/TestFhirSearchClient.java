@@ -882,6 +882,84 @@ class TestFhirSearchClient
     }
 
     @Test
+    void limitsConcurrentRequestsOverAllEndpointsFairlyAcrossStreams()
+            throws Exception
+    {
+        AtomicInteger inFlight = new AtomicInteger();
+        AtomicInteger maxInFlight = new AtomicInteger();
+        FhirTestServer server = server((exchange, _) -> {
+            maxInFlight.accumulateAndGet(inFlight.incrementAndGet(), Math::max);
+            Thread.sleep(20);
+            inFlight.decrementAndGet();
+            String query = exchange.getRequestURI().getRawQuery();
+            int pageNumber = query.startsWith("_getpages") ? Integer.parseInt(query.substring(query.lastIndexOf('=') + 1)) : 1;
+            String next = pageNumber < 3 ? FhirTestServer.base(exchange) + "?_getpages=" + (pageNumber + 1) : null;
+            send(exchange, 200, page(next, condition("a" + pageNumber), condition("b" + pageNumber)));
+        });
+        // 8 endpoints with 4 slots each would allow 32 requests at once; the overall bound allows 3.
+        FhirSearchClient client = client(new HttpSettings(Duration.ofSeconds(2), Duration.ofSeconds(30), 1, Duration.ZERO, 4, 64L << 20, 1000, Duration.ofSeconds(30), 3));
+        List<Future<List<String>>> streams = new ArrayList<>();
+        try (ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor()) {
+            for (int i = 0; i < 32; i++) {
+                FhirEndpoint endpoint = new FhirEndpoint("E" + i % 8, server.base(), null);
+                streams.add(threads.submit(() -> ids(client.search(endpoint, CONDITIONS, 2))));
+            }
+            for (Future<List<String>> stream : streams) {
+                assertEquals(List.of("a1", "b1", "a2", "b2", "a3", "b3"), stream.get(60, TimeUnit.SECONDS));
+            }
+        }
+        assertEquals(3, maxInFlight.get(), "requests in flight at once over all endpoints, as the server saw them");
+        assertEquals(96, client.metrics().requests());
+    }
+
+    @Test
+    void waitingForAnOverallSlotCountsAgainstTheRequestTimeoutAndSaysWhichBound()
+            throws Exception
+    {
+        CountDownLatch firstPageStarted = new CountDownLatch(1);
+        CountDownLatch finishFirstPage = new CountDownLatch(1);
+        String body = page(null, condition("c1"), condition("c2"));
+        int split = body.indexOf("\"entry\":[") + "\"entry\":[".length();
+        FhirTestServer server = server((exchange, number) -> {
+            if (number == 1) {
+                exchange.sendResponseHeaders(200, 0);
+                OutputStream out = exchange.getResponseBody();
+                out.write(body.substring(0, split).getBytes(UTF_8));
+                out.flush();
+                firstPageStarted.countDown();
+                // Kept arriving (whitespace), so its request holds the only overall slot until released.
+                while (!finishFirstPage.await(100, TimeUnit.MILLISECONDS)) {
+                    out.write(' ');
+                    out.flush();
+                }
+                out.write(body.substring(split).getBytes(UTF_8));
+                out.close();
+                return;
+            }
+            send(exchange, 200, body);
+        });
+        FhirSearchClient client = client(new HttpSettings(Duration.ofSeconds(2), Duration.ofSeconds(1), 1, Duration.ZERO, 4, 64L << 20, 1000, Duration.ofSeconds(30), 1));
+        try (ExecutorService reader = Executors.newSingleThreadExecutor(); AutoCloseable _ = finishFirstPage::countDown) {
+            ResourceStream arriving = client.search(new FhirEndpoint("RX1", server.base(), null), CONDITIONS, 10);
+            Future<Boolean> first = reader.submit(arriving::hasNext);
+            assertTrue(firstPageStarted.await(10, TimeUnit.SECONDS));
+            // Another endpoint, whose own slots are all free: the overall bound is what it waits for.
+            long started = System.nanoTime();
+            FhirRequestException e = failure(client.search(new FhirEndpoint("RTH", server.base(), null), CONDITIONS, 10));
+            long waitedMillis = (System.nanoTime() - started) / 1_000_000;
+            assertEquals(TIMEOUT, e.kind());
+            assertEquals("FHIR domain RTH: Condition search failed: no request slot for " + server.base() + " became free within 1s (at most 1 concurrent "
+                    + "requests over all endpoints of the catalog on this Trino node, fhir.max-concurrent-requests)", e.getMessage());
+            assertTrue(waitedMillis >= 900 && waitedMillis < 5_000, "waited " + waitedMillis + " ms");
+
+            finishFirstPage.countDown();
+            assertTrue(first.get(10, TimeUnit.SECONDS));
+            assertEquals(List.of("c1", "c2"), ids(client.search(new FhirEndpoint("RTH", server.base(), null), CONDITIONS, 10)));
+            assertEquals(List.of("c1", "c2"), ids(arriving));
+        }
+    }
+
+    @Test
     void holdsASlotWhileAPageArrivesAndFreesItOnceItHas()
             throws Exception
     {

@@ -20,6 +20,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -90,7 +92,8 @@ class TestPatientExclusionCache
                 assertSame(first, caller.get(5, TimeUnit.SECONDS));
             }
             assertEquals(1, reads.get());
-            now.set(Duration.ofSeconds(10).toNanos() - 1);
+            // Younger than half the time to live: reused, and not refreshed yet (refresh ahead: see below).
+            now.set(Duration.ofSeconds(5).toNanos() - 1);
             assertSame(first, cache.current(DOMAINS));
             // A mapping published for another domain: its patients are read at once.
             assertEquals(Set.of(), cache.current(List.of("RX1", "RTH")).excludedIds("RTH", ExclusionRules.strictest()));
@@ -177,5 +180,73 @@ class TestPatientExclusionCache
         assertEquals("FHIR domain RX1: Patient search failed: connection refused", e.getMessage());
         assertThrows(FhirRequestException.class, () -> cache.current(TWO));
         assertEquals(List.of(TWO, List.of("RX1"), TWO), asked);
+    }
+
+    @Test
+    void pastHalfTheTtlTheNextReadStartsInTheBackgroundWhileTheLastIsServedButNeverPastTheTtl()
+            throws Exception
+    {
+        AtomicInteger reads = new AtomicInteger();
+        CountDownLatch releaseRefresh = new CountDownLatch(1);
+        Set<Integer> failingReads = new CopyOnWriteArraySet<>();
+        AtomicLong now = new AtomicLong();
+        PatientExclusionCache cache = new PatientExclusionCache(domains -> {
+            int number = reads.incrementAndGet();
+            if (number == 2) {
+                try {
+                    releaseRefresh.await();
+                }
+                catch (InterruptedException e) {
+                    throw new IllegalStateException(e);
+                }
+            }
+            if (failingReads.contains(number)) {
+                throw new IllegalStateException("FHIR domain RX1: Patient search failed: connection refused");
+            }
+            return empty(domains);
+        }, Duration.ofSeconds(10), MAX_STALENESS, now::get);
+        PatientExclusions first = cache.current(DOMAINS);
+
+        now.set(Duration.ofSeconds(6).toNanos());
+        assertSame(first, cache.current(DOMAINS), "the last read is served at once while the next one is under way");
+        waitFor(() -> reads.get() == 2);
+        now.set(Duration.ofSeconds(9).toNanos());
+        assertSame(first, cache.current(DOMAINS));
+        assertEquals(2, reads.get(), "one refresh under way at a time");
+
+        // At the time to live the last read is not used any more, even though the refresh has not finished.
+        now.set(Duration.ofSeconds(10).toNanos());
+        try (ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor()) {
+            Future<PatientExclusions> waiting = executor.submit(() -> cache.current(DOMAINS));
+            Thread.sleep(200);
+            assertFalse(waiting.isDone(), "a caller past the time to live waits for the refresh");
+            releaseRefresh.countDown();
+            PatientExclusions refreshed = waiting.get(5, TimeUnit.SECONDS);
+            assertNotSame(first, refreshed);
+            // The refresh started at 6 s: at 10 s it is 4 s old, under half the time to live.
+            assertSame(refreshed, cache.current(DOMAINS));
+            assertEquals(2, reads.get());
+
+            // A failed refresh leaves the callers with the last read; the next caller starts another.
+            failingReads.add(3);
+            now.set(Duration.ofSeconds(11).toNanos());
+            assertSame(refreshed, cache.current(DOMAINS));
+            waitFor(() -> reads.get() == 3);
+            Thread.sleep(50);
+            assertSame(refreshed, cache.current(DOMAINS));
+            waitFor(() -> reads.get() == 4);
+            now.set(Duration.ofSeconds(16).toNanos());
+            assertNotSame(refreshed, cache.current(DOMAINS), "the fourth read, started at 11 s, is served");
+        }
+    }
+
+    private static void waitFor(java.util.function.BooleanSupplier condition)
+            throws InterruptedException
+    {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (!condition.getAsBoolean()) {
+            assertTrue(System.nanoTime() < deadline, "timed out");
+            Thread.sleep(10);
+        }
     }
 }

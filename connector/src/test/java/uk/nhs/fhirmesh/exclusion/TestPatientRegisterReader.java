@@ -11,14 +11,18 @@ import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.OptionalInt;
 import java.util.Set;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.IntStream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class TestPatientRegisterReader
 {
@@ -115,5 +119,65 @@ class TestPatientRegisterReader
             return stream(List.of());
         }, NDOP, CLOCK);
         assertSame(down, assertThrows(FhirRequestException.class, () -> reader.apply(List.of("RX1", "RTH"))));
+    }
+
+    @Test
+    void readsManyDomainsConcurrentlyButNeverMoreSearchesAtOnceThanTheBound()
+    {
+        int domains = 40;
+        int bound = 6;
+        long delayMillis = 50;
+        AtomicInteger inFlight = new AtomicInteger();
+        AtomicInteger mostInFlight = new AtomicInteger();
+        List<String> codes = IntStream.rangeClosed(1, domains).mapToObj(i -> "D" + i).toList();
+        long started = System.nanoTime();
+        PatientExclusions exclusions = new PatientRegisterReader((domain, search) -> {
+            // In flight from the search's first request until its stream is closed (its last page read).
+            mostInFlight.accumulateAndGet(inFlight.incrementAndGet(), Math::max);
+            try {
+                Thread.sleep(delayMillis);
+            }
+            catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+            ResourceStream resources = stream(search.resourceType().equals("Patient") ? List.of(patient(domain.toLowerCase(Locale.ROOT), "9991000003")) : List.of());
+            return new ResourceStream()
+            {
+                @Override
+                public boolean hasNext()
+                {
+                    return resources.hasNext();
+                }
+
+                @Override
+                public JsonNode next()
+                {
+                    return resources.next();
+                }
+
+                @Override
+                public long resourcesRead()
+                {
+                    return 0;
+                }
+
+                @Override
+                public long pagesRead()
+                {
+                    return 0;
+                }
+
+                @Override
+                public void close()
+                {
+                    inFlight.decrementAndGet();
+                }
+            };
+        }, NDOP, CLOCK, bound).apply(codes);
+        long millis = (System.nanoTime() - started) / 1_000_000;
+        assertEquals(codes, exclusions.domains());
+        assertEquals(bound, mostInFlight.get(), "searches in flight at once");
+        // ceil(80 / 6) * 50 ms = 700 ms at the bound; 4000 ms one search after another.
+        assertTrue(millis < 2L * domains * delayMillis / 2, "read " + domains + " domains in " + millis + " ms");
     }
 }

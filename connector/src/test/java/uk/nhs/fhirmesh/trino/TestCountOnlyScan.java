@@ -284,14 +284,15 @@ class TestCountOnlyScan
         assertTrue(run.handle().countOnly());
         assertTrue(run.handle().toString().contains(" count-only mapping="), run.handle().toString());
         assertEquals(Map.of("*", 11L), run.counts());
-        assertEquals(List.of("rx1 Condition?_summary=count", "rth Condition?_summary=count", "rr8 Condition?_summary=count"), run.requests(),
+        // Domains are planned concurrently, so the requests arrive in any order.
+        assertEquals(List.of("rr8 Condition?_summary=count", "rth Condition?_summary=count", "rx1 Condition?_summary=count"), run.requests().stream().sorted().toList(),
                 "one request per domain, and no page read");
         assertEquals(2, run.splits(), "a domain counting no resource has no split");
 
         Run grouped = run(connector, CountQuery.total("condition").grouped().in("RX1", "RTH"), true);
         assertTrue(grouped.handle().countOnly(), "the domain column is the split's own: still count-only");
         assertEquals(Map.of("RX1", 7L), grouped.counts());
-        assertEquals(List.of("rx1 Condition?_summary=count", "rth Condition?_summary=count"), grouped.requests());
+        assertEquals(List.of("rth Condition?_summary=count", "rx1 Condition?_summary=count"), grouped.requests().stream().sorted().toList());
     }
 
     @Test

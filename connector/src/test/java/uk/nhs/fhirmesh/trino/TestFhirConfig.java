@@ -55,6 +55,8 @@ class TestFhirConfig
         assertEquals(1L << 30, config.maxResponseBytes());
         assertEquals(Integer.parseInt(properties.get("fhir.retry.max-attempts").get("default").asText()), config.retryMaxAttempts());
         assertEquals(Integer.parseInt(properties.get("fhir.max-concurrent-requests-per-endpoint").get("default").asText()), config.maxConcurrentRequestsPerEndpoint());
+        assertEquals(Integer.parseInt(properties.get("fhir.max-concurrent-requests").get("default").asText()), config.maxConcurrentRequests());
+        assertEquals(Integer.parseInt(properties.get("fhir.split.planning-concurrency").get("default").asText()), config.splitPlanningConcurrency());
         assertEquals(Integer.parseInt(properties.get("fhir.circuit.failure-threshold").get("default").asText()), config.circuitFailureThreshold());
         assertEquals(FhirConfig.duration(new HashMap<>(), "x", properties.get("fhir.circuit.open-duration").get("default").asText()), config.circuitOpenDuration());
         assertEquals(Long.parseLong(properties.get("fhir.split.resources-per-split").get("default").asText()), config.resourcesPerSplit());

@@ -166,6 +166,13 @@ function failingCases(): FaultCase[] {
       cause: /Bundle\.entry\[0\] is a Patient, not a/,
     },
     { name: 'next links that loop', scenario: { kind: 'loop-next' }, errorName: 'FHIR_PAGING_ERROR', cause: /paging loop/ },
+    {
+      // Well under fhir.http.max-response-size: only the repeated ids tell, and read twice the rows would count twice.
+      name: 'entries repeated within the size limit',
+      scenario: { kind: 'huge-page', megabytes: 0.1, fill: 'repeat-entries' },
+      errorName: 'FHIR_BAD_RESPONSE',
+      cause: /Bundle\.entry\[\d+\]( of page 1)? repeats the id of a resource this search has already returned/,
+    },
   ];
 }
 
@@ -190,6 +197,7 @@ function expectFault(failure: Failure | undefined, c: Pick<FaultCase, 'errorName
   expect(message).to.include(`FHIR domain ${DOMAIN}:`);
   expect(message, 'no bearer token in the message').to.not.include(TOKEN);
   expect(message, 'no search value in the message').to.not.include(SEARCH_VALUE);
+  expect(message, 'no resource id in the message').to.not.match(/fault-org-\d/);
   if (CIRCUIT_OPEN.test(message)) {
     expect(errorName).to.equal('FHIR_ENDPOINT_UNAVAILABLE');
     return;
@@ -409,6 +417,14 @@ describe('faults: a misbehaving FHIR endpoint fails the query fast, naming the d
     it('a huge page within fhir.http.max-response-size (1.5 MB of JSON whitespace) gives the right answer', async () => {
       proxy.setPlan(plan({ scenario: { kind: 'huge-page', megabytes: 1.5, fill: 'whitespace' } }));
       expect((await trino.query(sql)).rows).to.deep.equal(truth);
+    });
+
+    it('entries repeated within the size limit never count twice: count(*) fails, naming the domain', async () => {
+      proxy.setPlan(plan({ scenario: { kind: 'huge-page', megabytes: 0.1, fill: 'repeat-entries' } }));
+      // The predicate is not pushed down, so the pages are read (a bare count(*) would ask for _summary=count).
+      const failure = await viaTrino(`SELECT count(*) FROM ${CATALOG}.default.${TABLE} WHERE name LIKE 'Fault Injection Org %'`);
+      console.log(`      count(*) over repeated entries: ${failure?.ms} ms, ${failure?.errorName}: ${failure?.message}`);
+      expectFault(failure, { errorName: 'FHIR_BAD_RESPONSE', cause: /repeats the id of a resource this search has already returned/ }, retryBound);
     });
 
     for (const c of [

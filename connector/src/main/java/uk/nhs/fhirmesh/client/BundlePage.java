@@ -154,6 +154,12 @@ final class BundlePage
         return null;
     }
 
+    /** The index in {@code Bundle.entry} of the resource {@link #next()} returned last. */
+    int entryIndex()
+    {
+        return reader.entryIndex();
+    }
+
     /** The page's next link, or {@code null}; known once {@link #next()} has returned {@code null}. */
     String nextLink()
     {

@@ -233,6 +233,12 @@ final class BundlePageReader
         }
     }
 
+    /** The index in {@code Bundle.entry} of the resource {@link #nextResource()} returned last (included entries count too). */
+    int entryIndex()
+    {
+        return entryIndex;
+    }
+
     /** The Bundle's next link; valid once the page has been read to its end. */
     String nextLink()
     {

@@ -582,6 +582,16 @@ describe('faults: a misbehaving FHIR endpoint fails the query fast, naming the d
       expect(ms, 'ended near the 5 s deadline').to.be.below(12_000);
     });
 
+    it('a failure that is not a domain’s (the deadline) fails a partial query as it is, audited with its statement', async () => {
+      proxy.setPlan(plan({ scenario: { kind: 'delay', ms: 30_000, at: 'before-headers' } }));
+      const result = await gatewayQuery(sql, partial(', deadline=5s'));
+      expect(result.error?.errorName, JSON.stringify(result.error)).to.equal('EXCEEDED_TIME_LIMIT');
+      const audit = await api('GET', `/audit?entity=query&entityId=${result.queryId}&limit=5`);
+      const entries = audit.body as { action: string; after: { sql?: string; deadlineMs?: number } }[];
+      expect(entries.map((e) => e.action).sort()).to.deep.equal(['query.failed', 'query.started']);
+      expect(entries.find((e) => e.action === 'query.started')?.after).to.include({ sql, deadlineMs: 5000 });
+    });
+
     it('a domain whose circuit is open is left out from the start: no request reaches it', async () => {
       proxy.setPlan(plan({ scenario: { kind: 'status', status: 500 } }));
       // The registry's catalog opens a circuit after 5 consecutive failed requests (C2).

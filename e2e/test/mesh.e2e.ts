@@ -16,11 +16,13 @@ const ACT_CODE = 'http://terminology.hl7.org/CodeSystem/v3-ActCode';
 
 describe('mesh runtime', () => {
   describe('mesh:status --json', () => {
-    it('lists PostgreSQL, every FHIR domain, Trino, the control plane and its SQL gateway, all healthy, with name, kind, url and healthy', async () => {
+    it('lists PostgreSQL, every FHIR domain, Trino, the control plane, its SQL gateway and the circuit breakers, all healthy, with name, kind, url and healthy', async () => {
       const result = await runCaptured(path.join(ROOT, 'node_modules', '.bin', 'tsx'), ['e2e/runtime/cli.ts', 'status', '--json'], { cwd: ROOT });
       expect(result.status, result.stderr).to.equal(0);
       const rows = JSON.parse(result.stdout) as { name: string; kind: string; url: string; healthy: boolean }[];
-      expect(rows.map((r) => r.kind).sort()).to.deep.equal([...DOMAINS.map(() => 'fhir'), 'postgres', 'trino', 'control-plane', 'gateway'].sort());
+      // One line for the circuit breakers while all are closed (a line per open one otherwise).
+      expect(rows.map((r) => r.kind).sort()).to.deep.equal([...DOMAINS.map(() => 'fhir'), 'postgres', 'trino', 'control-plane', 'gateway', 'circuit'].sort());
+      expect(rows.find((r) => r.kind === 'circuit')?.name).to.equal('circuits');
       for (const row of rows) {
         expect(row.healthy, `${row.name} healthy`).to.equal(true);
         // No credentials in a status line: scheme, loopback host and port only.

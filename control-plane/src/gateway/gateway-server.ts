@@ -351,6 +351,8 @@ export class GatewayServer {
     a: { id: string; record: QueryRecord; started: number },
     e: TrinoQueryFailed,
   ): Promise<void> {
+    // The statement, its rewriting and (partial results) the domains left out are in query.started.
+    await this.queryAudit.started(a.id, a.record);
     await this.queryAudit.ended(a.id, a.record, { outcome: 'failed', error: e.message, durationMs: Date.now() - a.started });
     const error = e.trinoError ?? protocolError(e.message, e.errorName in ERROR_CODES ? e.errorName : 'GENERIC_INTERNAL_ERROR');
     this.reply(res, 200, { 'content-type': 'application/json' }, JSON.stringify(failedQueryResults(a.id, this.infoUri(req, a.id), error)));
@@ -373,6 +375,7 @@ export class GatewayServer {
         a.record.partial = { missingDomains: missing };
         const why = left.length === 0 ? `every domain it reads is unavailable` : `its deadline passed before the healthy domains answered`;
         const error = protocolError(`the query has no partial result: ${why}; ${partialResultNote(missing, reads.size)}`, 'QUERY_REJECTED');
+        await this.queryAudit.started(a.id, a.record);
         await this.queryAudit.ended(a.id, a.record, { outcome: 'failed', error: error.message, durationMs: Date.now() - a.started });
         return this.reply(res, 200, { 'content-type': 'application/json' }, JSON.stringify(failedQueryResults(a.id, this.infoUri(req, a.id), error)));
       }

@@ -14,6 +14,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { expect } from 'chai';
 import { Client } from 'pg';
+import { parseDuration } from '../../control-plane/src/gateway/query-deadline';
 import { GENERATED_DIR } from '../runtime/control-plane';
 import { api } from '../runtime/demo-registry';
 import { FaultPlan, FaultProxy, FaultScenario } from '../runtime/fault-proxy';
@@ -78,19 +79,16 @@ interface Settings {
   maxRetryTimeMs: number;
 }
 
-function millis(duration: string): number {
-  const match = /^(\d+)(ms|s|m|h)$/.exec(duration);
-  if (!match) throw new Error(`not a duration: ${duration}`);
-  return Number(match[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[match[2] as 'ms' | 's' | 'm' | 'h'];
-}
-
 /** A catalog's timeouts: its properties where set, else the defaults of connector-spec/catalog-properties.schema.json. */
 function settingsOf(properties: Record<string, string>): Settings {
   const schema = JSON.parse(fs.readFileSync(path.join(ROOT, 'connector-spec', 'catalog-properties.schema.json'), 'utf8')) as {
     properties: Record<string, { default?: string }>;
   };
   const value = (key: string) => properties[key] ?? schema.properties[key]!.default!;
-  return { requestTimeoutMs: millis(value('fhir.http.request-timeout')), maxRetryTimeMs: millis(value('fhir.retry.max-time')) };
+  return {
+    requestTimeoutMs: parseDuration(value('fhir.http.request-timeout'), 'fhir.http.request-timeout'),
+    maxRetryTimeMs: parseDuration(value('fhir.retry.max-time'), 'fhir.retry.max-time'),
+  };
 }
 
 function generatedCatalogProperties(): Record<string, string> {

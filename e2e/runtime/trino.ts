@@ -97,6 +97,13 @@ function jvmArgs(node: TrinoNode = COORDINATOR): string[] {
   ];
 }
 
+/**
+ * The fhir connector's per-domain request MBeans in Trino's own /metrics as well (each node its own, named
+ * JMX_uk_nhs_fhirmesh_NAME_<catalog>_<domain>_TYPE_DomainRequests_ATTRIBUTE_<attribute>), for a Prometheus pointed at
+ * Trino. The control plane reads the same MBeans through <catalog>.mesh.request_metrics (control-plane/src/metrics/connector-scrape.ts).
+ */
+const OPENMETRICS_CONNECTOR_MBEANS = 'openmetrics.jmx-object-names=uk.nhs.fhirmesh:type=DomainRequests,*';
+
 function configProperties(): string {
   return [
     'coordinator=true',
@@ -127,6 +134,7 @@ function configProperties(): string {
     'protocol.spooling.enabled=false',
     // The web UI shows any logged-in user thread dumps and cluster activity; off until the console issue.
     'web-ui.enabled=false',
+    OPENMETRICS_CONNECTOR_MBEANS,
     '',
   ].join('\n');
 }
@@ -147,6 +155,7 @@ function workerConfigProperties(i: number): string {
     'task.concurrency=2',
     'task.max-worker-threads=4',
     'query.max-memory-per-node=1GB',
+    OPENMETRICS_CONNECTOR_MBEANS,
     '',
   ].join('\n');
 }

@@ -27,9 +27,19 @@ export interface AccessLine {
   status: number;
   bytes: number;
   millis: number;
+  /** The request's W3C `traceparent`; undefined when it had none (or a malformed one), or on a line older than the field. */
+  traceparent?: string;
+  /** The trace id (32 hex digits) of `traceparent`. */
+  traceId?: string;
+  /** The request's User-Agent as the server logged it (sanitised); the connector's starts with `fhir-mesh-trino/`. */
+  userAgent?: string;
 }
 
-const LINE = /^(\S+) \S+ "(\w+) \/fhir\/([^/?\s]+)\/?(\S*) HTTP\/[\d.]+" (\d{3}) (\d+|-) (\d+)$/;
+/** The connector's User-Agent prefix: its requests, as opposed to the control plane's health checks or test clients. */
+export const CONNECTOR_USER_AGENT = 'fhir-mesh-trino/';
+
+// The two quoted trailing fields (traceparent, User-Agent) are optional: lines written before they existed still parse.
+const LINE = /^(\S+) \S+ "(\w+) \/fhir\/([^/?\s]+)\/?(\S*) HTTP\/[\d.]+" (\d{3}) (\d+|-) (\d+)(?: "([^"]*)" "([^"]*)")?$/;
 
 export function parseAccessLine(line: string): AccessLine | undefined {
   const m = LINE.exec(line.trim());
@@ -64,7 +74,15 @@ export function parseAccessLine(line: string): AccessLine | undefined {
     status: Number(m[5]),
     bytes: m[6] === '-' ? 0 : Number(m[6]),
     millis: Number(m[7]),
+    traceparent: m[8] === undefined || m[8] === '-' ? undefined : m[8],
+    traceId: m[8] === undefined || m[8] === '-' ? undefined : m[8].split('-')[1],
+    userAgent: m[9] === undefined || m[9] === '-' ? undefined : m[9],
   };
+}
+
+/** Whether the connector (a Trino node) sent this request. */
+export function fromConnector(line: AccessLine): boolean {
+  return line.userAgent?.startsWith(CONNECTOR_USER_AGENT) ?? false;
 }
 
 export function logLength(): number {

@@ -59,7 +59,7 @@ final class BundlePage
         reading = true;
         try {
             if (admission == null) {
-                admission = fetcher.circuits().admit(scope);
+                admission = admit();
             }
             JsonNode resource = read();
             if (complete) {
@@ -93,6 +93,18 @@ final class BundlePage
         }
     }
 
+    /** The circuit breaker's leave; a refusal is counted as the domain's {@code circuit_open} failure (nothing is sent). */
+    private EndpointCircuits.Admission admit()
+    {
+        try {
+            return fetcher.circuits().admit(scope);
+        }
+        catch (FhirRequestException e) {
+            fetcher.metrics(scope).failed(DomainRequestMetrics.FailureKind.CIRCUIT_OPEN);
+            throw e;
+        }
+    }
+
     private JsonNode read()
     {
         while (!complete) {
@@ -116,14 +128,17 @@ final class BundlePage
             }
             catch (BundlePageReader.ContentException e) {
                 release();
+                fetcher.metrics(scope).failed(DomainRequestMetrics.FailureKind.BAD_RESPONSE);
                 throw scope.exception(Failure.of(e.kind(), e.getMessage()));
             }
             catch (PageSpool.PageTooLargeException e) {
                 release();
+                fetcher.metrics(scope).failed(DomainRequestMetrics.FailureKind.BAD_RESPONSE);
                 throw scope.exception(Failure.of(MALFORMED_RESPONSE, e.getMessage() + " (fhir.http.max-response-size); lower fhir.page-size or raise the limit"));
             }
             catch (ContentDecoding.CorruptEncodingException e) {
                 release();
+                fetcher.metrics(scope).failed(DomainRequestMetrics.FailureKind.BAD_RESPONSE);
                 throw scope.exception(Failure.of(MALFORMED_RESPONSE, e.getMessage(), e));
             }
             catch (PageSpool.SpoolFailedException e) {
@@ -132,14 +147,17 @@ final class BundlePage
             }
             catch (StallWatchdog.StalledException e) {
                 release();
+                fetcher.metrics(scope).failed(DomainRequestMetrics.FailureKind.TIMEOUT);
                 throw scope.exception(Failure.of(TIMEOUT, "the server sent no data for longer than the request timeout while sending the page", e));
             }
             catch (IOException e) {
                 release();
                 Failure failure = Failure.of(UNREACHABLE, "connection lost while reading the response: " + Texts.reason(e), e);
                 if (closed) {
+                    // Our own close, not the server's failure.
                     throw scope.exception(failure.withNote("the stream was closed"));
                 }
+                fetcher.metrics(scope).failed(DomainRequestMetrics.FailureKind.CONNECTION);
                 if (returned > 0) {
                     throw scope.exception(failure.withNote("not retried: %d resources of the page had already been returned".formatted(returned)));
                 }

@@ -63,26 +63,38 @@ public final class FhirSearchClient
         this.maxPages = maxPages;
     }
 
+    /** {@link #search(FhirEndpoint, FhirSearch, int, TraceContext)} in a trace of its own (outside a query: tools, tests). */
+    public ResourceStream search(FhirEndpoint endpoint, FhirSearch search, int pageSize)
+    {
+        return search(endpoint, search, pageSize, TraceContext.random());
+    }
+
     /**
      * The resources matching {@code search}, following the Bundles' next links as given. The first
      * request asks for {@code pageSize} resources per page and is sent on the stream's first
-     * {@code hasNext()}; later pages are whatever the next links ask for.
+     * {@code hasNext()}; later pages are whatever the next links ask for. Every request carries {@code trace}.
      */
-    public ResourceStream search(FhirEndpoint endpoint, FhirSearch search, int pageSize)
+    public ResourceStream search(FhirEndpoint endpoint, FhirSearch search, int pageSize, TraceContext trace)
     {
         if (pageSize < 1) {
             throw new IllegalArgumentException("pageSize must be at least 1");
         }
         FhirSearch first = replacing(search, Set.of("_count")).with("_count", Integer.toString(pageSize));
-        return new SearchStream(fetcher, RequestScope.of(endpoint, search, "search"), endpoint.resolve(first.relativeUrl()), maxPages);
+        return new SearchStream(fetcher, RequestScope.of(endpoint, search, "search", trace), endpoint.resolve(first.relativeUrl()), maxPages);
+    }
+
+    /** {@link #count(FhirEndpoint, FhirSearch, TraceContext)} in a trace of its own (outside a query: tools, tests). */
+    public long count(FhirEndpoint endpoint, FhirSearch search)
+    {
+        return count(endpoint, search, TraceContext.random());
     }
 
     /** How many resources match {@code search}: its {@code Bundle.total} with {@code _summary=count}. */
-    public long count(FhirEndpoint endpoint, FhirSearch search)
+    public long count(FhirEndpoint endpoint, FhirSearch search, TraceContext trace)
     {
         // HAPI refuses _summary together with _elements; sorting and page size do not matter to a count.
         FhirSearch counting = replacing(search, Set.of("_summary", "_elements", "_sort", "_count")).with("_summary", "count");
-        RequestScope scope = RequestScope.of(endpoint, search, "count");
+        RequestScope scope = RequestScope.of(endpoint, search, "count", trace);
         try (BundlePage page = new BundlePage(fetcher, scope, endpoint.resolve(counting.relativeUrl()))) {
             while (page.next() != null) {
                 // A server ignoring _summary=count sends resources: the total is still what counts.
@@ -101,11 +113,17 @@ public final class FhirSearchClient
      */
     public Optional<Instant> lastUpdatedBound(FhirEndpoint endpoint, FhirSearch search, boolean highest)
     {
+        return lastUpdatedBound(endpoint, search, highest, TraceContext.random());
+    }
+
+    /** {@link #lastUpdatedBound(FhirEndpoint, FhirSearch, boolean)}, its request carrying {@code trace}. */
+    public Optional<Instant> lastUpdatedBound(FhirEndpoint endpoint, FhirSearch search, boolean highest, TraceContext trace)
+    {
         FhirSearch bound = replacing(search, Set.of("_sort", "_count", "_elements", "_summary"))
                 .with("_sort", highest ? "-_lastUpdated" : "_lastUpdated")
                 .with("_count", "1")
                 .with("_elements", "id");
-        RequestScope scope = RequestScope.of(endpoint, search, highest ? "highest _lastUpdated lookup" : "lowest _lastUpdated lookup");
+        RequestScope scope = RequestScope.of(endpoint, search, highest ? "highest _lastUpdated lookup" : "lowest _lastUpdated lookup", trace);
         try (BundlePage page = new BundlePage(fetcher, scope, endpoint.resolve(bound.relativeUrl()))) {
             JsonNode first = page.next();
             while (page.next() != null) {
@@ -134,11 +152,17 @@ public final class FhirSearchClient
      */
     public boolean appliesSort(FhirEndpoint endpoint, FhirSearch search, String sort)
     {
+        return appliesSort(endpoint, search, sort, TraceContext.random());
+    }
+
+    /** {@link #appliesSort(FhirEndpoint, FhirSearch, String)}, its request carrying {@code trace}. */
+    public boolean appliesSort(FhirEndpoint endpoint, FhirSearch search, String sort, TraceContext trace)
+    {
         FhirSearch probe = replacing(search, Set.of("_sort", "_count", "_elements", "_summary"))
                 .with("_sort", sort)
                 .with("_count", "1")
                 .with("_elements", "id");
-        RequestScope scope = RequestScope.of(endpoint, search, "_sort support check");
+        RequestScope scope = RequestScope.of(endpoint, search, "_sort support check", trace);
         try (BundlePage page = new BundlePage(fetcher, scope, endpoint.resolve(probe.relativeUrl()))) {
             while (page.next() != null) {
                 // The self link is known once the page has been read to its end.

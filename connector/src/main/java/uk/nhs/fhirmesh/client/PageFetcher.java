@@ -18,6 +18,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 import static uk.nhs.fhirmesh.client.FhirRequestException.Kind.HTTP_STATUS;
 import static uk.nhs.fhirmesh.client.FhirRequestException.Kind.MALFORMED_RESPONSE;
@@ -25,8 +26,9 @@ import static uk.nhs.fhirmesh.client.FhirRequestException.Kind.TIMEOUT;
 import static uk.nhs.fhirmesh.client.FhirRequestException.Kind.UNREACHABLE;
 
 /**
- * Sends the GET of one Bundle page: takes a request slot of the endpoint, sends the headers, turns error
- * statuses into failures and retries those that are worth it.
+ * Sends the GET of one Bundle page: takes a request slot of the endpoint, sends the headers (a fresh
+ * {@code traceparent} of the query's trace on every attempt), turns error statuses into failures and retries those
+ * that are worth it. Counts every attempt, its failure and its latency in the domain's {@link DomainRequestMetrics}.
  */
 final class PageFetcher
 {
@@ -37,9 +39,9 @@ final class PageFetcher
 
     /**
      * A 2xx response whose body is to be read (as received: gzip-compressed when {@code gzip}); holds the
-     * endpoint's request slot until closed.
+     * endpoint's request slot until closed, and its request's latency is taken then.
      */
-    record PageResponse(InputStream body, boolean gzip, EndpointPermits.Permit permit)
+    record PageResponse(InputStream body, boolean gzip, EndpointPermits.Permit permit, RequestTiming timing)
             implements AutoCloseable
     {
         @Override
@@ -53,6 +55,27 @@ final class PageFetcher
             }
             finally {
                 permit.close();
+                timing.finished();
+            }
+        }
+    }
+
+    /** One request's latency, from sending it until its response was read or dropped, or it failed; recorded once. */
+    static final class RequestTiming
+    {
+        private final DomainRequestMetrics metrics;
+        private final long startedNanos = System.nanoTime();
+        private final AtomicBoolean finished = new AtomicBoolean();
+
+        private RequestTiming(DomainRequestMetrics metrics)
+        {
+            this.metrics = metrics;
+        }
+
+        void finished()
+        {
+            if (finished.compareAndSet(false, true)) {
+                metrics.completed(System.nanoTime() - startedNanos);
             }
         }
     }
@@ -104,6 +127,12 @@ final class PageFetcher
         return metrics;
     }
 
+    /** The totals of the domain {@code scope} sends to. */
+    DomainRequestMetrics metrics(RequestScope scope)
+    {
+        return metrics.domain(scope.endpoint().domain());
+    }
+
     /** The endpoints' circuit breakers: a Bundle page (one request with its retries) asks before its first attempt. */
     EndpointCircuits circuits()
     {
@@ -135,6 +164,7 @@ final class PageFetcher
             case RetryPolicy.GiveUp(String reason) -> throw scope.exception(reason == null ? failure : failure.withNote(reason));
             case RetryPolicy.Retry(Duration delay) -> {
                 metrics.retries.incrementAndGet();
+                metrics(scope).retried();
                 try {
                     Thread.sleep(delay);
                 }
@@ -150,45 +180,58 @@ final class PageFetcher
             throws RetryableException
     {
         String token = scope.token();
-        HttpRequest request = request(uri, token);
+        HttpRequest request = request(uri, token, scope.trace());
         EndpointPermits.Permit permit = acquire(scope);
         attempts.started();
+        DomainRequestMetrics domainMetrics = metrics(scope);
         metrics.requests.incrementAndGet();
+        domainMetrics.requestSent();
+        RequestTiming timing = new RequestTiming(domainMetrics);
         HttpResponse<InputStream> response;
         try {
             response = http.send(request, HttpResponse.BodyHandlers.ofInputStream());
         }
         catch (IOException e) {
             permit.close();
+            timing.finished();
+            domainMetrics.failed(e instanceof HttpTimeoutException ? DomainRequestMetrics.FailureKind.TIMEOUT : DomainRequestMetrics.FailureKind.CONNECTION);
             throw sendFailure(scope, e);
         }
         catch (InterruptedException e) {
             permit.close();
+            timing.finished();
             Thread.currentThread().interrupt();
             throw scope.exception(Failure.of(TIMEOUT, "interrupted while waiting for the response"));
         }
         catch (RuntimeException e) {
             permit.close();
+            timing.finished();
             throw e;
         }
-        InputStream body = watchdog.watch(response.body(), metrics.bytes);
+        InputStream body = watchdog.watch(response.body(), read -> {
+            metrics.bytes.addAndGet(read);
+            domainMetrics.bytesCounter().addAndGet(read);
+        });
         int status = response.statusCode();
         Optional<Boolean> gzip = ContentDecoding.isGzip(response.headers().firstValue("Content-Encoding"));
         if (status / 100 == 2) {
-            PageResponse page = new PageResponse(body, gzip.orElse(false), permit);
+            PageResponse page = new PageResponse(body, gzip.orElse(false), permit, timing);
             Optional<String> contentType = response.headers().firstValue("Content-Type");
             if (contentType.isPresent() && !contentType.get().toLowerCase(Locale.ROOT).contains("json")) {
                 page.close();
+                domainMetrics.failed(DomainRequestMetrics.FailureKind.BAD_RESPONSE);
                 throw scope.exception(Failure.of(MALFORMED_RESPONSE, "the response is %s, not FHIR JSON".formatted(mediaType(contentType.get()))));
             }
             if (gzip.isEmpty()) {
                 page.close();
+                domainMetrics.failed(DomainRequestMetrics.FailureKind.BAD_RESPONSE);
                 throw scope.exception(Failure.of(MALFORMED_RESPONSE, "the response has a Content-Encoding other than the gzip or identity asked for"));
             }
             return page;
         }
+        domainMetrics.failed(DomainRequestMetrics.FailureKind.ofStatus(status));
         String outcome;
-        try (PageResponse ignored = new PageResponse(body, false, permit)) {
+        try (PageResponse ignored = new PageResponse(body, false, permit, timing)) {
             outcome = gzip.isEmpty() ? "" : errorBodySummary(gzip.get() ? ContentDecoding.gunzip(body, MAX_ERROR_BODY) : body, scope.redactor().with(token));
         }
         catch (IOException e) {
@@ -202,14 +245,15 @@ final class PageFetcher
         throw scope.exception(failure);
     }
 
-    private HttpRequest request(URI uri, String token)
+    private HttpRequest request(URI uri, String token, TraceContext trace)
     {
         HttpRequest.Builder request = HttpRequest.newBuilder(uri)
                 .GET()
                 .timeout(settings.requestTimeout())
                 .header("Accept", "application/fhir+json")
                 .header("Accept-Encoding", ContentDecoding.ACCEPTED)
-                .header("User-Agent", USER_AGENT);
+                .header("User-Agent", USER_AGENT)
+                .header("traceparent", trace.traceparent());
         if (token != null) {
             request.header("Authorization", "Bearer " + token);
         }

@@ -1,10 +1,13 @@
 package uk.nhs.fhirmesh.client;
 
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.atomic.AtomicLong;
 
-/** Running totals of one client, over all endpoints. */
+/** Running totals of one client, over all endpoints, and per domain ({@link DomainRequestMetrics}). */
 public final class RequestMetrics
 {
+    private final ConcurrentMap<String, DomainRequestMetrics> domains = new ConcurrentHashMap<>();
     final AtomicLong requests = new AtomicLong();
     final AtomicLong pages = new AtomicLong();
     final AtomicLong resources = new AtomicLong();
@@ -39,6 +42,12 @@ public final class RequestMetrics
     public long retries()
     {
         return retries.get();
+    }
+
+    /** The totals of {@code domain}'s endpoint; zero until it has had a request. */
+    public DomainRequestMetrics domain(String domain)
+    {
+        return domains.computeIfAbsent(domain, _ -> new DomainRequestMetrics());
     }
 
     @Override

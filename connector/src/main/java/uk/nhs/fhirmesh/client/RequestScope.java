@@ -9,17 +9,18 @@ import uk.nhs.fhirmesh.search.FhirSearch;
  * @param operation what was being done: {@code search}, {@code count}, ...
  * @param redactor masks this request's parameter values in text the server sends back
  * @param page the 1-based page of a search, or 0 for a single-request operation
+ * @param trace the trace of the query the request serves: each of its HTTP requests carries it in {@code traceparent}
  */
-record RequestScope(FhirEndpoint endpoint, String resourceType, String operation, Redactor redactor, int page)
+record RequestScope(FhirEndpoint endpoint, String resourceType, String operation, Redactor redactor, int page, TraceContext trace)
 {
-    static RequestScope of(FhirEndpoint endpoint, FhirSearch search, String operation)
+    static RequestScope of(FhirEndpoint endpoint, FhirSearch search, String operation, TraceContext trace)
     {
-        return new RequestScope(endpoint, search.resourceType(), operation, Redactor.of(search), 0);
+        return new RequestScope(endpoint, search.resourceType(), operation, Redactor.of(search), 0, trace);
     }
 
     RequestScope onPage(int page)
     {
-        return new RequestScope(endpoint, resourceType, operation, redactor, page);
+        return new RequestScope(endpoint, resourceType, operation, redactor, page, trace);
     }
 
     /** The endpoint's current bearer token, or {@code null} when it has none. */

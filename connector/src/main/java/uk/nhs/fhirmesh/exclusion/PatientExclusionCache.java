@@ -1,6 +1,7 @@
 package uk.nhs.fhirmesh.exclusion;
 
 import uk.nhs.fhirmesh.client.FhirRequestException;
+import uk.nhs.fhirmesh.client.TraceContext;
 
 import java.time.Duration;
 import java.time.Instant;
@@ -12,7 +13,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
-import java.util.function.Function;
 import java.util.function.LongSupplier;
 
 /**
@@ -32,9 +32,19 @@ import java.util.function.LongSupplier;
  * successful read when that read started less than {@code maxStaleness} ago, and otherwise read live; if that read
  * fails, its opt-outs are unknown and the caller fails closed ({@link OptOutsUnknownException}). A domain that is not
  * skipped is always read as above, never answered from older records.
+ * <p>
+ * A read's requests carry the trace of the query whose call started it (a refresh ahead too), so a FHIR server's
+ * access log names the query that caused them.
  */
 public final class PatientExclusionCache
 {
+    /** Reads the patients of the given domains, every request in the given trace. */
+    @FunctionalInterface
+    public interface Reader
+    {
+        PatientExclusions read(List<String> domains, TraceContext trace);
+    }
+
     private record Read(List<String> domains, CompletableFuture<PatientExclusions> result, long startedNanos) {}
 
     /** The reads of one list of domains: the newest that succeeded, and the one under way (a first read, or a refresh). */
@@ -50,7 +60,7 @@ public final class PatientExclusionCache
     /** Live records combined with skipped domains' last ones, kept while neither part changes (rules' ids are worked out once). */
     private record Combined(Read live, Map<String, LastRead> lastReads, PatientExclusions exclusions) {}
 
-    private final Function<List<String>, PatientExclusions> reader;
+    private final Reader reader;
     private final long ttlNanos;
     private final Duration maxStaleness;
     private final LongSupplier nanoTime;
@@ -63,12 +73,12 @@ public final class PatientExclusionCache
      * @param reader reads the patients of the domains it is given
      * @param maxStaleness how old a skipped domain's last records may be (counted from when their read started)
      */
-    public PatientExclusionCache(Function<List<String>, PatientExclusions> reader, Duration ttl, Duration maxStaleness)
+    public PatientExclusionCache(Reader reader, Duration ttl, Duration maxStaleness)
     {
         this(reader, ttl, maxStaleness, System::nanoTime);
     }
 
-    PatientExclusionCache(Function<List<String>, PatientExclusions> reader, Duration ttl, Duration maxStaleness, LongSupplier nanoTime)
+    PatientExclusionCache(Reader reader, Duration ttl, Duration maxStaleness, LongSupplier nanoTime)
     {
         this.reader = reader;
         this.ttlNanos = ttl.toNanos();
@@ -83,7 +93,7 @@ public final class PatientExclusionCache
      */
     public PatientExclusions current(List<String> domains)
     {
-        return current(domains, Set.of());
+        return current(domains, Set.of(), TraceContext.random());
     }
 
     /**
@@ -94,6 +104,15 @@ public final class PatientExclusionCache
      * @throws RuntimeException what the read threw for a domain not skipped (a {@link FhirRequestException} naming the domain)
      */
     public PatientExclusions current(List<String> domains, Set<String> skipped)
+    {
+        return current(domains, skipped, TraceContext.random());
+    }
+
+    /**
+     * {@link #current(List, Set)} for a query of trace {@code trace}: a read this call starts (a first read, or a
+     * refresh ahead) sends its requests in that trace.
+     */
+    public PatientExclusions current(List<String> domains, Set<String> skipped, TraceContext trace)
     {
         Map<String, LastRead> fromLastRead = new LinkedHashMap<>();
         synchronized (this) {
@@ -106,7 +125,7 @@ public final class PatientExclusionCache
             }
         }
         List<String> live = domains.stream().filter(domain -> !fromLastRead.containsKey(domain)).toList();
-        Read read = live.isEmpty() ? null : read(live);
+        Read read = live.isEmpty() ? null : read(live, trace);
         PatientExclusions liveExclusions;
         try {
             liveExclusions = read == null ? new PatientExclusions(List.of(), Instant.MAX) : await(read);
@@ -138,7 +157,7 @@ public final class PatientExclusionCache
         }
     }
 
-    private synchronized Read read(List<String> domains)
+    private synchronized Read read(List<String> domains, TraceContext trace)
     {
         List<String> wanted = List.copyOf(domains);
         long now = nanoTime.getAsLong();
@@ -152,23 +171,23 @@ public final class PatientExclusionCache
         Read succeeded = entry.succeeded;
         if (succeeded != null && now - succeeded.startedNanos() < ttlNanos) {
             if (entry.underWay == null && now - succeeded.startedNanos() >= ttlNanos / 2) {
-                entry.underWay = start(wanted, entry, now);
+                entry.underWay = start(wanted, entry, now, trace);
             }
             return succeeded;
         }
         if (entry.underWay == null) {
-            entry.underWay = start(wanted, entry, now);
+            entry.underWay = start(wanted, entry, now, trace);
         }
         return entry.underWay;
     }
 
-    private Read start(List<String> domains, Reads entry, long now)
+    private Read start(List<String> domains, Reads entry, long now, TraceContext trace)
     {
         Read read = new Read(domains, new CompletableFuture<>(), now);
         Thread.ofVirtual().name("fhir-patient-exclusions").start(() -> {
             PatientExclusions exclusions;
             try {
-                exclusions = reader.apply(domains);
+                exclusions = reader.read(domains, trace);
             }
             catch (Throwable e) {
                 finished(entry, read, null);

@@ -2,6 +2,7 @@ package uk.nhs.fhirmesh.exclusion;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import uk.nhs.fhirmesh.client.ResourceStream;
+import uk.nhs.fhirmesh.client.TraceContext;
 import uk.nhs.fhirmesh.search.FhirSearch;
 
 import java.time.Clock;
@@ -27,13 +28,13 @@ import java.util.function.Function;
  * of the mesh.
  */
 public final class PatientRegisterReader
-        implements Function<List<String>, PatientExclusions>
+        implements PatientExclusionCache.Reader
 {
-    /** Opens one search against one domain, streaming its resources across pages. */
+    /** Opens one search against one domain, streaming its resources across pages, every request in {@code trace}. */
     @FunctionalInterface
     public interface DomainSearch
     {
-        ResourceStream open(String domain, FhirSearch search);
+        ResourceStream open(String domain, FhirSearch search, TraceContext trace);
     }
 
     static final FhirSearch PATIENTS = FhirSearch.of("Patient").with("_elements", "identifier,meta");
@@ -67,7 +68,7 @@ public final class PatientRegisterReader
 
     /** @throws uk.nhs.fhirmesh.client.FhirRequestException for the first domain (in the given order) that failed */
     @Override
-    public PatientExclusions apply(List<String> domains)
+    public PatientExclusions read(List<String> domains, TraceContext trace)
     {
         Instant started = clock.instant();
         List<Future<List<PatientRecord>>> patients = new ArrayList<>();
@@ -76,8 +77,8 @@ public final class PatientRegisterReader
         Semaphore slots = new Semaphore(maxConcurrentSearches, true);
         try (ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor()) {
             for (String domain : domains) {
-                patients.add(executor.submit(() -> bounded(slots, () -> read(domain, PATIENTS, PatientRecord::of))));
-                optOuts.add(executor.submit(() -> bounded(slots, () -> read(domain, ACTIVE_CONSENTS, resource -> OptOutConsent.of(resource, policyUri, started)))));
+                patients.add(executor.submit(() -> bounded(slots, () -> read(domain, PATIENTS, trace, PatientRecord::of))));
+                optOuts.add(executor.submit(() -> bounded(slots, () -> read(domain, ACTIVE_CONSENTS, trace, resource -> OptOutConsent.of(resource, policyUri, started)))));
             }
         }
         List<DomainRecords> records = new ArrayList<>();
@@ -99,10 +100,10 @@ public final class PatientRegisterReader
         }
     }
 
-    private <T> List<T> read(String domain, FhirSearch query, Function<JsonNode, Optional<T>> reader)
+    private <T> List<T> read(String domain, FhirSearch query, TraceContext trace, Function<JsonNode, Optional<T>> reader)
     {
         List<T> found = new ArrayList<>();
-        try (ResourceStream resources = search.open(domain, query)) {
+        try (ResourceStream resources = search.open(domain, query, trace)) {
             while (resources.hasNext()) {
                 reader.apply(resources.next()).ifPresent(found::add);
             }

@@ -13,6 +13,8 @@ import uk.nhs.fhirmesh.client.FhirSearchClient;
 import uk.nhs.fhirmesh.exclusion.PatientExclusionCache;
 import uk.nhs.fhirmesh.exclusion.PatientRegisterReader;
 
+import javax.management.MBeanServer;
+
 import java.time.Clock;
 import java.util.List;
 import java.util.Set;
@@ -28,21 +30,30 @@ final class FhirConnector
     private final FhirSplitManager splitManager;
     private final FhirRecordSetProvider recordSetProvider;
     private final Supplier<String> nodeId;
+    private final String catalogName;
+    private final MBeanServer mbeanServer;
+    private final DomainRequestsExporter requestMetrics;
 
-    /** @param nodeId the id of the Trino node this connector runs on, as {@code mesh.circuits} names it */
-    FhirConnector(FhirCatalog catalog, FhirSearchClient client, Supplier<String> nodeId)
+    /**
+     * @param nodeId the id of the Trino node this connector runs on, as {@code mesh.circuits} names it
+     * @param mbeanServer where the domains' request metrics are registered until {@link #shutdown()}
+     */
+    FhirConnector(String catalogName, FhirCatalog catalog, FhirSearchClient client, Supplier<String> nodeId, MBeanServer mbeanServer)
     {
         this.catalog = catalog;
         this.client = client;
         this.nodeId = nodeId;
+        this.catalogName = catalogName;
+        this.mbeanServer = mbeanServer;
         this.metadata = new FhirMetadata(catalog);
         this.splitManager = new FhirSplitManager(catalog, client);
         // One per catalog: a query's splits, and concurrent queries, share one read of the patients.
         PatientExclusionCache exclusions = new PatientExclusionCache(
-                new PatientRegisterReader((domain, search) -> client.search(catalog.endpoint(domain), search, catalog.config().pageSize()),
+                new PatientRegisterReader((domain, search, trace) -> client.search(catalog.endpoint(domain), search, catalog.config().pageSize(), trace),
                         catalog.config().optOutPolicyUri(), Clock.systemUTC(), catalog.config().splitPlanningConcurrency()),
                 catalog.config().patientExclusionCacheTtl(), catalog.config().patientExclusionMaxStaleness());
         this.recordSetProvider = new FhirRecordSetProvider(catalog, client, exclusions);
+        this.requestMetrics = new DomainRequestsExporter(mbeanServer, catalogName, catalog.domains(), client);
     }
 
     @Override
@@ -72,7 +83,8 @@ final class FhirConnector
     @Override
     public Set<SystemTable> getSystemTables()
     {
-        return Set.of(new DomainsSystemTable(catalog.config()), new CircuitsSystemTable(nodeId, catalog::domains, client));
+        return Set.of(new DomainsSystemTable(catalog.config()), new CircuitsSystemTable(nodeId, catalog::domains, client),
+                new RequestMetricsSystemTable(nodeId, catalogName, catalog::domains, mbeanServer));
     }
 
     @Override
@@ -85,6 +97,7 @@ final class FhirConnector
     public void shutdown()
     {
         splitManager.shutdown();
+        requestMetrics.close();
         client.close();
     }
 }

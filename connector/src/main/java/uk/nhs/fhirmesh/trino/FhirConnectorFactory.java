@@ -7,6 +7,7 @@ import uk.nhs.fhirmesh.client.BearerToken;
 import uk.nhs.fhirmesh.client.FhirSearchClient;
 import uk.nhs.fhirmesh.client.HttpSettings;
 
+import java.lang.management.ManagementFactory;
 import java.util.Map;
 
 /** {@code connector.name=fhir}: validates the catalog properties and builds the connector. */
@@ -29,6 +30,8 @@ public final class FhirConnectorFactory
                 config.retryMaxAttempts(), config.retryMaxTime(), config.maxConcurrentRequestsPerEndpoint(), config.maxResponseBytes(),
                 config.circuitFailureThreshold(), config.circuitOpenDuration(), config.maxConcurrentRequests()));
         // Asked when mesh.circuits is read, not here: the node is Trino's to name, and only the table needs it.
-        return new FhirConnector(catalog, client, () -> context.getNodeManager().getCurrentNode().getNodeIdentifier());
+        // The platform MBean server, which Trino's OpenMetrics endpoint (openmetrics.jmx-object-names) reads as well.
+        return new FhirConnector(catalogName, catalog, client, () -> context.getNodeManager().getCurrentNode().getNodeIdentifier(),
+                ManagementFactory.getPlatformMBeanServer());
     }
 }

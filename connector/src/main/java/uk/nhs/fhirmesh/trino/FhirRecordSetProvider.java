@@ -12,6 +12,7 @@ import io.trino.spi.connector.RecordSet;
 import io.trino.spi.type.Type;
 import uk.nhs.fhirmesh.client.FhirRequestException;
 import uk.nhs.fhirmesh.client.FhirSearchClient;
+import uk.nhs.fhirmesh.client.TraceContext;
 import uk.nhs.fhirmesh.exclusion.ExclusionRules;
 import uk.nhs.fhirmesh.exclusion.OptOutsUnknownException;
 import uk.nhs.fhirmesh.exclusion.PatientExclusionCache;
@@ -52,6 +53,7 @@ final class FhirRecordSetProvider
     {
         FhirSplit fhirSplit = (FhirSplit) split;
         FhirTableHandle handle = (FhirTableHandle) table;
+        TraceContext trace = TraceContext.of(session.getTraceToken(), session.getQueryId());
         TableMapping mapping = catalog.mapping(handle);
         List<ViewColumn> viewColumns = mapping.view().columns();
         List<FhirColumnHandle> fhirColumns = columns.stream().map(FhirColumnHandle.class::cast).toList();
@@ -72,7 +74,7 @@ final class FhirRecordSetProvider
         List<Type> types = fhirColumns.stream().map(FhirColumnHandle::type).toList();
         OptionalInt limitKey = handle.sort().map(sort -> OptionalInt.of(indexOf(viewColumns, sort.column()))).orElse(OptionalInt.empty());
         int pageSize = (int) Math.min(catalog.config().pageSize(), fhirSplit.rowLimit().orElse(Long.MAX_VALUE));
-        Optional<PatientRowFilter> patientFilter = patientFilter(FhirSessionProperties.exclusionRules(session), FhirSessionProperties.skipDomains(session), mapping, handle, fhirSplit.domain());
+        Optional<PatientRowFilter> patientFilter = patientFilter(FhirSessionProperties.exclusionRules(session), FhirSessionProperties.skipDomains(session), mapping, handle, fhirSplit.domain(), trace);
         FhirSearch search = patientFilter.isPresent() ? withKeyElements(fhirSplit.search(), mapping) : fhirSplit.search();
         // Checked again here (the planner's view could differ from what Trino asks now): otherwise the split's
         // search, which a count-only split leaves whole, is read as any other.
@@ -106,14 +108,14 @@ final class FhirRecordSetProvider
             public RecordCursor cursor()
             {
                 return new FhirRecordCursor(handle.tableName().getTableName(), fhirSplit.domain(), mapping.view(), names, types, viewIndexes,
-                        () -> client.search(catalog.endpoint(fhirSplit.domain()), search, Math.max(pageSize, 1)), fhirSplit.rowLimit(), limitKey,
+                        () -> client.search(catalog.endpoint(fhirSplit.domain()), search, Math.max(pageSize, 1), trace), fhirSplit.rowLimit(), limitKey,
                         search.parameters().stream().anyMatch(parameter -> parameter.name().equals("_elements")), patientFilter);
             }
         };
     }
 
     /** The filter of excluded patients' rows, or empty when the table has no Patient key or the rules exclude nobody. */
-    private Optional<PatientRowFilter> patientFilter(ExclusionRules rules, Set<String> skippedDomains, TableMapping mapping, FhirTableHandle handle, String domain)
+    private Optional<PatientRowFilter> patientFilter(ExclusionRules rules, Set<String> skippedDomains, TableMapping mapping, FhirTableHandle handle, String domain, TraceContext trace)
     {
         int[] keySlots = PatientKeys.slots(mapping.view());
         if (keySlots.length == 0 || rules.excludesNobody()) {
@@ -122,7 +124,7 @@ final class FhirRecordSetProvider
         try {
             // The patient domains as the coordinator saw them: a worker reads no mapping file to work them out. A skipped
             // domain (any the session skips, not only this table's) is not read live if its last records are fresh.
-            return Optional.of(new PatientRowFilter(keySlots, exclusions.current(handle.patientDomains(), skippedDomains).excludedIds(domain, rules)));
+            return Optional.of(new PatientRowFilter(keySlots, exclusions.current(handle.patientDomains(), skippedDomains, trace).excludedIds(domain, rules)));
         }
         catch (OptOutsUnknownException e) {
             throw FhirErrors.optOutsUnknown(e);

@@ -10,6 +10,7 @@ import io.trino.spi.connector.DynamicFilter;
 import uk.nhs.fhirmesh.client.FhirEndpoint;
 import uk.nhs.fhirmesh.client.FhirRequestException;
 import uk.nhs.fhirmesh.client.FhirSearchClient;
+import uk.nhs.fhirmesh.client.TraceContext;
 import uk.nhs.fhirmesh.search.FhirSearch;
 import uk.nhs.fhirmesh.search.SearchValues;
 
@@ -60,6 +61,7 @@ final class FhirSplitManager
     public ConnectorSplitSource getSplits(ConnectorTransactionHandle transaction, ConnectorSession session, ConnectorTableHandle table, DynamicFilter dynamicFilter, Constraint constraint)
     {
         FhirTableHandle handle = (FhirTableHandle) table;
+        TraceContext trace = TraceContext.of(session.getTraceToken(), session.getQueryId());
         // The domains of the mapping version the query resolved (a publish since does not change this scan),
         // less those the session skips (skip_domains: read as if they had no rows).
         List<String> allowed = catalog.domains(handle.tableName(), catalog.mapping(handle));
@@ -70,7 +72,7 @@ final class FhirSplitManager
         // still drop domains before any of them is asked.
         return new DomainSplitSource(domains, dynamicFilter, catalog.config().dynamicFilteringWaitTimeout(), planner, catalog.config().splitPlanningConcurrency(), domain -> {
             try {
-                return domainSplits(handle, domain);
+                return domainSplits(handle, domain, trace);
             }
             catch (FhirRequestException e) {
                 throw FhirErrors.toTrino(e);
@@ -78,10 +80,10 @@ final class FhirSplitManager
         });
     }
 
-    private List<FhirSplit> domainSplits(FhirTableHandle handle, String domain)
+    private List<FhirSplit> domainSplits(FhirTableHandle handle, String domain, TraceContext trace)
     {
         FhirSearch search = handle.searchWithElements();
-        if (handle.sort().isPresent() && !client.appliesSort(catalog.endpoint(domain), handle.search(), handle.sort().get().parameter())) {
+        if (handle.sort().isPresent() && !client.appliesSort(catalog.endpoint(domain), handle.search(), handle.sort().get().parameter(), trace)) {
             // The server ignores the sort, so its first rows are not the first in order: read them all.
             return List.of(new FhirSplit(domain, search.without("_sort"), OptionalLong.empty()));
         }
@@ -90,7 +92,7 @@ final class FhirSplitManager
             return List.of(new FhirSplit(domain, search, handle.limit()));
         }
         FhirEndpoint endpoint = catalog.endpoint(domain);
-        long matches = client.count(endpoint, handle.search());
+        long matches = client.count(endpoint, handle.search(), trace);
         if (matches == 0) {
             return List.of();
         }
@@ -102,8 +104,8 @@ final class FhirSplitManager
         if (slices <= 1) {
             return List.of(new FhirSplit(domain, search, handle.limit()));
         }
-        Optional<Instant> first = client.lastUpdatedBound(endpoint, handle.search(), false);
-        Optional<Instant> last = client.lastUpdatedBound(endpoint, handle.search(), true);
+        Optional<Instant> first = client.lastUpdatedBound(endpoint, handle.search(), false, trace);
+        Optional<Instant> last = client.lastUpdatedBound(endpoint, handle.search(), true, trace);
         // Bounds outside FHIR's years (0001..9999) have no FHIR spelling: such a server is read in one split.
         if (first.isEmpty() || last.isEmpty() || !last.get().isAfter(first.get())
                 || SearchValues.instant(first.get()).isEmpty() || SearchValues.instant(last.get()).isEmpty()) {

@@ -32,7 +32,7 @@ final class FhirTestServer
     }
 
     /** What the server received: path and raw query, and the headers the tests look at. */
-    record Request(String pathAndQuery, String accept, String userAgent, String authorization) {}
+    record Request(String pathAndQuery, String accept, String userAgent, String authorization, String traceparent) {}
 
     private final HttpServer server;
     private final ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
@@ -49,7 +49,8 @@ final class FhirTestServer
             requests.add(new Request(uri.getRawPath() + (uri.getRawQuery() == null ? "" : "?" + uri.getRawQuery()),
                     exchange.getRequestHeaders().getFirst("Accept"),
                     exchange.getRequestHeaders().getFirst("User-Agent"),
-                    exchange.getRequestHeaders().getFirst("Authorization")));
+                    exchange.getRequestHeaders().getFirst("Authorization"),
+                    exchange.getRequestHeaders().getFirst("traceparent")));
             try (exchange) {
                 handler.handle(exchange, count.incrementAndGet());
             }

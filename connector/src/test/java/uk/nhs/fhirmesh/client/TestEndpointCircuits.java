@@ -37,7 +37,7 @@ class TestEndpointCircuits
 {
     private static final Instant START = Instant.parse("2025-03-01T10:00:00.123Z");
     private static final RequestScope SCOPE = RequestScope.of(new FhirEndpoint("RX1", URI.create("http://127.0.0.1:1/fhir/rx1"), null),
-            FhirSearch.of("Condition").with("patient.identifier", "https://fhir.nhs.uk/Id/nhs-number|9434765919"), "search");
+            FhirSearch.of("Condition").with("patient.identifier", "https://fhir.nhs.uk/Id/nhs-number|9434765919"), "search", TraceContext.random());
     private static final FhirRequestException REFUSED = SCOPE.exception(Failure.of(UNREACHABLE, "cannot connect to http://127.0.0.1:1/fhir/rx1: connection refused"));
 
     /** A clock that moves only when told. */

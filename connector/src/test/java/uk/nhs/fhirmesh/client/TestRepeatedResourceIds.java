@@ -44,7 +44,7 @@ class TestRepeatedResourceIds
     private ResourceStream search(FhirTestServer.Handler handler, int pageSize)
             throws IOException
     {
-        return searcher(handler, pageSize).open("RX1", CONDITIONS);
+        return searcher(handler, pageSize).open("RX1", CONDITIONS, TraceContext.random());
     }
 
     /** The client's searches against a server stand-in, as the connector hands them to the patient register too. */
@@ -55,7 +55,7 @@ class TestRepeatedResourceIds
         closeAfterTest.add(server);
         FhirSearchClient client = new FhirSearchClient(new HttpSettings(Duration.ofSeconds(2), Duration.ofSeconds(10), 3, Duration.ofSeconds(5), 4, 64L << 20));
         closeAfterTest.add(client);
-        return (domain, search) -> client.search(new FhirEndpoint(domain, server.base(), null), search, pageSize);
+        return (domain, search, trace) -> client.search(new FhirEndpoint(domain, server.base(), null), search, pageSize, trace);
     }
 
     /** Reads {@code stream} until it fails; the ids read before are added to {@code read}. */
@@ -183,7 +183,7 @@ class TestRepeatedResourceIds
             }
         }, 2);
         FhirRequestException e = assertThrows(FhirRequestException.class,
-                () -> new PatientRegisterReader(searcher, "https://example/opt-out-policy", Clock.systemUTC()).apply(List.of("RX1")));
+                () -> new PatientRegisterReader(searcher, "https://example/opt-out-policy", Clock.systemUTC()).read(List.of("RX1"), TraceContext.random()));
 
         assertEquals(MALFORMED_RESPONSE, e.kind());
         assertEquals("FHIR domain RX1: Patient search failed on page 2: Bundle.entry[0] repeats the id of a resource this search has already returned "

@@ -2,6 +2,7 @@ package uk.nhs.fhirmesh.exclusion;
 
 import org.junit.jupiter.api.Test;
 import uk.nhs.fhirmesh.client.FhirRequestException;
+import uk.nhs.fhirmesh.client.TraceContext;
 
 import java.time.Duration;
 import java.time.Instant;
@@ -45,9 +46,9 @@ class TestPatientExclusionCache
     }
 
     /** A reader of {@link #records}: every list it is asked for is noted; a domain in {@code failing} fails the read, naming it. */
-    private static java.util.function.Function<List<String>, PatientExclusions> reader(List<List<String>> asked, Set<String> failing)
+    private static PatientExclusionCache.Reader reader(List<List<String>> asked, Set<String> failing)
     {
-        return domains -> {
+        return (domains, _) -> {
             asked.add(domains);
             for (String domain : domains) {
                 if (failing.contains(domain)) {
@@ -70,7 +71,7 @@ class TestPatientExclusionCache
         AtomicInteger reads = new AtomicInteger();
         CountDownLatch release = new CountDownLatch(1);
         AtomicLong now = new AtomicLong();
-        PatientExclusionCache cache = new PatientExclusionCache(domains -> {
+        PatientExclusionCache cache = new PatientExclusionCache((domains, _) -> {
             reads.incrementAndGet();
             try {
                 release.await();
@@ -108,7 +109,7 @@ class TestPatientExclusionCache
     void aFailedReadFailsItsCallersAndIsNotKept()
     {
         AtomicInteger reads = new AtomicInteger();
-        PatientExclusionCache cache = new PatientExclusionCache(domains -> {
+        PatientExclusionCache cache = new PatientExclusionCache((domains, _) -> {
             if (reads.incrementAndGet() == 1) {
                 throw new IllegalStateException("FHIR domain RX1: Patient search failed: connection refused");
             }
@@ -190,7 +191,7 @@ class TestPatientExclusionCache
         CountDownLatch releaseRefresh = new CountDownLatch(1);
         Set<Integer> failingReads = new CopyOnWriteArraySet<>();
         AtomicLong now = new AtomicLong();
-        PatientExclusionCache cache = new PatientExclusionCache(domains -> {
+        PatientExclusionCache cache = new PatientExclusionCache((domains, _) -> {
             int number = reads.incrementAndGet();
             if (number == 2) {
                 try {
@@ -238,6 +239,28 @@ class TestPatientExclusionCache
             now.set(Duration.ofSeconds(16).toNanos());
             assertNotSame(refreshed, cache.current(DOMAINS), "the fourth read, started at 11 s, is served");
         }
+    }
+
+    @Test
+    void aReadSendsItsRequestsInTheTraceOfTheQueryThatStartedItARefreshAheadToo()
+            throws Exception
+    {
+        TraceContext first = new TraceContext("4bf92f3577b34da6a3ce929d0e0e4736");
+        TraceContext second = new TraceContext("0af7651916cd43dd8448eb211c80319c");
+        List<TraceContext> traces = new CopyOnWriteArrayList<>();
+        AtomicLong now = new AtomicLong();
+        PatientExclusionCache cache = new PatientExclusionCache((domains, trace) -> {
+            traces.add(trace);
+            return empty(domains);
+        }, Duration.ofSeconds(10), MAX_STALENESS, now::get);
+        cache.current(DOMAINS, Set.of(), first);
+        cache.current(DOMAINS, Set.of(), second);
+        assertEquals(List.of(first), traces, "the second query is served from the first one's read");
+
+        now.set(Duration.ofSeconds(6).toNanos());
+        cache.current(DOMAINS, Set.of(), second);
+        waitFor(() -> traces.size() == 2);
+        assertEquals(List.of(first, second), traces, "the refresh ahead is the second query's");
     }
 
     private static void waitFor(java.util.function.BooleanSupplier condition)

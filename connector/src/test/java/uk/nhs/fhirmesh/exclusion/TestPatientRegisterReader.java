@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.Test;
 import uk.nhs.fhirmesh.client.FhirRequestException;
 import uk.nhs.fhirmesh.client.ResourceStream;
+import uk.nhs.fhirmesh.client.TraceContext;
 
 import java.time.Clock;
 import java.time.Instant;
@@ -94,10 +95,10 @@ class TestPatientRegisterReader
                 "RX1", List.of(optOut("a1", "active"), optOut("a2", "inactive")),
                 "RTH", List.of());
         ConcurrentLinkedQueue<String> requests = new ConcurrentLinkedQueue<>();
-        PatientExclusions exclusions = new PatientRegisterReader((domain, search) -> {
+        PatientExclusions exclusions = new PatientRegisterReader((domain, search, _) -> {
             requests.add(domain + " " + search.relativeUrl());
             return stream((search.resourceType().equals("Patient") ? patients : consents).get(domain));
-        }, NDOP, CLOCK).apply(List.of("RX1", "RTH"));
+        }, NDOP, CLOCK).read(List.of("RX1", "RTH"), TraceContext.random());
         assertEquals(Set.of("a1"), exclusions.excludedIds("RX1", ExclusionRules.strictest()));
         assertEquals(Set.of("b2"), exclusions.excludedIds("RTH", ExclusionRules.strictest()));
         assertEquals(CLOCK.instant(), exclusions.readAt());
@@ -112,13 +113,13 @@ class TestPatientRegisterReader
     {
         FhirRequestException down = new FhirRequestException(FhirRequestException.Kind.UNREACHABLE, "RTH", "Consent", OptionalInt.empty(),
                 "FHIR domain RTH: Consent search failed: connection refused", null);
-        PatientRegisterReader reader = new PatientRegisterReader((domain, search) -> {
+        PatientRegisterReader reader = new PatientRegisterReader((domain, search, _) -> {
             if (domain.equals("RTH") && search.resourceType().equals("Consent")) {
                 throw down;
             }
             return stream(List.of());
         }, NDOP, CLOCK);
-        assertSame(down, assertThrows(FhirRequestException.class, () -> reader.apply(List.of("RX1", "RTH"))));
+        assertSame(down, assertThrows(FhirRequestException.class, () -> reader.read(List.of("RX1", "RTH"), TraceContext.random())));
     }
 
     @Test
@@ -131,7 +132,7 @@ class TestPatientRegisterReader
         AtomicInteger mostInFlight = new AtomicInteger();
         List<String> codes = IntStream.rangeClosed(1, domains).mapToObj(i -> "D" + i).toList();
         long started = System.nanoTime();
-        PatientExclusions exclusions = new PatientRegisterReader((domain, search) -> {
+        PatientExclusions exclusions = new PatientRegisterReader((domain, search, _) -> {
             // In flight from the search's first request until its stream is closed (its last page read).
             mostInFlight.accumulateAndGet(inFlight.incrementAndGet(), Math::max);
             try {
@@ -173,7 +174,7 @@ class TestPatientRegisterReader
                     inFlight.decrementAndGet();
                 }
             };
-        }, NDOP, CLOCK, bound).apply(codes);
+        }, NDOP, CLOCK, bound).read(codes, TraceContext.random());
         long millis = (System.nanoTime() - started) / 1_000_000;
         assertEquals(codes, exclusions.domains());
         assertEquals(bound, mostInFlight.get(), "searches in flight at once");

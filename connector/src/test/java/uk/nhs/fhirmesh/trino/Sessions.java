@@ -6,11 +6,22 @@ import io.trino.spi.session.PropertyMetadata;
 import java.lang.reflect.Proxy;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Optional;
 
-/** Connector sessions for tests: every fhir session property at its default unless overridden; nothing else. */
+/**
+ * Connector sessions for tests: every fhir session property at its default unless overridden, the query id
+ * {@link #QUERY_ID} and no trace token (so requests are traced by the query id); nothing else.
+ */
 final class Sessions
 {
+    static final String QUERY_ID = "20250301_101500_00001_tests";
+
     private Sessions() {}
+
+    static ConnectorSession session(FhirConfig config)
+    {
+        return session(config, Map.of());
+    }
 
     static ConnectorSession session(FhirConfig config, Map<String, Object> overrides)
     {
@@ -23,6 +34,12 @@ final class Sessions
                 (proxy, method, args) -> {
                     if (method.getName().equals("getProperty") && properties.containsKey((String) args[0])) {
                         return properties.get(args[0]);
+                    }
+                    if (method.getName().equals("getQueryId")) {
+                        return QUERY_ID;
+                    }
+                    if (method.getName().equals("getTraceToken")) {
+                        return Optional.empty();
                     }
                     throw new UnsupportedOperationException(method.getName());
                 });

@@ -12,6 +12,8 @@ import uk.nhs.fhirmesh.client.FhirSearchClient;
 import uk.nhs.fhirmesh.client.HttpSettings;
 import uk.nhs.fhirmesh.search.FhirSearch;
 
+import javax.management.MBeanServerFactory;
+
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.nio.file.Path;
@@ -58,7 +60,7 @@ class TestCircuitsSystemTable
                 "fhir.domain.RTH.base-url", base + "rth",
                 "fhir.mappings.dir", mappings.toString())), Optional.empty());
         client = new FhirSearchClient(new HttpSettings(Duration.ofSeconds(5), Duration.ofSeconds(5), 1, Duration.ZERO, 4, 1L << 20, 2, Duration.ofMinutes(10)));
-        SystemTable table = new FhirConnector(catalog, client, () -> "node-a").getSystemTables().stream()
+        SystemTable table = new FhirConnector("fhir", catalog, client, () -> "node-a", MBeanServerFactory.newMBeanServer()).getSystemTables().stream()
                 .filter(candidate -> candidate.getTableMetadata().getTable().equals(CircuitsSystemTable.NAME))
                 .findFirst()
                 .orElseThrow();

@@ -198,6 +198,12 @@ class TestDomainSplitSource
                     if (method.getName().equals("getProperty") && defaults.containsKey((String) args[0])) {
                         return defaults.get((String) args[0]);
                     }
+                    if (method.getName().equals("getQueryId")) {
+                        return Sessions.QUERY_ID;
+                    }
+                    if (method.getName().equals("getTraceToken")) {
+                        return Optional.empty();
+                    }
                     throw new UnsupportedOperationException(method.getName() + (args == null ? "" : " " + List.of(args)));
                 });
     }

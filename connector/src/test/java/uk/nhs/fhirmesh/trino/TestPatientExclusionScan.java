@@ -48,6 +48,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class TestPatientExclusionScan
 {
+    private static final String TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736";
     private static final String NDOP = FhirConfig.NDOP_POLICY_URI;
     /** RX1's p1 opted out; RTH's t1 is the same person (same NHS number); p3 has no NHS number; t2 is V-labelled. */
     private static final Map<String, Map<String, List<String>>> RESOURCES = Map.of(
@@ -64,6 +65,8 @@ class TestPatientExclusionScan
     Path mappings;
     private HttpServer server;
     private final ConcurrentLinkedQueue<String> requests = new ConcurrentLinkedQueue<>();
+    /** The traceparent header of every request, as received. */
+    private final ConcurrentLinkedQueue<String> traceparents = new ConcurrentLinkedQueue<>();
     private volatile String failingDomain;
     private FhirConnector connector;
 
@@ -94,6 +97,7 @@ class TestPatientExclusionScan
             String[] path = exchange.getRequestURI().getPath().split("/");
             String query = URLDecoder.decode(exchange.getRequestURI().getRawQuery() == null ? "" : exchange.getRequestURI().getRawQuery(), UTF_8);
             requests.add(path[2] + " " + path[3] + "?" + query);
+            traceparents.add(String.valueOf(exchange.getRequestHeaders().getFirst("traceparent")));
             List<String> resources = RESOURCES.get(path[2]).get(path[3]);
             int status = path[2].equals(failingDomain) && path[3].equals("Patient") ? 503 : 200;
             String body = status != 200 ? "{\"resourceType\":\"OperationOutcome\"}"
@@ -140,6 +144,13 @@ class TestPatientExclusionScan
                     if (method.getName().equals("getProperty") && properties.containsKey((String) args[0])) {
                         return properties.get(args[0]);
                     }
+                    if (method.getName().equals("getQueryId")) {
+                        return Sessions.QUERY_ID;
+                    }
+                    if (method.getName().equals("getTraceToken")) {
+                        // As the gateway sets it (X-Trino-Trace-Token).
+                        return Optional.of(TRACE_ID);
+                    }
                     throw new UnsupportedOperationException(method.getName());
                 });
     }
@@ -185,6 +196,10 @@ class TestPatientExclusionScan
         assertTrue(requests.stream().anyMatch(request -> request.startsWith("rx1 Encounter?_elements=") && request.contains("subject") && !request.contains("_summary")), requests.toString());
         assertTrue(requests.contains("rth Patient?_elements=identifier,meta&_count=500"), requests.toString());
         assertTrue(requests.contains("rx1 Consent?status=active&_elements=status,patient,policy,provision&_count=500"), requests.toString());
+        // Counts, searches and the patient register's loads alike: every request in the query's trace, each its own span.
+        assertEquals(requests.size(), traceparents.size());
+        assertTrue(traceparents.stream().allMatch(traceparent -> traceparent.matches("00-" + TRACE_ID + "-[0-9a-f]{16}-01")), traceparents.toString());
+        assertEquals(traceparents.size(), traceparents.stream().distinct().count());
     }
 
     @Test

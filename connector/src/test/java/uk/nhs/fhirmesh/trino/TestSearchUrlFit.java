@@ -63,6 +63,12 @@ class TestSearchUrlFit
                         default -> throw new UnsupportedOperationException("session property " + args[0]);
                     };
                 }
+                if (method.getName().equals("getQueryId")) {
+                    return Sessions.QUERY_ID;
+                }
+                if (method.getName().equals("getTraceToken")) {
+                    return Optional.empty();
+                }
                 throw new UnsupportedOperationException(method.getName());
             });
 

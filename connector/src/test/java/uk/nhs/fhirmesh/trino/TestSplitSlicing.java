@@ -105,7 +105,7 @@ class TestSplitSlicing
         FhirSearch search = SearchTranslator.translate(mapping, TupleDomain.withColumnDomains(Map.of("last_updated", lastUpdated)), Map.of("last_updated", TIMESTAMP_TZ_MILLIS), List.of());
         FhirTableHandle handle = FhirTableHandle.scanAll(new SchemaTableName(FhirCatalog.SCHEMA, "condition"),
                 catalog.findPublished(new SchemaTableName(FhirCatalog.SCHEMA, "condition")).orElseThrow().snapshot(), List.of("RX1"), List.of(), List.of(), "Condition").withFilter(List.of("RX1"), constraint, List.of(), search);
-        try (ConnectorSplitSource source = new FhirSplitManager(catalog, client).getSplits(null, null, handle, DynamicFilter.EMPTY, Constraint.alwaysTrue())) {
+        try (ConnectorSplitSource source = new FhirSplitManager(catalog, client).getSplits(null, Sessions.session(catalog.config()), handle, DynamicFilter.EMPTY, Constraint.alwaysTrue())) {
             List<ConnectorSplit> splits = source.getNextBatch(1000).get().getSplits();
             return splits.stream().map(split -> ((FhirSplit) split).search().toString()).toList();
         }

@@ -108,7 +108,7 @@ class TestTableDomains
     private List<String> splitDomains(FhirTableHandle handle)
             throws Exception
     {
-        try (ConnectorSplitSource source = new FhirSplitManager(catalog, client).getSplits(null, null, handle, DynamicFilter.EMPTY, Constraint.alwaysTrue())) {
+        try (ConnectorSplitSource source = new FhirSplitManager(catalog, client).getSplits(null, Sessions.session(catalog.config()), handle, DynamicFilter.EMPTY, Constraint.alwaysTrue())) {
             List<ConnectorSplit> splits = source.getNextBatch(1000).get().getSplits();
             return splits.stream().map(split -> ((FhirSplit) split).domain()).toList();
         }

@@ -167,7 +167,7 @@ class TestTopNPushdown
     private List<FhirSplit> splits(FhirTableHandle handle)
             throws Exception
     {
-        try (ConnectorSplitSource source = new FhirSplitManager(catalog, client).getSplits(null, null, handle, DynamicFilter.EMPTY, Constraint.alwaysTrue())) {
+        try (ConnectorSplitSource source = new FhirSplitManager(catalog, client).getSplits(null, Sessions.session(catalog.config()), handle, DynamicFilter.EMPTY, Constraint.alwaysTrue())) {
             List<ConnectorSplit> splits = source.getNextBatch(1000).get().getSplits();
             return splits.stream().map(FhirSplit.class::cast).toList();
         }

@@ -16,10 +16,12 @@ import org.springframework.stereotype.Component;
  * (never rotated, appended across restarts). Connector tests grep it to prove which FHIR
  * searches were sent. Line format (space separated):
  *
- * <pre>2025-01-31T12:00:00.123+0000 127.0.0.1 "GET /fhir/rx1/Patient?code=http://loinc.org|1234-5 HTTP/1.1" 200 5123 17</pre>
+ * <pre>2025-01-31T12:00:00.123+0000 127.0.0.1 "GET /fhir/rx1/Patient?code=http://loinc.org|1234-5 HTTP/1.1" 200 5123 17 "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01" "fhir-mesh-trino/0.1"</pre>
  *
- * i.e. time, client, request line, status, bytes, duration ms; in the request line every search value
- * and resource id is a keyed hash ({@link AccessLogRedactor}): {@code code=h:3f2a9c0d1e4b5a67}.
+ * i.e. time, client, request line, status, bytes, duration ms, W3C traceparent (or {@code -}), user agent (or
+ * {@code -}); in the request line every search value and resource id is a keyed hash ({@link AccessLogRedactor}):
+ * {@code code=h:3f2a9c0d1e4b5a67}. The two headers are sanitised ({@link RedactingAccessLogValve}): a client cannot
+ * break their quotes.
  * The file is 0600: even hashed, which searches ran is nobody else's business.
  */
 @Component
@@ -27,7 +29,7 @@ public class WebServerConfig implements WebServerFactoryCustomizer<TomcatServlet
 
 	private static final Logger log = LoggerFactory.getLogger(WebServerConfig.class);
 	public static final String ACCESS_LOG_PATTERN =
-			"%{yyyy-MM-dd'T'HH:mm:ss.SSSZ}t %a \"%r\" %s %b %{ms}T";
+			"%{yyyy-MM-dd'T'HH:mm:ss.SSSZ}t %a \"%r\" %s %b %{ms}T \"%{traceparent}i\" \"%{User-Agent}i\"";
 
 	private final MeshProperties mesh;
 

@@ -29,9 +29,10 @@ import org.springframework.boot.web.server.WebServer;
 class WebServerConfigTest {
 
 	private static final String KEY_HEX = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
-	/** e2e/test/connector/access-log.ts parses lines with this expression. */
+	/** e2e/test/connector/access-log.ts parses lines with this expression (the two quoted fields are optional there, for older lines). */
 	private static final Pattern LINE = Pattern.compile(
-			"^(\\S+) \\S+ \"(\\w+) /fhir/([^/?\\s]+)/?(\\S*) HTTP/[\\d.]+\" (\\d{3}) (\\d+|-) (\\d+)$");
+			"^(\\S+) \\S+ \"(\\w+) /fhir/([^/?\\s]+)/?(\\S*) HTTP/[\\d.]+\" (\\d{3}) (\\d+|-) (\\d+) \"([^\"]*)\" \"([^\"]*)\"$");
+	private static final String TRACEPARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
 
 	private static MeshProperties mesh(Path logDir, Path keyFile) {
 		return new MeshProperties(List.of("rx1", "rth"), logDir == null ? null : logDir.toString(),
@@ -93,9 +94,20 @@ class WebServerConfigTest {
 					"/fhir/rx1/Patient?identifier=https://fhir.nhs.uk/Id/nhs-number%7C9000000009&family:exact=O%27Brien&_count=5",
 					"/fhir/rth/Patient/9000000009",
 					"/fhir/rx1/Condition?subject=Patient/a,Patient/b&onset-date=ge2020-01-01T00:00:00Z&_sort=-_lastUpdated")) {
-				HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create(base + target)).build(),
+				HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create(base + target))
+								.header("traceparent", TRACEPARENT).header("User-Agent", "fhir-mesh-trino/test").build(),
 						HttpResponse.BodyHandlers.ofString());
 				assertEquals(200, response.statusCode(), target);
+			}
+			// Hostile header values: quotes and a backslash to break out of the field and forge another one, a
+			// traceparent with a forged tail, then raw bytes (a tab, a Latin-1 byte) and an overlong agent.
+			http.send(HttpRequest.newBuilder(URI.create(base + "/fhir/rx1/Patient"))
+					.header("traceparent", TRACEPARENT + "\" \"evil")
+					.header("User-Agent", "x\" 200 0 0 \"-\" \"forged\\").build(), HttpResponse.BodyHandlers.ofString());
+			try (java.net.Socket socket = new java.net.Socket("127.0.0.1", server.getPort())) {
+				socket.getOutputStream().write(("GET /fhir/rth/Patient HTTP/1.1\r\nHost: x\r\nConnection: close\r\ntraceparent: " + TRACEPARENT.toUpperCase()
+						+ "\r\nUser-Agent: a\tb\u00e9" + "z".repeat(300) + "\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+				socket.getInputStream().readAllBytes();
 			}
 		} finally {
 			server.stop();
@@ -103,7 +115,7 @@ class WebServerConfigTest {
 
 		assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(log)));
 		List<String> lines = Files.readAllLines(log, StandardCharsets.UTF_8);
-		assertEquals(3, lines.size(), String.join("\n", lines));
+		assertEquals(5, lines.size(), String.join("\n", lines));
 		String text = String.join("\n", lines);
 		for (String clear : List.of("9000000009", "Brien", "nhs-number", "Patient/a", "2020-01-01")) {
 			assertFalse(text.contains(clear), clear + " in\n" + text);
@@ -111,6 +123,11 @@ class WebServerConfigTest {
 		for (String line : lines) {
 			assertTrue(LINE.matcher(line).matches(), line);
 		}
+		for (String line : lines.subList(0, 3)) {
+			assertTrue(line.endsWith(" \"" + TRACEPARENT + "\" \"fhir-mesh-trino/test\""), line);
+		}
+		assertTrue(lines.get(3).endsWith(" \"-\" \"x? 200 0 0 ?-? ?forged?\""), lines.get(3));
+		assertTrue(lines.get(4).endsWith(" \"-\" \"a?b?" + "z".repeat(RedactingAccessLogValve.MAX_USER_AGENT - 4) + "\""), lines.get(4));
 		AccessLogRedactor redactor = new AccessLogRedactor(HexFormat.of().parseHex(KEY_HEX), List.of());
 		assertTrue(lines.get(0).contains("\"GET /fhir/rx1/Patient?identifier="
 				+ hash(redactor, "https://fhir.nhs.uk/Id/nhs-number|9000000009") + "&family:exact=" + hash(redactor, "O'Brien")

@@ -18,6 +18,7 @@ import { CONFIG, ControlPlaneConfig } from './config';
 import { dataSourceOptions } from './database/data-source';
 import { migrateRegistry } from './database/migrate';
 import { GatewayModule } from './gateway/gateway.module';
+import { MetricsModule } from './metrics/metrics.module';
 import { BudgetLedger } from './privacy/budget-ledger';
 import { PublishingController } from './publishing/publishing.controller';
 import { PublishingService } from './publishing/publishing.service';
@@ -28,6 +29,7 @@ import { EndpointsService } from './registry/endpoints.service';
 import { ProductsService } from './registry/products.service';
 import { ConsumersController, DomainsController } from './registry/registry.controller';
 import { RegistryEvents } from './registry/registry-events';
+import { HealthCheckController } from './scheduler/health-check.controller';
 import { SchedulerService } from './scheduler/scheduler.service';
 
 @Global()
@@ -80,7 +82,7 @@ class CatalogsModule implements OnApplicationBootstrap {
 @Module({ imports: [RegistryModule, CatalogsModule], providers: [PublishingService], controllers: [PublishingController] })
 class PublishingModule {}
 
-@Module({ imports: [CatalogsModule], providers: [SchedulerService] })
+@Module({ imports: [CatalogsModule], providers: [SchedulerService], controllers: [HealthCheckController] })
 class SchedulerModule {}
 
 @Module({})
@@ -105,6 +107,7 @@ export class AppModule implements OnApplicationBootstrap {
           },
         }),
         AuditModule,
+        MetricsModule,
         RegistryModule,
         CatalogsModule,
         PublishingModule,

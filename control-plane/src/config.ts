@@ -81,6 +81,8 @@ export interface ControlPlaneConfig {
   auditAnchorKeyFile: string;
   /** The analysts' SQL gateway (Trino protocol over HTTPS); port 0 leaves it off. */
   gateway: GatewayConfig;
+  /** The built web console (`npm run console:build`), served at /console/; answered with 503 while missing. */
+  consoleDir: string;
 }
 
 export interface DbConnection {
@@ -164,6 +166,7 @@ export function loadConfig(): ControlPlaneConfig {
     auditRefusalsPerMinute: Number(env('MESH_AUDIT_REFUSALS_PER_MINUTE') ?? 10),
     auditAnchorFile: env('MESH_AUDIT_ANCHOR_FILE') ?? path.join(home, 'run', 'audit-anchor.jsonl'),
     auditAnchorKeyFile: env('MESH_AUDIT_ANCHOR_KEY_FILE') ?? path.join(home, 'secrets', 'control-plane', 'audit-anchor.key'),
+    consoleDir: env('MESH_CONSOLE_DIR') ?? path.join(REPO_ROOT, 'control-plane', 'console', 'dist'),
     gateway: {
       host: env('MESH_GATEWAY_HOST') ?? DEFAULTS.host,
       port: env('MESH_GATEWAY_PORT') === '0' ? 0 : portEnv('MESH_GATEWAY_PORT', DEFAULTS.gatewayPort),

@@ -4,6 +4,7 @@ import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
+import { serveConsole } from './api/console-assets';
 import { refuseMalformedRequests } from './api/request-checks';
 import { AppModule } from './app.module';
 import { loadConfig } from './config';
@@ -18,8 +19,11 @@ async function main(): Promise<void> {
   // inflate off: compressed bodies get 415, not a 500 from a broken gzip stream (admin bodies are small).
   app.useBodyParser('json', { limit: '5mb', inflate: false });
   app.use(refuseMalformedRequests);
+  serveConsole(app, config.consoleDir);
   await app.listen(config.port, config.host);
-  new Logger('control-plane').log(`admin API on http://${config.host}:${config.port}/api/v1 (OpenAPI: /api/openapi.json)`);
+  new Logger('control-plane').log(
+    `admin API on http://${config.host}:${config.port}/api/v1 (OpenAPI: /api/openapi.json), console on http://${config.host}:${config.port}/console/`,
+  );
 }
 
 main().catch((e: unknown) => {

@@ -11,6 +11,8 @@ interface Route {
   /** The response's schema (connector-spec/api/<name>.schema.json), where one is published. */
   response?: string;
   public?: boolean;
+  /** The success status when it is not the method's usual one (a POST that creates nothing answers 200). */
+  status?: string;
 }
 
 const ROUTES: Route[] = [
@@ -57,6 +59,14 @@ const ROUTES: Route[] = [
     roles: 'data-product-owner (own domain) or ops',
     body: 'data-product',
   },
+  {
+    method: 'post',
+    path: '/api/v1/data-products/dry-run',
+    summary: 'Every check of a publish (the dry run against the endpoints included) and the diff against the previous version; writes nothing',
+    roles: 'data-product-owner (own domain) or ops',
+    body: 'data-product',
+    status: '200',
+  },
   { method: 'get', path: '/api/v1/data-products/{name}', summary: 'One data product' },
   { method: 'get', path: '/api/v1/data-products/{name}/versions/{version}', summary: 'One version with its ViewDefinitions and bindings' },
   {
@@ -81,8 +91,22 @@ const ROUTES: Route[] = [
     summary: "The fhir connector's circuit breaker per Trino node and domain (open: requests to it fail at once)",
     roles: 'ops',
   },
+  {
+    method: 'get',
+    path: '/api/v1/queries',
+    summary: 'Recent gateway statements, newest first (?limit=, ?user=, ?outcome=): SQL, rewritten SQL, outcome, rows, duration, ε, trace id',
+    roles: 'ops',
+  },
+  { method: 'get', path: '/api/v1/budgets', summary: 'Every consumer with a privacy budget and what each account has spent', roles: 'ops' },
+  { method: 'post', path: '/api/v1/endpoints/health-check', summary: 'Health-check every endpoint now; answers the checks', roles: 'ops', status: '200' },
   { method: 'get', path: '/api/v1/audit', summary: 'Registry audit log, newest first (entity=query: every gateway statement)', roles: 'ops' },
   { method: 'get', path: '/api/v1/audit/verify', summary: 'Verify the audit hash chain', roles: 'ops' },
+  {
+    method: 'get',
+    path: '/metrics',
+    summary: 'Prometheus metrics (text exposition format): gateway queries, connector requests per domain, privacy budgets, publishes, syncs',
+    roles: 'ops',
+  },
 ];
 
 /**
@@ -131,7 +155,7 @@ export function openApiDocument(schemas: SchemaValidator): Record<string, unknow
       ...(parameters.length ? { parameters } : {}),
       ...(r.body ? { requestBody: { required: true, content: { 'application/json': { schema: { $ref: `#/components/schemas/${r.body}` } } } } } : {}),
       responses: {
-        [r.method === 'post' ? '201' : r.method === 'delete' ? '204' : '200']: {
+        [r.status ?? (r.method === 'post' ? '201' : r.method === 'delete' ? '204' : '200')]: {
           description: 'OK',
           ...(r.response ? { content: { 'application/json': { schema: { $ref: `#/components/schemas/${r.response}` } } } } : {}),
         },

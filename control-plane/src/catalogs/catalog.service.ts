@@ -8,6 +8,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { CONFIG, ControlPlaneConfig } from '../config';
 import { meshTablesOf } from '../gateway/policy/mesh-tables';
+import { MeshMetrics } from '../metrics/mesh-metrics';
 import { DataProduct, DataProductVersion } from '../registry/data-product.entity';
 import { Endpoint } from '../registry/endpoint.entity';
 import { CatalogState } from './catalog-state.entity';
@@ -38,6 +39,7 @@ export class CatalogService {
   constructor(
     @Inject(DataSource) private readonly db: DataSource,
     @Inject(CONFIG) private readonly config: ControlPlaneConfig,
+    @Inject(MeshMetrics) private readonly metrics: MeshMetrics,
   ) {
     this.trino = new TrinoAdmin(config);
   }
@@ -52,7 +54,7 @@ export class CatalogService {
 
   /** Generates and applies; runs one at a time, so concurrent registry changes cannot interleave writes. */
   sync(reason: string): Promise<GenerationReport> {
-    const run = this.queue.then(() => this.syncNow(reason));
+    const run = this.queue.then(() => this.metrics.catalogSync(reason, () => this.syncNow(reason)));
     this.queue = run.catch(() => undefined);
     return run;
   }

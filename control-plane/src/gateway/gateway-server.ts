@@ -43,11 +43,13 @@ import {
 import { type MeshTable, MeshTables } from './policy/mesh-tables';
 import { QueryPolicy } from './policy/query-policy';
 import { PSEUDONYM_KEY_CREDENTIAL, PseudonymKeys } from './pseudonym-keys';
-import { QueryAudit, type QueryRecord } from './query-audit';
+import { QueryAudit, type QueryOutcomeCounter, type QueryRecord } from './query-audit';
+import { QueryCostTally, queryCostOf } from './query-cost';
 import { DEADLINE_CREDENTIAL, DEADLINE_SESSION_PROPERTY, deadlineSessionValue, InvalidDeadline, statementDeadlineMs } from './query-deadline';
 import { QueryTracker, type TrackedQuery } from './query-tracker';
 import { originalPosition, type Refusal, type RewriteOptions, rewriteStatement } from './rewrite/statement-rewriter';
 import { parseStatement } from './sql/trino-parser';
+import { formatTraceparent, statementTrace } from './trace-context';
 import { type ResultSet, TrinoExecutor, TrinoQueryFailed } from './trino-executor';
 import {
   ERROR_CODES,
@@ -77,9 +79,11 @@ interface WholeAnswer {
   started: number;
   /** The analyst's text (aggregates) or the rewritten statement (extracts). */
   sql: string;
-  /** Headers for Trino: pseudonym key, patient exclusion. */
+  /** Headers for Trino: pseudonym key, patient exclusion, trace token. */
   headers: Record<string, string>;
   tables: Map<string, MeshTable>;
+  /** What the statement's Trino runs cost, for its end record. */
+  cost: QueryCostTally;
 }
 
 class Refused extends Error {
@@ -105,6 +109,7 @@ export class GatewayServer {
     private readonly db: DataSource,
     audit: AuditService,
     private readonly config: ControlPlaneConfig,
+    outcomes?: QueryOutcomeCounter,
   ) {
     this.gateway = config.gateway;
     this.access = new GatewayAccess(db, this.gateway);
@@ -119,7 +124,7 @@ export class GatewayServer {
     this.tracker = new QueryTracker(this.gateway.queryRetentionMs);
     this.executor = new TrinoExecutor(this.relay);
     this.aggregates = new AggregateAnswers(new BudgetLedger(db), this.executor);
-    this.queryAudit = new QueryAudit(db, audit);
+    this.queryAudit = new QueryAudit(db, audit, outcomes);
   }
 
   async start(): Promise<void> {
@@ -162,7 +167,16 @@ export class GatewayServer {
     const analyst = await this.access.authenticate(req.headers.authorization, single(req.headers['x-trino-user']), true);
     const sql = await readBody(req, this.gateway.maxStatementBytes);
     const id = gatewayQueryId();
-    const record: QueryRecord = { user: analyst.name, sql: sql ?? `(${this.gateway.maxStatementBytes}+ bytes, not kept)`, tables: [], domains: [] };
+    // One trace id for everything Trino does for this statement, whichever way it is answered.
+    const trace = statementTrace(req.headers.traceparent);
+    res.setHeader('traceparent', formatTraceparent(trace));
+    const record: QueryRecord = {
+      user: analyst.name,
+      sql: sql ?? `(${this.gateway.maxStatementBytes}+ bytes, not kept)`,
+      tables: [],
+      domains: [],
+      traceId: trace.traceId,
+    };
     const started = Date.now();
     try {
       if (sql === undefined) throw new Refused(protocolError(`statement is larger than ${this.gateway.maxStatementBytes} bytes`, 'QUERY_REJECTED'));
@@ -183,6 +197,8 @@ export class GatewayServer {
         sessionProperties: new Set(this.gateway.sessionProperties),
       };
       const headers = forwardedRequestHeaders(req.headers);
+      // Trino hands the trace token to the connector (ConnectorSession.getTraceToken), which sends it on as traceparent.
+      headers['x-trino-trace-token'] = trace.traceId;
       this.checkSessionProperties(req, options, headers);
       const prepared = this.rewritePrepared(req, options, headers, record);
       const rewrite = rewriteStatement(sql, options);
@@ -215,13 +231,37 @@ export class GatewayServer {
           ),
         );
       if (failureMode === 'partial' && rewrite.kind === 'query' && record.domains.length)
-        return await this.answerPartial(res, req, { id, record, started, sql: rewrite.sql, headers, tables });
+        return await this.answerPartial(res, req, { id, record, started, sql: rewrite.sql, headers, tables, cost: new QueryCostTally() });
       if (disclosure.mode === 'row-level' && disclosure.kAnonymity && rewrite.kind === 'query' && readsPatients)
-        return await this.answerExtract(res, req, { id, record, started, sql: rewrite.sql, headers, tables, kAnonymity: disclosure.kAnonymity });
+        return await this.answerExtract(res, req, {
+          id,
+          record,
+          started,
+          sql: rewrite.sql,
+          headers,
+          tables,
+          cost: new QueryCostTally(),
+          kAnonymity: disclosure.kAnonymity,
+        });
       if (aggregateOnly(disclosure)) {
         if (rewrite.kind === 'query' && readsPatients) {
           const epsilon = credentials.get('epsilon');
-          return await this.answerAggregate(res, req, { id, record, started, sql, analyst, purpose, disclosure, policy, options, headers, tables, epsilon });
+          const cost = new QueryCostTally();
+          return await this.answerAggregate(res, req, {
+            id,
+            record,
+            started,
+            sql,
+            analyst,
+            purpose,
+            disclosure,
+            policy,
+            options,
+            headers,
+            tables,
+            epsilon,
+            cost,
+          });
         }
       }
       Object.assign(headers, this.forwarding(req));
@@ -287,6 +327,7 @@ export class GatewayServer {
         options: a.options,
         requestedEpsilon,
         trinoHeaders: a.headers,
+        trinoCost: a.cost,
         queryId: a.id,
         domains: new Map([...a.tables.values()].map((t) => [t.table, t.domains])),
       });
@@ -304,7 +345,7 @@ export class GatewayServer {
   private async answerExtract(res: http.ServerResponse, req: http.IncomingMessage, a: WholeAnswer & { kAnonymity: { k: number; l: number } }): Promise<void> {
     let result: ResultSet;
     try {
-      result = await this.executor.run(a.sql, a.headers, MAX_EXTRACT_ROWS);
+      result = await this.executor.run(a.sql, a.headers, MAX_EXTRACT_ROWS, a.cost);
     } catch (e) {
       if (!(e instanceof TrinoQueryFailed)) throw e;
       return await this.answerFailed(res, req, a, e);
@@ -325,7 +366,7 @@ export class GatewayServer {
   private async answerWhole(
     res: http.ServerResponse,
     req: http.IncomingMessage,
-    a: { id: string; record: QueryRecord; started: number },
+    a: { id: string; record: QueryRecord; started: number; cost: QueryCostTally },
     answer: { columns: ProtocolColumn[]; rows: unknown[][]; notes: string[]; audit?: Record<string, unknown> },
   ): Promise<void> {
     await this.queryAudit.started(a.id, a.record);
@@ -335,6 +376,7 @@ export class GatewayServer {
       durationMs: Date.now() - a.started,
       ...(answer.audit ? { disclosure: answer.audit } : {}),
       ...(a.record.partial ? { partial: a.record.partial } : {}),
+      ...(a.cost.total ? { trino: a.cost.total } : {}),
     });
     this.reply(
       res,
@@ -348,12 +390,17 @@ export class GatewayServer {
   private async answerFailed(
     res: http.ServerResponse,
     req: http.IncomingMessage,
-    a: { id: string; record: QueryRecord; started: number },
+    a: { id: string; record: QueryRecord; started: number; cost: QueryCostTally },
     e: TrinoQueryFailed,
   ): Promise<void> {
     // The statement, its rewriting and (partial results) the domains left out are in query.started.
     await this.queryAudit.started(a.id, a.record);
-    await this.queryAudit.ended(a.id, a.record, { outcome: 'failed', error: e.message, durationMs: Date.now() - a.started });
+    await this.queryAudit.ended(a.id, a.record, {
+      outcome: 'failed',
+      error: e.message,
+      durationMs: Date.now() - a.started,
+      ...(a.cost.total ? { trino: a.cost.total } : {}),
+    });
     const error = e.trinoError ?? protocolError(e.message, e.errorName in ERROR_CODES ? e.errorName : 'GENERIC_INTERNAL_ERROR');
     this.reply(res, 200, { 'content-type': 'application/json' }, JSON.stringify(failedQueryResults(a.id, this.infoUri(req, a.id), error)));
   }
@@ -365,7 +412,7 @@ export class GatewayServer {
    */
   private async answerPartial(res: http.ServerResponse, req: http.IncomingMessage, a: WholeAnswer): Promise<void> {
     const reads = new Set(a.record.domains);
-    const missing: MissingDomain[] = (await this.openCircuits()).filter((d) => reads.has(d.domain));
+    const missing: MissingDomain[] = (await this.openCircuits(a.headers['x-trino-trace-token'])).filter((d) => reads.has(d.domain));
     const deadlineAt = a.started + (a.record.deadlineMs ?? this.gateway.maxRunTimeMs);
     let result: ResultSet | undefined;
     while (result === undefined) {
@@ -376,13 +423,18 @@ export class GatewayServer {
         const why = left.length === 0 ? `every domain it reads is unavailable` : `its deadline passed before the healthy domains answered`;
         const error = protocolError(`the query has no partial result: ${why}; ${partialResultNote(missing, reads.size)}`, 'QUERY_REJECTED');
         await this.queryAudit.started(a.id, a.record);
-        await this.queryAudit.ended(a.id, a.record, { outcome: 'failed', error: error.message, durationMs: Date.now() - a.started });
+        await this.queryAudit.ended(a.id, a.record, {
+          outcome: 'failed',
+          error: error.message,
+          durationMs: Date.now() - a.started,
+          ...(a.cost.total ? { trino: a.cost.total } : {}),
+        });
         return this.reply(res, 200, { 'content-type': 'application/json' }, JSON.stringify(failedQueryResults(a.id, this.infoUri(req, a.id), error)));
       }
       const session = [DEADLINE_SESSION_PROPERTY, deadlineSessionValue(remainingMs)] as [string, string];
       const headers = withSession(a.headers, missing.length ? [session, skipDomainsSession(this.config.catalogName, missing)] : [session]);
       try {
-        result = await this.executor.run(a.sql, headers, MAX_EXTRACT_ROWS);
+        result = await this.executor.run(a.sql, headers, MAX_EXTRACT_ROWS, a.cost);
       } catch (e) {
         if (!(e instanceof TrinoQueryFailed)) throw e;
         const domain = failingDomain(e, new Set(left));
@@ -399,9 +451,10 @@ export class GatewayServer {
   }
 
   /** Domains whose circuit breaker is open on any Trino node: a run would fail on them at once. */
-  private async openCircuits(): Promise<MissingDomain[]> {
+  private async openCircuits(traceToken: string | undefined): Promise<MissingDomain[]> {
     try {
-      return openCircuitDomains((await this.executor.run(openCircuitsSql(this.config.catalogName), {}, 10_000)).rows);
+      const headers: Record<string, string> = traceToken ? { 'x-trino-trace-token': traceToken } : {};
+      return openCircuitDomains((await this.executor.run(openCircuitsSql(this.config.catalogName), headers, 10_000)).rows);
     } catch (e) {
       // Without the breakers' state every domain is tried: a failing one is then left out after its own failure.
       this.log.warn(`could not read the circuit breakers' state: ${(e as Error).message}`);
@@ -497,6 +550,7 @@ export class GatewayServer {
     let ended: Parameters<GatewayServer['end']>[1] | undefined;
     if (page && body) {
       tracked.rows += page.rows;
+      tracked.cost = queryCostOf(body.stats) ?? tracked.cost;
       if (typeof body.nextUri !== 'string' && tracked.endedAt === undefined) {
         const error = body.error as { message?: string } | undefined;
         ended = error ? { outcome: 'failed', error: error.message } : { outcome: 'finished' };
@@ -511,7 +565,9 @@ export class GatewayServer {
   private async end(tracked: TrackedQuery, outcome: { outcome: 'finished' | 'failed' | 'cancelled'; error?: string }): Promise<void> {
     tracked.endedAt ??= Date.now();
     try {
-      await this.queryAudit.ended(tracked.id, tracked.record, { ...outcome, rows: tracked.rows, durationMs: tracked.endedAt - tracked.startedAt });
+      // A cancelled query's last page is not its end: Trino's final figures are never seen.
+      const cost = outcome.outcome !== 'cancelled' && tracked.cost ? { trino: tracked.cost } : {};
+      await this.queryAudit.ended(tracked.id, tracked.record, { ...outcome, rows: tracked.rows, durationMs: tracked.endedAt - tracked.startedAt, ...cost });
     } catch (e) {
       this.log.error(`could not audit the end of query ${tracked.id}: ${(e as Error).message}`);
     }

@@ -3,7 +3,10 @@ import { Inject, Injectable, Module, OnApplicationBootstrap, OnApplicationShutdo
 import { DataSource } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
 import { CONFIG, ControlPlaneConfig } from '../config';
+import { MeshMetrics } from '../metrics/mesh-metrics';
 import { GatewayServer } from './gateway-server';
+import { QueriesController } from './queries.controller';
+import { QueryHistory } from './query-history';
 
 @Injectable()
 export class GatewayService implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -13,11 +16,12 @@ export class GatewayService implements OnApplicationBootstrap, OnApplicationShut
     @Inject(DataSource) private readonly db: DataSource,
     @Inject(AuditService) private readonly audit: AuditService,
     @Inject(CONFIG) private readonly config: ControlPlaneConfig,
+    @Inject(MeshMetrics) private readonly metrics: MeshMetrics,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
     if (this.config.gateway.port === 0) return;
-    this.server = new GatewayServer(this.db, this.audit, this.config);
+    this.server = new GatewayServer(this.db, this.audit, this.config, this.metrics);
     await this.server.start();
   }
 
@@ -26,5 +30,5 @@ export class GatewayService implements OnApplicationBootstrap, OnApplicationShut
   }
 }
 
-@Module({ providers: [GatewayService] })
+@Module({ providers: [GatewayService, QueryHistory], controllers: [QueriesController] })
 export class GatewayModule {}

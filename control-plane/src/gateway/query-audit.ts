@@ -4,6 +4,7 @@
 import { DataSource } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
 import type { MissingDomain } from './partial-results';
+import type { QueryCost } from './query-cost';
 
 export interface QueryRecord {
   user: string;
@@ -22,6 +23,8 @@ export interface QueryRecord {
   partial?: { missingDomains: MissingDomain[] };
   /** The statement's deadline (Trino's query_max_run_time), in ms. */
   deadlineMs?: number;
+  /** W3C trace id of the statement: on every FHIR request it caused (the FHIR servers' access logs). */
+  traceId?: string;
 }
 
 export interface QueryOutcome {
@@ -31,12 +34,20 @@ export interface QueryOutcome {
   durationMs: number;
   disclosure?: Record<string, unknown>;
   partial?: { missingDomains: MissingDomain[] };
+  /** What Trino spent on the statement (all its runs), where Trino reported it. */
+  trino?: QueryCost;
+}
+
+/** Where the end of every statement is counted (metrics/mesh-metrics.ts): once, when its outcome is decided. */
+export interface QueryOutcomeCounter {
+  queryEnded(outcome: QueryOutcome['outcome'], purpose: string | undefined, durationMs: number): void;
 }
 
 export class QueryAudit {
   constructor(
     private readonly db: DataSource,
     private readonly audit: AuditService,
+    private readonly outcomes?: QueryOutcomeCounter,
   ) {}
 
   started(queryId: string, record: QueryRecord): Promise<void> {
@@ -44,6 +55,7 @@ export class QueryAudit {
   }
 
   ended(queryId: string, record: QueryRecord, outcome: QueryOutcome): Promise<void> {
+    this.outcomes?.queryEnded(outcome.outcome, record.purpose, outcome.durationMs);
     const entry = outcome.outcome === 'refused' ? { ...record, ...outcome } : { user: record.user, ...outcome };
     return this.write(record.user, `query.${outcome.outcome}`, queryId, entry);
   }

@@ -2,6 +2,7 @@
 // through or cancel it) and what to audit when they end. In memory: after a control-plane restart a
 // client's next page gets "query not found", never another user's results.
 import type { QueryRecord } from './query-audit';
+import type { QueryCost } from './query-cost';
 import type { Replacement } from './rewrite/statement-rewriter';
 
 export interface TrackedQuery {
@@ -19,6 +20,8 @@ export interface TrackedQuery {
   /** The analyst's text, what Trino ran, and the replacements between them: Trino's error positions are mapped back. */
   source?: { original: string; rewritten: string; replaced: Replacement[] };
   endedAt?: number;
+  /** Trino's figures on the latest page relayed: the final ones once the last page has passed. */
+  cost?: QueryCost;
 }
 
 export class QueryTracker {

@@ -1,6 +1,7 @@
 // Runs one statement in Trino to completion inside the gateway, for answers the gateway must see whole
 // before releasing anything (disclosure control): follows nextUri itself and collects the rows. Limits
 // keep a runaway statement from holding the gateway's memory.
+import { type QueryCostTally, queryCostOf } from './query-cost';
 import type { ProtocolError } from './trino-protocol';
 import type { TrinoRelay } from './trino-relay';
 
@@ -24,7 +25,8 @@ export class TrinoQueryFailed extends Error {
 export class TrinoExecutor {
   constructor(private readonly relay: TrinoRelay) {}
 
-  async run(sql: string, headers: Record<string, string>, maxRows: number): Promise<ResultSet> {
+  /** @param cost where the run's cost (its last page's stats) is added, whether it finishes or fails */
+  async run(sql: string, headers: Record<string, string>, maxRows: number, cost?: QueryCostTally): Promise<ResultSet> {
     let response = await this.relay.request('POST', '/v1/statement', headers, sql);
     const out: ResultSet = { columns: [], rows: [] };
     for (;;) {
@@ -36,11 +38,16 @@ export class TrinoExecutor {
         columns?: { name: string; type: string; typeSignature?: unknown }[];
         data?: unknown[][];
         error?: ProtocolError;
+        stats?: unknown;
       };
+      // Trino's figures grow page by page; the last page's are the statement's.
+      const last = page.error || !page.nextUri ? queryCostOf(page.stats) : undefined;
+      cost?.add(last);
       if (page.error) throw new TrinoQueryFailed(page.error.message, page.error.errorName, page.error);
       if (page.columns && !out.columns.length) out.columns = page.columns.map((c) => ({ name: c.name, type: c.type, typeSignature: c.typeSignature }));
       for (const row of page.data ?? []) out.rows.push(row);
       if (out.rows.length > maxRows) {
+        if (!last) cost?.add(queryCostOf(page.stats));
         await this.relay.request('DELETE', `/v1/query/${page.id}`, {}).catch(() => undefined);
         throw new TrinoQueryFailed(`the result has more than ${maxRows} rows, more than the gateway checks in one answer; narrow the query`, 'QUERY_REJECTED');
       }

@@ -314,6 +314,17 @@ export class BudgetLedger {
     }));
   }
 
+  /** ε spent in every account whose period has not ended, of every consumer (for /metrics). */
+  async currentEpsilonSpent(now = new Date()): Promise<{ consumer: string; project: string; periodStart: Date; spent: number }[]> {
+    const rows = await this.rows<{ consumer: string; project: string; period_start: Date; epsilon_spent: string }>(
+      `select c.name as consumer, a.project, a.period_start, a.epsilon_spent
+       from budget_accounts a join consumers c on c.id = a.consumer_id
+       where a.period_start <= $1 and a.period_end > $1 order by c.name, a.project`,
+      [now],
+    );
+    return rows.map((r) => ({ consumer: r.consumer, project: r.project, periodStart: r.period_start, spent: Number(r.epsilon_spent) }));
+  }
+
   /**
    * Books reservations older than `olderThanMs` as spent (conservative: the gateway that held them may have
    * sent the answer before it stopped). They counted against their accounts all along; returns how many.

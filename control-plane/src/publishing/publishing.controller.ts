@@ -1,4 +1,4 @@
-import { Body, Controller, Get, Inject, Param, Patch, Post, Res } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Inject, Param, Patch, Post, Res } from '@nestjs/common';
 import { Response } from 'express';
 import { QueryParams } from '../api/query-params';
 import { SchemaValidator } from '../api/schema-validator';
@@ -18,14 +18,15 @@ export class PublishingController {
     @Inject(SchemaValidator) private readonly schemas: SchemaValidator,
   ) {}
 
-  @Get('data-products') list(@QueryParams({}) _query: object) {
-    return this.products.list();
+  // A data product owner sees only their own domain's products; everyone else the whole catalogue.
+  @Get('data-products') list(@QueryParams({}) _query: object, @CurrentPrincipal() actor: Principal) {
+    return this.products.list(actor);
   }
-  @Get('data-products/:name') get(@Param('name') name: string) {
-    return this.products.get(name);
+  @Get('data-products/:name') get(@Param('name') name: string, @CurrentPrincipal() actor: Principal) {
+    return this.products.get(name, actor);
   }
-  @Get('data-products/:name/versions/:version') version(@Param('name') name: string, @Param('version') version: string) {
-    return this.products.version(name, version);
+  @Get('data-products/:name/versions/:version') version(@Param('name') name: string, @Param('version') version: string, @CurrentPrincipal() actor: Principal) {
+    return this.products.version(name, version, actor);
   }
 
   /** 201 for a new version, 200 when identical content was already published under it. */
@@ -35,6 +36,14 @@ export class PublishingController {
     const result = await this.publishing.publish(this.schemas.validate<Publication>('data-product', body), actor, 'api');
     res.status(result.created ? 201 : 200);
     return result;
+  }
+
+  /** Every check publishing makes (the real dry run included) and the diff against the previous version; writes nothing. */
+  @Post('data-products/dry-run')
+  @Roles('data-product-owner', 'ops')
+  @HttpCode(200)
+  dryRun(@Body() body: unknown, @CurrentPrincipal() actor: Principal) {
+    return this.publishing.dryRunPublication(this.schemas.validate<Publication>('data-product', body), actor);
   }
 
   /**

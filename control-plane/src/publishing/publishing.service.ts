@@ -1,25 +1,30 @@
 // Publishing a data product version: authorisation, static checks, breaking-change rule, binding
 // derivation and a dry run against the live endpoints, then one transaction for the registry rows and
-// their audit entry, then the catalog sync that makes the tables queryable.
+// their audit entry, then the catalog sync that makes the tables queryable. A dry run of a publication
+// makes every one of those checks (the same code) and writes nothing.
 import { createHash } from 'node:crypto';
 import * as path from 'node:path';
-import { ConflictException, ForbiddenException, Inject, Injectable, NotFoundException, UnprocessableEntityException } from '@nestjs/common';
+import { ConflictException, ForbiddenException, HttpException, Inject, Injectable, NotFoundException, UnprocessableEntityException } from '@nestjs/common';
 import { DataSource, EntityManager, In } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
 import { canonicalJson } from '../audit/canonical-json';
 import { Principal } from '../auth/principal';
 import { CatalogService, GenerationReport } from '../catalogs/catalog.service';
 import { compareVersions } from '../catalogs/generation';
+import { Binding } from '../catalogs/search-bindings';
 import { TrinoAdmin } from '../catalogs/trino-admin';
 import { CONFIG, ControlPlaneConfig } from '../config';
+import { MeshMetrics } from '../metrics/mesh-metrics';
 import { DataProduct, DataProductVersion, Lifecycle, ProductTable } from '../registry/data-product.entity';
 import { Domain } from '../registry/domain.entity';
 import { Endpoint } from '../registry/endpoint.entity';
+import { assertProductInScope } from '../registry/product-scope';
 import { deriveProductBindings } from './bindings';
 import { breakingChanges, compareViews } from './breaking-changes';
 import { DryRunResult, dryRun } from './dry-run';
-import { Publication, parseVersion, staticProblems } from './publication';
+import { Publication, parseVersion, SemVer, staticProblems } from './publication';
 import { claimConflicts, heldTables, TableClaim, VersionForClaims, versionTables, WantedTable } from './table-names';
+import { previousVersion, publicationContent, publicationDiff, storedPublication } from './version-diff';
 
 export interface PublishResult {
   product: string;
@@ -31,6 +36,39 @@ export interface PublishResult {
   dryRun: DryRunResult[];
   bindingNotes: string[];
   serving?: GenerationReport;
+}
+
+/** What publishing a publication would do (POST /api/v1/data-products/dry-run); nothing is written. */
+export interface PublishDryRun {
+  product: string;
+  version: string;
+  /** The version the diff and breaking changes are against; null for a new product. */
+  previousVersion: string | null;
+  tables: string[];
+  dryRun: DryRunResult[];
+  bindingNotes: string[];
+  /** What breaks consumers of the previous version (allowed only in a new major version). */
+  breakingChanges: string[];
+  /** Unified diff of the previous version's publication against this one; '' for a first version. */
+  diff: string;
+  /** false when identical content is already published under this version (publishing would change nothing). */
+  wouldCreate: boolean;
+}
+
+/** Everything publishing decides before it writes; publish and its dry run share it, so both refuse alike. */
+interface PublishPlan {
+  domain: Domain;
+  product: DataProduct | null;
+  versions: DataProductVersion[];
+  semver: SemVer;
+  sourceCodes: string[];
+  contentHash: string;
+  tables: string[];
+  /** The version already holding this content (an idempotent republish): nothing further was checked. */
+  same?: DataProductVersion;
+  bindings: Record<string, Record<string, Binding>>;
+  bindingNotes: string[];
+  dryRun: DryRunResult[];
 }
 
 /** Products owned by these kinds may read other domains' endpoints (federated products). */
@@ -47,60 +85,28 @@ export class PublishingService {
     @Inject(AuditService) private readonly audit: AuditService,
     @Inject(CatalogService) private readonly catalogs: CatalogService,
     @Inject(CONFIG) private readonly config: ControlPlaneConfig,
+    @Inject(MeshMetrics) private readonly metrics: MeshMetrics,
   ) {
     this.trino = new TrinoAdmin(config);
   }
 
+  /** Every publication is counted in /metrics: created, unchanged (identical republish), refused (4xx) or failed. */
   async publish(p: Publication, actor: Principal, via: 'api' | 'webhook' | 'demo' = 'api'): Promise<PublishResult> {
-    assertMayPublishFor(actor, p.domain);
-    const problems = staticProblems(p);
-    if (problems.length) {
-      throw new UnprocessableEntityException({ message: `data product '${p.name}': ${problems.map((x) => x.message).join('; ')}`, problems });
+    try {
+      const result = await this.publishVersion(p, actor, via);
+      this.metrics.publishRun(result.created ? 'created' : 'unchanged');
+      return result;
+    } catch (e) {
+      this.metrics.publishRun(e instanceof HttpException && e.getStatus() < 500 ? 'refused' : 'failed');
+      throw e;
     }
-    const domain = await this.db.getRepository(Domain).findOneBy({ odsCode: p.domain });
-    if (!domain) throw new UnprocessableEntityException(`data product '${p.name}': no domain with ODS code '${p.domain}'`);
-    const sourceCodes = p.sources ?? [p.domain];
-    if (sourceCodes.some((s) => s !== p.domain) && !FEDERATING_KINDS.has(domain.kind)) {
-      throw new ForbiddenException(
-        `data product '${p.name}': a ${domain.kind} publishes from its own endpoint only; ${sourceCodes.filter((s) => s !== p.domain).join(', ')} must publish their own data`,
-      );
-    }
-    const semver = parseVersion(p.version);
-    const contentHash = createHash('sha256')
-      .update(canonicalJson({ ...p, lifecycle: undefined }))
-      .digest('hex');
+  }
 
-    const product = await this.db.getRepository(DataProduct).findOne({ where: { name: p.name }, relations: { domain: true } });
-    if (product && product.domain!.odsCode !== p.domain) {
-      throw new ForbiddenException(`data product '${p.name}' belongs to domain ${product.domain!.odsCode}, not ${p.domain}`);
-    }
-    const versions = product ? await this.db.getRepository(DataProductVersion).findBy({ productId: product.id }) : [];
-    const same = versions.find((v) => v.version === p.version);
-    if (same) {
-      if (same.contentHash !== contentHash)
-        throw new ConflictException(`data product '${p.name}' ${p.version} is already published with different content; publish a new version`);
-      return {
-        product: p.name,
-        version: p.version,
-        lifecycle: same.lifecycle,
-        created: false,
-        tables: versionTables(p.views, semver.major).map((t) => t.table),
-        dryRun: [],
-        bindingNotes: [],
-      };
-    }
-    this.assertCompatible(p, versions);
-    // Table names first (before bindings and the dry run): a name another product holds or reserves
-    // is refused at once, even for a draft, which could otherwise never be published.
-    const newVersion = { lifecycle: p.lifecycle, major: semver.major, views: p.views };
-    const early = await planClaims(this.db.manager, product?.id ?? '', [...versions, newVersion], versionTables(p.views, semver.major));
-    if (early.problems.length) throw tableConflict(p.name, early.problems);
+  private async publishVersion(p: Publication, actor: Principal, via: 'api' | 'webhook' | 'demo'): Promise<PublishResult> {
+    const plan = await this.plan(p, actor);
+    const { domain, product, semver, sourceCodes, contentHash, tables, bindings } = plan;
+    if (plan.same) return { product: p.name, version: p.version, lifecycle: plan.same.lifecycle, created: false, tables, dryRun: [], bindingNotes: [] };
 
-    const sources = await this.sourceEndpoints(sourceCodes, p.name);
-    const { bindings, notes } = await deriveProductBindings(p.views, sources);
-    const dry = await dryRun(this.trino, path.join(this.config.generatedDir, 'dry-run'), p.views, bindings, sources, this.config.dryRunRows);
-
-    const tables = versionTables(p.views, semver.major).map((t) => t.table);
     await this.db.transaction(async (tx) => {
       const owner =
         product ??
@@ -139,7 +145,91 @@ export class PublishingService {
       });
     });
     const serving = p.lifecycle === 'published' ? await this.catalogs.sync(`publish ${p.name} ${p.version}`) : undefined;
-    return { product: p.name, version: p.version, lifecycle: p.lifecycle, created: true, tables, dryRun: dry, bindingNotes: notes, serving };
+    return {
+      product: p.name,
+      version: p.version,
+      lifecycle: p.lifecycle,
+      created: true,
+      tables,
+      dryRun: plan.dryRun,
+      bindingNotes: plan.bindingNotes,
+      serving,
+    };
+  }
+
+  /** Every check publish makes, the real dry run against the endpoints included, and the diff; writes nothing. */
+  async dryRunPublication(p: Publication, actor: Principal): Promise<PublishDryRun> {
+    const plan = await this.plan(p, actor);
+    const previous = previousVersion(plan.versions, p.version);
+    const description = plan.product?.description ?? '';
+    return {
+      product: p.name,
+      version: p.version,
+      previousVersion: previous?.version ?? null,
+      tables: plan.tables,
+      dryRun: plan.dryRun,
+      bindingNotes: plan.bindingNotes,
+      breakingChanges: previous ? breakingChanges(compareViews(previous.views as never, p.views as never)) : [],
+      diff: publicationDiff(
+        previous && {
+          version: previous.version,
+          content: publicationContent(storedPublication(p.name, plan.domain.odsCode, description, previous), description),
+        },
+        { version: p.version, content: publicationContent(p, description) },
+        p.name,
+      ),
+      wouldCreate: !plan.same,
+    };
+  }
+
+  /**
+   * The checks, in publish's order, and what they derive: authorisation, static problems, the domain and its
+   * sources, compatibility with the published versions, table-name claims, bindings, the dry run. Reads only.
+   */
+  private async plan(p: Publication, actor: Principal): Promise<PublishPlan> {
+    const product = await this.db.getRepository(DataProduct).findOne({ where: { name: p.name }, relations: { domain: true } });
+    if (product) assertProductInScope(actor, p.name, product.domain!.odsCode);
+    assertMayPublishFor(actor, p.domain);
+    const problems = staticProblems(p);
+    if (problems.length) {
+      throw new UnprocessableEntityException({ message: `data product '${p.name}': ${problems.map((x) => x.message).join('; ')}`, problems });
+    }
+    const domain = await this.db.getRepository(Domain).findOneBy({ odsCode: p.domain });
+    if (!domain) throw new UnprocessableEntityException(`data product '${p.name}': no domain with ODS code '${p.domain}'`);
+    const sourceCodes = p.sources ?? [p.domain];
+    if (sourceCodes.some((s) => s !== p.domain) && !FEDERATING_KINDS.has(domain.kind)) {
+      throw new ForbiddenException(
+        `data product '${p.name}': a ${domain.kind} publishes from its own endpoint only; ${sourceCodes.filter((s) => s !== p.domain).join(', ')} must publish their own data`,
+      );
+    }
+    const semver = parseVersion(p.version);
+    const contentHash = createHash('sha256')
+      .update(canonicalJson({ ...p, lifecycle: undefined }))
+      .digest('hex');
+
+    if (product && product.domain!.odsCode !== p.domain) {
+      throw new ForbiddenException(`data product '${p.name}' belongs to domain ${product.domain!.odsCode}, not ${p.domain}`);
+    }
+    const versions = product ? await this.db.getRepository(DataProductVersion).findBy({ productId: product.id }) : [];
+    const tables = versionTables(p.views, semver.major).map((t) => t.table);
+    const decided = { domain, product, versions, semver, sourceCodes, contentHash, tables };
+    const same = versions.find((v) => v.version === p.version);
+    if (same) {
+      if (same.contentHash !== contentHash)
+        throw new ConflictException(`data product '${p.name}' ${p.version} is already published with different content; publish a new version`);
+      return { ...decided, same, bindings: {}, bindingNotes: [], dryRun: [] };
+    }
+    this.assertCompatible(p, versions);
+    // Table names first (before bindings and the dry run): a name another product holds or reserves
+    // is refused at once, even for a draft, which could otherwise never be published.
+    const newVersion = { lifecycle: p.lifecycle, major: semver.major, views: p.views };
+    const early = await planClaims(this.db.manager, product?.id ?? '', [...versions, newVersion], versionTables(p.views, semver.major));
+    if (early.problems.length) throw tableConflict(p.name, early.problems);
+
+    const sources = await this.sourceEndpoints(sourceCodes, p.name);
+    const { bindings, notes } = await deriveProductBindings(p.views, sources);
+    const dry = await dryRun(this.trino, path.join(this.config.generatedDir, 'dry-run'), p.views, bindings, sources, this.config.dryRunRows);
+    return { ...decided, bindings, bindingNotes: notes, dryRun: dry };
   }
 
   async changeLifecycle(
@@ -151,6 +241,7 @@ export class PublishingService {
     await this.db.transaction(async (tx) => {
       const product = await tx.getRepository(DataProduct).findOne({ where: { name }, relations: { domain: true } });
       if (!product) throw new NotFoundException(`no data product named '${name}'`);
+      assertProductInScope(actor, name, product.domain!.odsCode);
       assertMayPublishFor(actor, product.domain!.odsCode);
       const before = await tx.getRepository(DataProductVersion).findOne({ where: { productId: product.id, version }, lock: { mode: 'pessimistic_write' } });
       if (!before) throw new NotFoundException(`data product '${name}' has no version ${version}`);

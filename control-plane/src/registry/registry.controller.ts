@@ -143,6 +143,28 @@ export class ConsumersController {
     return this.breakGlass.revoke(name, id, actor);
   }
 
+  /** Every consumer with a differential-privacy budget and what each of its accounts has spent (ε), for the console. */
+  @Get('budgets')
+  @Roles('ops')
+  async allBudgets(@QueryParams({}) _query: object) {
+    const withBudget = (await this.consumers.list()).filter((c) => c.budget !== null);
+    return Promise.all(
+      withBudget.map(async (c) => ({
+        consumer: c.name,
+        budgetEpsilon: c.budget!.epsilon,
+        period: c.budget!.period,
+        accounts: (await this.budgets.accounts(c.id, undefined, 0)).map((a) => ({
+          project: a.project,
+          periodStart: a.periodStart,
+          periodEnd: a.periodEnd,
+          spent: a.epsilon.spent,
+          reserved: a.epsilon.reserved,
+          remaining: a.epsilon.remaining,
+        })),
+      })),
+    );
+  }
+
   /** The consumer's privacy-budget accounts (connector-spec/api/budget.schema.json). */
   @Get('consumers/:name/budget')
   @Roles('ops')

@@ -8,6 +8,7 @@ import { BudgetExhausted, type BudgetLedger, type Reservation } from '../../priv
 import type { DifferentialPrivacyPolicy, SmallNumbersPolicy } from '../../privacy/disclosure-policy';
 import type { Analyst, QueryPurpose } from '../access';
 import type { QueryPolicy } from '../policy/query-policy';
+import type { QueryCostTally } from '../query-cost';
 import { type RewriteOptions, rewriteStatement } from '../rewrite/statement-rewriter';
 import type { ParsedStatement } from '../sql/trino-parser';
 import type { TrinoExecutor } from '../trino-executor';
@@ -39,6 +40,8 @@ export interface AggregateRequest {
   requestedEpsilon?: number;
   /** Headers for Trino (pseudonym key, patient exclusion session). */
   trinoHeaders: Record<string, string>;
+  /** Where the cost of the Trino runs behind the answer is added (for the audit). */
+  trinoCost?: QueryCostTally;
   queryId: string;
   domains: ReadonlyMap<string, readonly string[]>;
 }
@@ -170,7 +173,7 @@ export class AggregateAnswers {
   }
 
   private async measure(sql: string, r: AggregateRequest, keyCount: number) {
-    const result = await this.trino.run(sql, r.trinoHeaders, MAX_GROUPS);
+    const result = await this.trino.run(sql, r.trinoHeaders, MAX_GROUPS, r.trinoCost);
     const names = result.columns.map((c) => c.name);
     return {
       keyColumns: result.columns.slice(0, keyCount),

@@ -47,6 +47,8 @@ async function up(detach: boolean): Promise<void> {
         : []),
       ...(meshShape().workers > 0 ? [`  Trino nodes:  a coordinator and ${meshShape().workers} worker(s); splits run on the workers`] : []),
       `  Admin API:    ${controlPlaneUrl()}/api/v1   (OpenAPI: /api/openapi.json; ops token in ${path.relative(process.cwd(), OPS_TOKEN_FILE)})`,
+      `  Web console:  ${controlPlaneUrl()}/console/   (sign in with an API token, e.g. the ops token)`,
+      `  Metrics:      ${controlPlaneUrl()}/metrics   (Prometheus text format; scrape with the ops token as bearer token)`,
       `  Status:       npm run mesh:status        Logs: ${path.relative(process.cwd(), paths.logs)}/`,
       detach ? '  Stop with:    npm run mesh:down' : '  Stop with Ctrl-C (or npm run mesh:down from another shell).',
       '',

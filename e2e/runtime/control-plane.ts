@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as https from 'node:https';
 import * as path from 'node:path';
 import { Component, ComponentStatus } from './component';
-import { assertPortFree, httpOk, rssMiB, runningPid, say, startDaemon, stopDaemon, waitUntil } from './processes';
+import { assertPortFree, ComponentError, httpOk, rssMiB, run, runningPid, say, startDaemon, stopDaemon, waitUntil } from './processes';
 import { MESH_CA_CERT, SECRETS } from './secrets';
 import { ensureServerPem } from './tls';
 import { controlPlaneUrl, gatewayUrl, HOST, MESH_HOME, paths, ports, postgres, ROOT, trinoUrl } from './topology';
@@ -14,6 +14,9 @@ import { ACCESS_RULES_REFRESH_MS, TRINO_OPERATORS, TRINO_USERS } from './trino-s
 const NAME = 'control-plane';
 const TSX = path.join(ROOT, 'node_modules', '.bin', 'tsx');
 const MAIN = path.join(ROOT, 'control-plane', 'src', 'main.ts');
+const VITE = path.join(ROOT, 'node_modules', '.bin', 'vite');
+/** The web console's sources (React + Vite); the control plane serves its build, dist/, at /console/. */
+export const CONSOLE_DIR = path.join(ROOT, 'control-plane', 'console');
 /** Where the control plane writes the bootstrap ops token (see control-plane/src/auth/ops-bootstrap.ts). */
 export const OPS_TOKEN_FILE = path.join(MESH_HOME, 'run', 'ops-token');
 /** Where the control plane writes the catalog and mapping files it generates from its registry. */
@@ -87,6 +90,7 @@ export class ControlPlane implements Component {
     fs.mkdirSync(paths.run, { recursive: true });
     // The gateway's HTTPS certificate, from the mesh's CA (clients trust .mesh/run/mesh-ca.pem).
     ensureServerPem(SECRETS.gatewayTls, 'fhir-mesh-gateway');
+    buildConsoleIfStale();
   }
 
   async start(): Promise<boolean> {
@@ -129,6 +133,33 @@ export class ControlPlane implements Component {
       return [admin, { ...gateway, detail: (e as Error).message }, ...circuits];
     }
   }
+}
+
+/**
+ * `npm run console:build` when the console's bundle is missing or older than any of its sources, so a mesh
+ * always serves the console its sources describe; the control plane reads dist/ from disk, no restart needed.
+ */
+export function buildConsoleIfStale(): void {
+  const index = path.join(CONSOLE_DIR, 'dist', 'index.html');
+  const builtAt = fs.existsSync(index) ? fs.statSync(index).mtimeMs : 0;
+  if (builtAt > newestModification(CONSOLE_DIR)) return;
+  say(NAME, builtAt ? 'rebuilding the web console (its sources changed)' : 'building the web console');
+  try {
+    run(NAME, VITE, ['build', CONSOLE_DIR], { cwd: ROOT });
+  } catch (e) {
+    throw new ComponentError(NAME, `the web console does not build (npm run console:build): ${(e as Error).message}`);
+  }
+}
+
+/** The newest modification time of the console's sources (dist/ and node_modules/ left out). */
+function newestModification(dir: string): number {
+  let newest = 0;
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    if (entry.name === 'dist' || entry.name === 'node_modules') continue;
+    const full = path.join(dir, entry.name);
+    newest = Math.max(newest, entry.isDirectory() ? newestModification(full) : fs.statSync(full).mtimeMs);
+  }
+  return newest;
 }
 
 interface Circuit {

@@ -61,6 +61,8 @@ function countTests(output: string): { passed: number; failed: number } {
 export async function runTests(): Promise<number> {
   const results: SuiteResult[] = [];
   results.push(await suite('typecheck', TSC, ['--noEmit', '-p', 'tsconfig.json']));
+  // The web console is browser code (DOM, JSX) with its own compiler settings.
+  results.push(await suite('typecheck (console)', TSC, ['--noEmit', '-p', 'control-plane/console']));
   // Lint and formatting (biome.json): `npm run lint -- --write` fixes what it can.
   results.push(await suite('lint and format (Biome)', BIOME, ['check', '.']));
   results.push(await suite('connector (Java)', 'mvn', ['-B', 'test'], path.join(ROOT, 'connector'), mavenEnv()));

@@ -330,6 +330,7 @@ describe('gateway: statement rewriting', () => {
     expect(refusal('SELECT * FROM postgresql.public.t')).to.include('catalog postgresql is not part of the mesh');
     expect(refusal('SELECT * FROM system.runtime.queries')).to.include("shows other users' queries");
     expect(refusal('SELECT * FROM fhir.mesh.circuits')).to.include("is for the mesh's operators");
+    expect(refusal('SELECT * FROM fhir.mesh.request_metrics')).to.include("is for the mesh's operators");
     expect(refusal("SELECT * FROM fhir.default.patient FOR TIMESTAMP AS OF TIMESTAMP '2020-01-01 00:00 UTC'")).to.include('AS OF is not supported');
     const noSession = rewriteStatement('SELECT * FROM patient', {
       session: {},

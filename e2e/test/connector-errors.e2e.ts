@@ -301,7 +301,7 @@ describe('fhir connector: errors', function () {
     }
   });
 
-  it('mesh.circuits is for the admins: the control plane and the operator read it, an analyst reaching Trino is refused', async () => {
+  it('mesh.circuits and mesh.request_metrics are for the admins: the control plane and the operator read them, an analyst reaching Trino is refused', async () => {
     for (const user of [TRINO_USERS.ops, TRINO_USERS.controlPlane]) {
       const engine = new TrinoEngine(user, { asStored: false });
       const columns = (await engine.query('SHOW COLUMNS FROM fhir.mesh.circuits')).rows;
@@ -319,13 +319,16 @@ describe('fhir connector: errors', function () {
       expect(rows.map((row) => row[1])).to.include.members(DOMAINS.map((domain) => domain.odsCode));
       for (const row of rows) expect(['closed', 'open', 'half_open']).to.include(row[2]);
     }
-    let refusal = '';
-    try {
-      await new TrinoEngine(TRINO_USERS.analyst).query('SELECT * FROM fhir.mesh.circuits');
-    } catch (error) {
-      refusal = (error as Error).message;
+    // The connector's request figures per domain (read by /metrics) are the operators' too.
+    for (const table of ['circuits', 'request_metrics']) {
+      let refusal = '';
+      try {
+        await new TrinoEngine(TRINO_USERS.analyst).query(`SELECT * FROM fhir.mesh.${table}`);
+      } catch (error) {
+        refusal = (error as Error).message;
+      }
+      expect(refusal, table).to.match(/Access Denied/i);
     }
-    expect(refusal).to.match(/Access Denied/i);
   });
 
   it('a mapping published into the directory is served without a restart', async () => {

@@ -16,6 +16,12 @@ async function splitsByNode(trino: TrinoEngine, queryId: string): Promise<Map<st
   return new Map(rows.map(([node, splits]) => [String(node), Number(splits)]));
 }
 
+/** FHIR requests per `node domain` of the `fhir` catalog, from the connector's JMX figures on every node (mesh.request_metrics). */
+async function requestsByNode(trino: TrinoEngine): Promise<Map<string, number>> {
+  const { rows } = await trino.query('SELECT node, domain, requests FROM fhir.mesh.request_metrics');
+  return new Map(rows.map(([node, domain, requests]) => [`${node} ${domain}`, Number(requests)]));
+}
+
 /** Patients per domain code in the ground truth (every Patient resource: the engine reads the catalog as stored). */
 function patientsPerDomain(): Map<string, number> {
   return new Map(meshDomains().map((d) => [d.odsCode, readResources(d, 'Patient').length]));
@@ -46,6 +52,16 @@ describe('Trino workers: splits run on the workers', () => {
     const onWorkers = workers.reduce((sum, w) => sum + (splits.get(w) ?? 0), 0);
     // At least one scan split per domain, all of them completed by workers.
     expect(onWorkers, `splits completed on ${workers.join(', ')}`).to.be.at.least(meshDomains().length);
+
+    // The connector's request metrics come from every node: the workers' page reads of each domain are in them (a
+    // column is read, so no count-only scan, whose one count per domain is asked while splits are planned).
+    const requestsBefore = await requestsByNode(trino);
+    await trino.query('SELECT domain, count(gender) FROM fhir.default.patient GROUP BY domain');
+    const requestsAfter = await requestsByNode(trino);
+    for (const domain of meshDomains().map((d) => d.odsCode)) {
+      const onWorkerNodes = workers.reduce((sum, w) => sum + (requestsAfter.get(`${w} ${domain}`) ?? 0) - (requestsBefore.get(`${w} ${domain}`) ?? 0), 0);
+      expect(onWorkerNodes, `requests to ${domain} counted on the workers`).to.be.greaterThan(0);
+    }
   });
 
   it('serves a catalog created while the workers run (dynamic catalogs reach them)', async () => {

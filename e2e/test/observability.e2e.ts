@@ -4,14 +4,13 @@
 // request that statement caused. Other clients may use the shared mesh meanwhile: a measurement that caught a
 // request of theirs (another trace id in the log, another gateway statement) is taken again.
 import { randomBytes } from 'node:crypto';
-import * as fs from 'node:fs';
 import { expect } from 'chai';
 import { type Family, parsePrometheusText, sumOf } from '../../control-plane/test/prometheus-text';
 import { opsToken } from '../runtime/control-plane';
 import { api, demoAnalystToken } from '../runtime/demo-registry';
 import { type GatewayRequest, type GatewayResult, gatewayQuery } from '../runtime/gateway-client';
 import { controlPlaneUrl, meshDomains } from '../runtime/topology';
-import { ACCESS_LOG, type AccessLine, fromConnector, logLength, parseAccessLine } from './connector/access-log';
+import { type AccessLine, fromConnector, linesSince, logLength } from './connector/access-log';
 
 /** The catalog the gateway serves (control plane config catalogName). */
 const CATALOG = 'fhir';
@@ -78,22 +77,6 @@ async function atRest(): Promise<Snapshot> {
   }
 }
 
-/** Access-log lines written between two lengths of the file. */
-function linesBetween(start: number, end: number): AccessLine[] {
-  const fd = fs.openSync(ACCESS_LOG, 'r');
-  try {
-    const buffer = Buffer.alloc(end - start);
-    fs.readSync(fd, buffer, 0, buffer.length, start);
-    return buffer
-      .toString('utf8')
-      .split('\n')
-      .map(parseAccessLine)
-      .filter((l): l is AccessLine => l !== undefined);
-  } finally {
-    fs.closeSync(fd);
-  }
-}
-
 /** The trace id the gateway answered the first POST with. */
 function traceOf(result: GatewayResult): string {
   const header = result.responseHeaders[0]?.traceparent;
@@ -124,7 +107,7 @@ async function measured(
     for (const r of results) expect(r.error ?? r.httpText, JSON.stringify(r.error ?? r.httpText)).to.equal(undefined);
     const after = await atRest();
     const traces = results.map(traceOf);
-    const lines = linesBetween(before.offset, after.offset).filter(fromConnector);
+    const lines = linesSince(before.offset, after.offset).filter(fromConnector);
     const foreign = lines.filter((l) => !traces.includes(l.traceId ?? ''));
     const counted = gatewayStatements(after.families) - gatewayStatements(before.families);
     if (foreign.length === 0 && counted === statementCount) return { results, traces, before, after, lines };

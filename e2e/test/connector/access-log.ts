@@ -89,11 +89,11 @@ export function logLength(): number {
   return fs.existsSync(ACCESS_LOG) ? fs.statSync(ACCESS_LOG).size : 0;
 }
 
-/** Lines appended since `offset` (a byte length from logLength()). */
-export function linesSince(offset: number): AccessLine[] {
+/** Lines appended since `offset` (a byte length from logLength()), up to `end` (another such length) or the end of the file. */
+export function linesSince(offset: number, end?: number): AccessLine[] {
   const fd = fs.openSync(ACCESS_LOG, 'r');
   try {
-    const size = fs.fstatSync(fd).size;
+    const size = end ?? fs.fstatSync(fd).size;
     const buffer = Buffer.alloc(Math.max(0, size - offset));
     fs.readSync(fd, buffer, 0, buffer.length, offset);
     return buffer

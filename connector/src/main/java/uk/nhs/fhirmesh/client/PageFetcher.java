@@ -163,7 +163,6 @@ final class PageFetcher
         switch (attempts.afterFailure(retryAfter)) {
             case RetryPolicy.GiveUp(String reason) -> throw scope.exception(reason == null ? failure : failure.withNote(reason));
             case RetryPolicy.Retry(Duration delay) -> {
-                metrics.retries.incrementAndGet();
                 metrics(scope).retried();
                 try {
                     Thread.sleep(delay);
@@ -184,7 +183,6 @@ final class PageFetcher
         EndpointPermits.Permit permit = acquire(scope);
         attempts.started();
         DomainRequestMetrics domainMetrics = metrics(scope);
-        metrics.requests.incrementAndGet();
         domainMetrics.requestSent();
         RequestTiming timing = new RequestTiming(domainMetrics);
         HttpResponse<InputStream> response;
@@ -208,10 +206,7 @@ final class PageFetcher
             timing.finished();
             throw e;
         }
-        InputStream body = watchdog.watch(response.body(), read -> {
-            metrics.bytes.addAndGet(read);
-            domainMetrics.bytesCounter().addAndGet(read);
-        });
+        InputStream body = watchdog.watch(response.body(), domainMetrics.bytesCounter());
         int status = response.statusCode();
         Optional<Boolean> gzip = ContentDecoding.isGzip(response.headers().firstValue("Content-Encoding"));
         if (status / 100 == 2) {

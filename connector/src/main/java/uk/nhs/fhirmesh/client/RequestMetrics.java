@@ -3,21 +3,22 @@ package uk.nhs.fhirmesh.client;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.ToLongFunction;
 
-/** Running totals of one client, over all endpoints, and per domain ({@link DomainRequestMetrics}). */
+/**
+ * Running totals of one client, per domain ({@link DomainRequestMetrics}) and over all endpoints: requests, bytes and
+ * retries are counted once, per domain, and summed here.
+ */
 public final class RequestMetrics
 {
     private final ConcurrentMap<String, DomainRequestMetrics> domains = new ConcurrentHashMap<>();
-    final AtomicLong requests = new AtomicLong();
     final AtomicLong pages = new AtomicLong();
     final AtomicLong resources = new AtomicLong();
-    final AtomicLong bytes = new AtomicLong();
-    final AtomicLong retries = new AtomicLong();
 
     /** HTTP requests sent, retries included. */
     public long requests()
     {
-        return requests.get();
+        return sum(DomainRequestMetrics::requests);
     }
 
     /** Bundle pages read to their end. */
@@ -35,19 +36,24 @@ public final class RequestMetrics
     /** Response body bytes read, error bodies included. */
     public long bytes()
     {
-        return bytes.get();
+        return sum(DomainRequestMetrics::bytes);
     }
 
     /** Requests repeated after a retryable failure. */
     public long retries()
     {
-        return retries.get();
+        return sum(DomainRequestMetrics::retries);
     }
 
     /** The totals of {@code domain}'s endpoint; zero until it has had a request. */
     public DomainRequestMetrics domain(String domain)
     {
         return domains.computeIfAbsent(domain, _ -> new DomainRequestMetrics());
+    }
+
+    private long sum(ToLongFunction<DomainRequestMetrics> counter)
+    {
+        return domains.values().stream().mapToLong(counter).sum();
     }
 
     @Override

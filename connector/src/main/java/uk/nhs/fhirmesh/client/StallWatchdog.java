@@ -9,7 +9,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.function.LongConsumer;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Aborts response bodies whose reads stay blocked longer than the request timeout. The JDK client's
@@ -33,8 +33,8 @@ final class StallWatchdog
         sweeper.scheduleWithFixedDelay(this::sweep, period, period, TimeUnit.MILLISECONDS);
     }
 
-    /** {@code body} watched for stalls, each read's byte count handed to {@code bytesRead}. */
-    InputStream watch(InputStream body, LongConsumer bytesRead)
+    /** {@code body} watched for stalls, its bytes added to {@code bytesRead}. */
+    InputStream watch(InputStream body, AtomicLong bytesRead)
     {
         WatchedBody watched = new WatchedBody(body, bytesRead);
         bodies.add(watched);
@@ -71,11 +71,11 @@ final class StallWatchdog
     private final class WatchedBody
             extends FilterInputStream
     {
-        private final LongConsumer bytesRead;
+        private final AtomicLong bytesRead;
         private volatile long blockedSince = NOT_READING;
         private volatile boolean stalled;
 
-        private WatchedBody(InputStream body, LongConsumer bytesRead)
+        private WatchedBody(InputStream body, AtomicLong bytesRead)
         {
             super(body);
             this.bytesRead = bytesRead;
@@ -97,7 +97,7 @@ final class StallWatchdog
             try {
                 int read = super.read(buffer, offset, length);
                 if (read > 0) {
-                    bytesRead.accept(read);
+                    bytesRead.addAndGet(read);
                 }
                 return read;
             }

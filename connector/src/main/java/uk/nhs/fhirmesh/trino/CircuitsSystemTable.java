@@ -1,6 +1,5 @@
 package uk.nhs.fhirmesh.trino;
 
-import io.trino.spi.connector.ColumnMetadata;
 import io.trino.spi.connector.ConnectorSession;
 import io.trino.spi.connector.ConnectorTableMetadata;
 import io.trino.spi.connector.ConnectorTransactionHandle;
@@ -9,7 +8,6 @@ import io.trino.spi.connector.RecordCursor;
 import io.trino.spi.connector.SchemaTableName;
 import io.trino.spi.connector.SystemTable;
 import io.trino.spi.predicate.TupleDomain;
-import io.trino.spi.type.Type;
 import uk.nhs.fhirmesh.client.CircuitState;
 import uk.nhs.fhirmesh.client.FhirSearchClient;
 
@@ -23,6 +21,7 @@ import static io.trino.spi.type.DateTimeEncoding.packDateTimeWithZone;
 import static io.trino.spi.type.TimeZoneKey.UTC_KEY;
 import static io.trino.spi.type.TimestampWithTimeZoneType.TIMESTAMP_TZ_MILLIS;
 import static io.trino.spi.type.VarcharType.VARCHAR;
+import static uk.nhs.fhirmesh.trino.SystemTableColumns.column;
 
 /**
  * {@code <catalog>.mesh.circuits}: the circuit breaker of every domain's endpoint on every node, for operators
@@ -82,10 +81,5 @@ final class CircuitsSystemTable
                     circuit.lastFailure(), circuit.requests(), circuit.failures());
         }
         return rows.build().cursor();
-    }
-
-    private static ColumnMetadata column(String name, Type type, String comment)
-    {
-        return ColumnMetadata.builder().setName(name).setType(type).setComment(Optional.of(comment)).build();
     }
 }

@@ -1,6 +1,5 @@
 package uk.nhs.fhirmesh.trino;
 
-import io.trino.spi.connector.ColumnMetadata;
 import io.trino.spi.connector.ConnectorSession;
 import io.trino.spi.connector.ConnectorTableMetadata;
 import io.trino.spi.connector.ConnectorTransactionHandle;
@@ -15,6 +14,7 @@ import java.util.Map;
 import java.util.Optional;
 
 import static io.trino.spi.type.VarcharType.VARCHAR;
+import static uk.nhs.fhirmesh.trino.SystemTableColumns.column;
 
 /**
  * {@code <catalog>.mesh.domains}: one row per domain of the catalog with its registry description, so one
@@ -28,10 +28,10 @@ final class DomainsSystemTable
 
     private static final ConnectorTableMetadata METADATA = new ConnectorTableMetadata(
             NAME,
-            List.of(column("domain", "Domain (ODS code), as the domain column of every table"),
-                    column("name", "Organisation name"),
-                    column("kind", "trust, gp-federation, ics or national"),
-                    column("region", "NHS region")),
+            List.of(column("domain", VARCHAR, "Domain (ODS code), as the domain column of every table"),
+                    column("name", VARCHAR, "Organisation name"),
+                    column("kind", VARCHAR, "trust, gp-federation, ics or national"),
+                    column("region", VARCHAR, "NHS region")),
             Map.of(),
             Optional.of("Domains of this catalog, from the registry"));
 
@@ -60,10 +60,5 @@ final class DomainsSystemTable
         InMemoryRecordSet.Builder rows = InMemoryRecordSet.builder(METADATA);
         config.domains().values().forEach(domain -> rows.addRow(domain.code(), domain.name(), domain.kind(), domain.region()));
         return rows.build().cursor();
-    }
-
-    private static ColumnMetadata column(String name, String comment)
-    {
-        return ColumnMetadata.builder().setName(name).setType(VARCHAR).setComment(Optional.of(comment)).build();
     }
 }

@@ -2,7 +2,6 @@ package uk.nhs.fhirmesh.trino;
 
 import io.trino.spi.block.Block;
 import io.trino.spi.block.BlockBuilder;
-import io.trino.spi.connector.ColumnMetadata;
 import io.trino.spi.connector.ConnectorSession;
 import io.trino.spi.connector.ConnectorTableMetadata;
 import io.trino.spi.connector.ConnectorTransactionHandle;
@@ -12,7 +11,6 @@ import io.trino.spi.connector.SchemaTableName;
 import io.trino.spi.connector.SystemTable;
 import io.trino.spi.predicate.TupleDomain;
 import io.trino.spi.type.ArrayType;
-import io.trino.spi.type.Type;
 import uk.nhs.fhirmesh.client.DomainRequestMetrics;
 
 import javax.management.Attribute;
@@ -30,6 +28,7 @@ import java.util.function.Supplier;
 import static io.trino.spi.type.BigintType.BIGINT;
 import static io.trino.spi.type.DoubleType.DOUBLE;
 import static io.trino.spi.type.VarcharType.VARCHAR;
+import static uk.nhs.fhirmesh.trino.SystemTableColumns.column;
 
 /**
  * {@code <catalog>.mesh.request_metrics}: every domain's {@link DomainRequestsMBean} on every node, read from JMX (the
@@ -150,10 +149,5 @@ final class RequestMetricsSystemTable
             DOUBLE.writeDouble(bounds, bound);
         }
         return bounds.build();
-    }
-
-    private static ColumnMetadata column(String name, Type type, String comment)
-    {
-        return ColumnMetadata.builder().setName(name).setType(type).setComment(Optional.of(comment)).build();
     }
 }
